@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         return url
 
     def parsed_api_keys(self) -> dict[str, ApiKey]:
-        """`KEY:ROLE,KEY:ROLE` -> {key: ApiKey}; a bad pair is an error naming the pair's position."""
+        """`KEY:ROLE,KEY:ROLE` -> {key: ApiKey}; a bad pair is an error naming its position."""
         keys: dict[str, ApiKey] = {}
         for i, pair in enumerate(p.strip() for p in self.api_keys.split(",")):
             if not pair:
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"APPEASE_API_KEYS entry {i + 1}: expected KEY:ROLE with ROLE one of {ROLES}"
                 )
-            keys[secret] = ApiKey(SecretStr(secret), role)  # type: ignore[arg-type]
+            keys[secret] = ApiKey(SecretStr(secret), role)
         return keys
 
 

@@ -1,4 +1,4 @@
-"""Values shared by every layer: what comes in (a case, a ticket), what goes out (a decision, a reply).
+"""Values shared by every layer: what comes in (a case, a ticket), what goes out (a decision).
 
 These pydantic models are the vocabulary of the pipeline and of the CLI and HTTP contracts in
 ARCHITECTURE.md. They hold no behaviour beyond validation, and money is always `Decimal` plus a
@@ -51,7 +51,7 @@ class IssueCategory(StrEnum):
 
 
 class OfferKind(StrEnum):
-    """Kinds of goodwill, from nothing to a full refund. Order here is not cost order: the policy ranks."""
+    """Kinds of goodwill. Order here is not cost order: the policy ranks them."""
 
     none = "none"
     apology_only = "apology_only"
@@ -116,7 +116,7 @@ def minor_unit(currency: str) -> Decimal:
 
 
 def round_down(amount: Decimal, currency: str) -> Decimal:
-    """Round toward zero to the currency's minor unit: rounding can never lift an amount over a cap."""
+    """Round toward zero to the minor unit: rounding can never lift an amount over a cap."""
     return amount.quantize(minor_unit(currency), rounding=ROUND_DOWN)
 
 

@@ -23,6 +23,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+@app.callback()
+def _root() -> None:
+    """appease: CLV-aware goodwill offers, drafted by a model and bounded by policy."""
+
+
 # One module per area; each adds its commands or sub-apps to `app`.
 _COMMAND_MODULES = ("clv", "policy", "drafting", "triage", "service", "kpi", "demo")
 
@@ -34,6 +39,14 @@ for _name in _COMMAND_MODULES:
             raise
         continue
     _module.register(app)
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version."""
+    from bot import __version__
+
+    typer.echo(__version__)
 
 
 def main() -> None:

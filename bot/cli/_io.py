@@ -1,4 +1,4 @@
-"""Shared plumbing for the JSON-in, JSON-out commands (`decide`, `check-draft`, `resolve`, `triage`).
+"""Plumbing for the JSON-in, JSON-out commands (`decide`, `check-draft`, `resolve`, `triage`).
 
 One object on stdin, or `--jsonl`: one object a line in, one a line out, in order. A bad line
 prints `{"error": ...}` on its own line and the rest go on; a bad single object exits 2 with a

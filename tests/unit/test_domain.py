@@ -21,7 +21,13 @@ def test_currency_is_normalised_and_validated() -> None:
 
 def test_case_rejects_unknown_fields_and_out_of_range_severity() -> None:
     base = {
-        "customer": {"id": "c", "clv": "10", "residual_clv": "5", "tier": "gold", "segment": "loyal"},
+        "customer": {
+            "id": "c",
+            "clv": "10",
+            "residual_clv": "5",
+            "tier": "gold",
+            "segment": "loyal",
+        },
         "order": {"id": "o", "value": "20", "currency": "USD"},
         "issue": {"category": "late_delivery", "severity": 2},
     }

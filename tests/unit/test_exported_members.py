@@ -1,4 +1,4 @@
-"""Each package's `__all__` lists exactly what it exports, so the public API is what we say it is."""
+"""Each package's `__all__` lists what it exports, so the public API is what we say it is."""
 
 from __future__ import annotations
 

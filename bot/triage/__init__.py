@@ -1,0 +1,3 @@
+"""Being built; see the open issue."""
+
+__all__: list[str] = []
