@@ -73,3 +73,70 @@ def record_from_json(row: dict[str, Any]) -> TicketRecord:
 
 def load_records(path: Path = KPI_TICKETS) -> list[TicketRecord]:
     return [record_from_json(row) for row in json.loads(path.read_text())["tickets"]]
+
+
+def varied_records(n: int = 60, seed: int = 7) -> list[TicketRecord]:
+    """A seeded mix of tickets over every tier, channel and category (for pictures, not maths)."""
+    import random
+
+    rng = random.Random(seed)
+    tiers = ["bronze", "silver", "gold", "platinum"]
+    segments = ["champions", "loyal", "potential_loyalists", "at_risk", "cant_lose_them", "lost"]
+    categories = [
+        "late_delivery", "damaged_item", "wrong_item", "missing_item", "billing_error",
+        "service_outage", "poor_service",
+    ]  # fmt: skip
+    kinds = ["store_credit", "refund_partial", "discount_code", "free_shipping", "replacement"]
+    start = datetime.fromisoformat("2024-01-01T08:00:00+00:00")
+    records = []
+    for i in range(n):
+        tier = rng.choice(tiers)
+        clv = Decimal(rng.randrange(80, 900))
+        created = start + timedelta(hours=rng.randrange(0, 24 * 60))
+        ratio = Decimal(str(rng.uniform(0.4, 1.15))).quantize(Decimal("0.01"))
+        status = rng.choices(["accepted", "sent", "declined"], weights=[6, 2, 2])[0]
+        pre = rng.uniform(10, 55)
+        source = rng.choices(["survey", "estimated"], weights=[3, 1])[0]
+        records.append(
+            TicketRecord(
+                ticket_id=f"K{i:03d}",
+                customer_id=f"cust{rng.randrange(0, n * 2 // 3):03d}",
+                created_at=created,
+                channel=rng.choice(["web", "email", "chat", "assist"]),
+                category=rng.choice(categories),
+                tier=tier,
+                segment=rng.choice(segments),
+                policy_version=rng.choice(["2024.1+ab12cd", "2024.2+ef34gh"]),
+                clv_at_issue=clv,
+                residual_clv_at_issue=(clv * Decimal("0.6")).quantize(Decimal(1)),
+                later_snapshots=(Snapshot(clv=clv * ratio, taken_at=created + timedelta(days=91)),)
+                if rng.random() < 0.85
+                else (),
+                offer=OfferRecord(
+                    kind=rng.choice(kinds),
+                    amount=(clv * Decimal(str(rng.uniform(0.02, 0.2)))).quantize(Decimal("0.01")),
+                    currency="USD",
+                    status=status,
+                ),
+                escalated=rng.random() < 0.12,
+                human_handled=rng.random() < 0.2,
+                guard_rejections=rng.choices([0, 1, 2], weights=[8, 2, 1])[0],
+                template_fallback=rng.random() < 0.1,
+                model_calls=(
+                    ModelCall(
+                        provider=rng.choice(["local", "openai"]),
+                        tokens=rng.randrange(60, 180),
+                        latency_ms=rng.uniform(300, 1500),
+                    ),
+                ),
+                first_response_at=created + timedelta(seconds=rng.uniform(2, 120)),
+                next_contact_at=created + timedelta(days=rng.uniform(2, 40))
+                if rng.random() < 0.25
+                else None,
+                perception_pre=PerceptionReading(score=round(pre, 1), source=source),
+                perception_post=PerceptionReading(
+                    score=round(min(100.0, pre + rng.uniform(-10, 50)), 1), source=source
+                ),
+            )
+        )
+    return records
