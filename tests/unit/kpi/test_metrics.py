@@ -491,3 +491,40 @@ def test_the_json_contract_has_value_band_and_n():
     assert data["perception_change"]["value"] == 32.5
     assert data["perception_change"]["n"] == 2
     assert data["goodwill"]["spend"] == [{"amount": "95", "currency": "USD"}]
+
+
+# --- Filters from query parameters ------------------------------------------------------------
+
+
+def test_filters_parse_from_query_parameters_and_ignore_empty_values():
+    filters = KpiFilters.from_query(
+        {"date_from": "2024-01-01", "date_to": "2024-01-31", "tier": "gold", "channel": ""}
+    )
+    assert filters.date_from == date(2024, 1, 1) and filters.date_to == date(2024, 1, 31)
+    assert filters.tier == "gold" and filters.channel is None
+    assert filters.describe() == "2024-01-01..2024-01-31, tier=gold"
+    assert KpiFilters.from_query({}).describe() == "all tickets"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"tier": "diamond"}, "tier"),
+        ({"category": "alien_abduction"}, "category"),
+        ({"date_from": "yesterday"}, "date_from"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_bad_filters_are_input_errors_naming_the_parameter(params, field):
+    from bot.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        KpiFilters.from_query(params)
+    assert info.value.field == field
+
+
+def test_a_date_range_that_ends_before_it_starts_is_refused():
+    from bot.errors import InputError
+
+    with pytest.raises(InputError, match="date_from is after date_to"):
+        KpiFilters.from_query({"date_from": "2024-02-01", "date_to": "2024-01-01"})
