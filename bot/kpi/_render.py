@@ -209,12 +209,20 @@ def _tiles(report: KpiReport) -> list[tuple[str, str, str]]:
     ]
 
 
-def _render(report: KpiReport, *, dashboard: bool, title: str, json_url: str | None) -> str:
+def _render(
+    report: KpiReport,
+    *,
+    dashboard: bool,
+    title: str,
+    json_url: str | None,
+    max_rows: int | None = None,
+) -> str:
     template = _environment().get_template("kpi.html")
     filters = report.filters
     return template.render(
         title=title,
         report=report,
+        rows=report.rows[-max_rows:] if max_rows else report.rows,
         clv=report.clv_post_issue,
         perception=report.perception_change,
         g=report.goodwill,
@@ -235,9 +243,15 @@ def _render(report: KpiReport, *, dashboard: bool, title: str, json_url: str | N
     )
 
 
-def render_dashboard(report: KpiReport, *, json_url: str | None = None) -> str:
-    """The `/dashboard` page: charts, bands as colours, a filter form posting to itself."""
-    return _render(report, dashboard=True, title="appease KPI dashboard", json_url=json_url)
+def render_dashboard(report: KpiReport, *, json_url: str | None = None, max_rows: int = 500) -> str:
+    """The `/dashboard` page: charts, bands as colours, a filter form submitting to itself.
+
+    The drill-down table lists the latest `max_rows` tickets so the page stays light; the bars
+    still carry every ticket id.
+    """
+    return _render(
+        report, dashboard=True, title="appease KPI dashboard", json_url=json_url, max_rows=max_rows
+    )
 
 
 def render_report(report: KpiReport, *, title: str = "appease KPI report") -> str:

@@ -146,3 +146,13 @@ def test_csv_writes_every_table(tmp_path):
         "T1 T4 T5",
     )
     assert not list((tmp_path / "tables").glob(".*.tmp"))
+
+
+def test_dashboard_lists_only_the_latest_tickets_but_the_report_lists_all():
+    html = render_dashboard(report(), max_rows=2)
+    assert [t for t in ("T1", "T2", "T3", "T4", "T5") if f'data-ticket="{t}"' in html] == [
+        "T3",
+        "T5",
+    ]
+    assert "the latest 2 shown" in html
+    assert render_report(report()).count("data-ticket=") == 5

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [NAME ...] [-- ARGS]`; each bench/<name>.py has `main(argv)`."""
