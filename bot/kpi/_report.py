@@ -109,6 +109,19 @@ class KpiWindows(_Model):
     recontact_window_days: int = Field(default=14, ge=0)
     positive_threshold: float = Field(default=60.0, ge=0, le=100)
 
+    @classmethod
+    def from_policy(cls, policy: object) -> KpiWindows:
+        """Read `policy.kpi` (any object with those attribute names); defaults where absent."""
+        section = getattr(policy, "kpi", None)
+        if section is None:
+            return cls()
+        values = {
+            name: getattr(section, name)
+            for name in cls.model_fields
+            if getattr(section, name, None) is not None
+        }
+        return cls.model_validate(values)
+
 
 class Money(_Model):
     amount: Decimal

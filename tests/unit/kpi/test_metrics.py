@@ -528,3 +528,24 @@ def test_a_date_range_that_ends_before_it_starts_is_refused():
 
     with pytest.raises(InputError, match="date_from is after date_to"):
         KpiFilters.from_query({"date_from": "2024-02-01", "date_to": "2024-01-01"})
+
+
+def test_windows_come_from_the_policy_kpi_section_with_defaults():
+    from types import SimpleNamespace
+
+    policy = SimpleNamespace(kpi=SimpleNamespace(measurement_window_days=30))
+    windows = KpiWindows.from_policy(policy)
+    assert windows.measurement_window_days == 30
+    assert windows.recontact_window_days == 14
+    assert KpiWindows.from_policy(SimpleNamespace()) == KpiWindows()
+
+
+def test_a_shorter_measurement_window_measures_tickets_sooner():
+    # T4's rescore on 2024-04-15 is 86 days after the issue: inside 90 days, past 30
+    windows = KpiWindows(measurement_window_days=30)
+    result = build_report(load_records(), KpiFilters(), windows, generated_at=AT)
+    assert result.clv_post_issue.pending == 0
+    rows = {r.ticket_id: r for r in result.rows}
+    assert rows["T4"].clv_post_issue_pct == 100.0  # 180 -> 180
+    # c1 now has T1 (first rescore after 30 days: 2024-04-15, 180 of 200 = 90) and T4 (100)
+    assert {c.customer_id: c.pct for c in result.clv_post_issue.customers}["c1"] == 95.0
