@@ -1,0 +1,114 @@
+"""Tiers by CLV and RFM segments: the labels a policy writes its rules against.
+
+Tiers: by default the CLV quantiles 50%, 80% and 95% split customers into bronze (below the
+median), silver, gold and platinum (top 5%). A customer exactly on a cut point goes to the higher
+tier. Fixed money thresholds may replace the quantiles.
+
+Segments: recency score R (time since the last purchase, T - recency, lower is better) and
+frequency and monetary scores F, M, each 1-5 by population quintile (percentile rank, ties
+averaged), then the first rule that matches:
+
+    1. new                  no repeat purchase yet (frequency 0) and R >= 4
+    2. champions            R >= 4 and F >= 4
+    3. cant_lose_them       R <= 2 and F >= 4 and M >= 4
+    4. at_risk              R <= 2 and F >= 3
+    5. loyal                R >= 3 and F >= 3
+    6. potential_loyalists  R >= 3
+    7. hibernating          R == 2
+    8. lost                 otherwise (R == 1, few purchases)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bot.domain import Segment, Tier
+from bot.errors import InputError
+
+__all__ = ["TierThresholds", "assign_segments", "assign_tiers", "rfm_scores"]
+
+_TIERS = (Tier.bronze, Tier.silver, Tier.gold, Tier.platinum)
+
+
+@dataclass(frozen=True)
+class TierThresholds:
+    """Cut points for silver, gold and platinum: CLV quantiles, or money amounts if `absolute`."""
+
+    silver: float = 0.50
+    gold: float = 0.80
+    platinum: float = 0.95
+    absolute: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.silver <= self.gold <= self.platinum:
+            raise InputError(
+                "tiers", "thresholds must be non-decreasing: silver <= gold <= platinum"
+            )
+        if not self.absolute and not (self.silver >= 0 and self.platinum <= 1):
+            raise InputError("tiers", "quantile thresholds must lie within [0, 1]")
+
+    def cut_points(self, clv: NDArray[np.float64]) -> NDArray[np.float64]:
+        cuts = np.array([self.silver, self.gold, self.platinum], dtype=float)
+        return cuts if self.absolute else np.quantile(clv, cuts)
+
+
+def assign_tiers(clv: ArrayLike, thresholds: TierThresholds | None = None) -> list[Tier]:
+    values = np.asarray(clv, dtype=float)
+    if values.size == 0:
+        return []
+    cuts = (thresholds or TierThresholds()).cut_points(values)
+    idx = np.searchsorted(cuts, values, side="right")
+    return [_TIERS[i] for i in idx]
+
+
+def _quintile(values: NDArray[np.float64], higher_is_better: bool) -> NDArray[np.int64]:
+    """1-5 by percentile rank with ties averaged, so equal values share a score."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = values if higher_is_better else -values
+    sorter = np.argsort(order, kind="stable")
+    ranks = np.empty(values.size, dtype=float)
+    ranks[sorter] = np.arange(1, values.size + 1)
+    # average ranks within ties
+    _, inverse, counts = np.unique(order, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse.ravel(), weights=ranks)
+    avg = sums[inverse.ravel()] / counts[inverse.ravel()]
+    pct = avg / values.size
+    return np.clip(np.ceil(pct * 5).astype(np.int64), 1, 5)
+
+
+def rfm_scores(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, monetary_value: ArrayLike
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    x = np.asarray(frequency, dtype=float)
+    since_last = np.asarray(T, dtype=float) - np.asarray(recency, dtype=float)
+    return (
+        _quintile(since_last, higher_is_better=False),
+        _quintile(x, higher_is_better=True),
+        _quintile(np.asarray(monetary_value, dtype=float), higher_is_better=True),
+    )
+
+
+def assign_segments(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, monetary_value: ArrayLike
+) -> list[Segment]:
+    x = np.asarray(frequency, dtype=float)
+    R, F, M = rfm_scores(x, recency, T, monetary_value)
+    conditions = [
+        (x == 0) & (R >= 4),
+        (R >= 4) & (F >= 4),
+        (R <= 2) & (F >= 4) & (M >= 4),
+        (R <= 2) & (F >= 3),
+        (R >= 3) & (F >= 3),
+        R >= 3,
+        R == 2,
+    ]
+    choices = [
+        Segment.new, Segment.champions, Segment.cant_lose_them, Segment.at_risk, Segment.loyal,
+        Segment.potential_loyalists, Segment.hibernating,
+    ]  # fmt: skip
+    names = np.select(conditions, [s.value for s in choices], default=Segment.lost.value)
+    return [Segment(n) for n in names]
