@@ -7,6 +7,7 @@ from bot.scoring._bgnbd import BgNbd, BgNbdParams, ConvergenceWarning
 from bot.scoring._gammagamma import GammaGamma, GammaGammaParams
 from bot.scoring._score import SCORE_COLUMNS, ScoringResult, score_summary, score_transactions
 from bot.scoring._segments import TierThresholds, assign_segments, assign_tiers, rfm_scores
+from bot.scoring._simulate import simulate_summary, simulate_transactions
 from bot.scoring._transactions import read_transactions, summarize, validate_transactions
 from bot.scoring._value import clv, residual_clv, simple_clv
 
@@ -28,6 +29,8 @@ __all__ = [
     "score_summary",
     "score_transactions",
     "simple_clv",
+    "simulate_summary",
+    "simulate_transactions",
     "summarize",
     "validate_transactions",
 ]

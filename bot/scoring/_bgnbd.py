@@ -105,6 +105,11 @@ def compress(*columns: Array) -> tuple[tuple[Array, ...], Array, NDArray[np.intp
     return cols, counts.astype(float), np.asarray(inverse.ravel(), dtype=np.intp)
 
 
+def _off_one(a: float) -> float:
+    """Eq. 10 divides by a - 1; its limit at a = 1 is continuous, so step just off the pole."""
+    return a if abs(a - 1.0) > 1e-7 else 1.0 + 1e-7
+
+
 class BgNbd:
     """Fit and predict the BG/NBD purchase process; `fit(...)` returns self, state ends in `_`."""
 
@@ -179,7 +184,7 @@ class BgNbd:
         p = self._params()
         t = np.asarray(t, dtype=float)
         x, t_x, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
-        r, alpha, a, b = p.r, p.alpha, p.a, p.b
+        r, alpha, a, b = p.r, p.alpha, _off_one(p.a), p.b
         hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + TT + t))
         first = (a + b + x - 1) / (a - 1)
         second = 1 - ((alpha + TT) / (alpha + TT + t)) ** (r + x) * hyp
@@ -191,7 +196,7 @@ class BgNbd:
         """E[X(t)] for a customer just acquired (eq. 7): the population's prior expectation."""
         p = self._params()
         t = np.asarray(t, dtype=float)
-        r, alpha, a, b = p.r, p.alpha, p.a, p.b
+        r, alpha, a, b = p.r, p.alpha, _off_one(p.a), p.b
         hyp = special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
         return np.asarray((a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp))
 
