@@ -11,6 +11,7 @@ from bot.kpi._metrics import build_report, clv_band, perception_band
 from bot.kpi._records import ModelCall, OfferRecord, PerceptionReading, Snapshot, TicketRecord
 from bot.kpi._render import render_dashboard, render_report
 from bot.kpi._report import KpiFilters, KpiReport, KpiWindows
+from bot.kpi._service import compute_kpis, compute_kpis_from_settings, default_estimator
 
 __all__ = [
     "CSV_TABLES",
@@ -24,6 +25,9 @@ __all__ = [
     "TicketRecord",
     "build_report",
     "clv_band",
+    "compute_kpis",
+    "compute_kpis_from_settings",
+    "default_estimator",
     "perception_band",
     "render_dashboard",
     "render_report",

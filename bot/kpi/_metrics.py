@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import fmean, median
 
+from bot.domain import minor_unit
 from bot.kpi._records import NEW_DATA_REASONS, Snapshot, TicketRecord
 from bot.kpi._report import (
     Breakdown,
@@ -267,6 +268,11 @@ def perception_change(records: Sequence[TicketRecord], threshold: float) -> Perc
     )
 
 
+def _money(amount: Decimal, currency: str) -> Decimal:
+    """Money to the currency's minor unit (half-up: these are sums to report, not caps)."""
+    return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
 def _spent(record: TicketRecord) -> Decimal:
     offer = record.offer
     if offer is None or offer.status not in SPENT_STATUSES:
@@ -280,7 +286,7 @@ def _money_totals(records: Iterable[TicketRecord]) -> list[Money]:
         amount = _spent(r)
         if amount:
             totals[r.offer.currency if r.offer else r.currency] += amount
-    return [Money(amount=a, currency=c) for c, a in sorted(totals.items())]
+    return [Money(amount=_money(a, c), currency=c) for c, a in sorted(totals.items())]
 
 
 def _spend_rows(
@@ -301,9 +307,9 @@ def _spend_rows(
                 key=name,
                 currency=currency,
                 tickets=len(rs),
-                spend=sum((_spent(r) for r in rs), Decimal(0)),
-                clv=clv,
-                residual_clv=residual,
+                spend=_money(sum((_spent(r) for r in rs), Decimal(0)), currency),
+                clv=_money(clv, currency),
+                residual_clv=_money(residual, currency),
                 share_of_clv_pct=_round(percent(spend_with_clv, clv)),
                 share_of_residual_clv_pct=_round(percent(spend_with_clv, residual))
                 if residual > 0

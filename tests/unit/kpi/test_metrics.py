@@ -5,7 +5,7 @@ The five fixture tickets:
   T2 c2 silver  damaged_item  email CLV 500 (residual 100) -> 350 after window  = 70 %
   T3 c3 bronze  late_delivery chat  CLV 100 -> 50 rescored on new transactions  = 50 %
   T4 c1 gold    billing_error web   CLV 180, only a rescore inside the window   = pending
-  T5 c1 gold    late_delivery web   no CLV snapshot                             = excluded
+  T5 c1 gold    late_delivery web   CLV 0 at the issue (nothing left to lose)   = excluded
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from bot.kpi import (
     perception_band,
 )
 from bot.kpi._metrics import pick_after_snapshot, ticket_clv_pct
+from bot.scoring import residual_clv, simple_clv
 from tests.unit.kpi.fixtures import AT, load_records
 
 T0 = datetime.fromisoformat("2024-01-01T00:00:00+00:00")
@@ -170,16 +171,10 @@ def test_clv_band_function_boundaries(value, band):
 
 def test_clv_post_issue_works_with_the_simple_formula():
     """(ARPU - cost to serve) x retention ^ year, summed over years: before 0.9, after 0.8."""
-    scoring = pytest.importorskip("bot.scoring")
-    if not hasattr(scoring, "simple_clv"):
-        pytest.skip("bot.scoring.simple_clv is not built yet")
-    simple_clv = scoring.simple_clv
-
-    before = Decimal(str(simple_clv(100, 40, 0.9, 3)))
-    after = Decimal(str(simple_clv(100, 40, 0.8, 3)))
+    before = simple_clv(100, 40, 0.9, 3)
+    after = simple_clv(100, 40, 0.8, 3)
     # by hand: 60 x (0.9 + 0.81 + 0.729) = 146.34 and 60 x (0.8 + 0.64 + 0.512) = 117.12
-    assert before == pytest.approx(Decimal("146.34"))
-    assert after == pytest.approx(Decimal("117.12"))
+    assert (before, after) == (Decimal("146.340"), Decimal("117.120"))
     clv = report([ticket(clv=str(before), after=str(after))]).clv_post_issue
     assert clv.value == 80.03  # 117.12 / 146.34 = 80.03 %: just strong
     assert clv.band == "strong"
@@ -293,6 +288,7 @@ def test_source_example_forty_dollars_is_twenty_percent_of_a_200_dollar_clv():
 def test_source_example_residual_clv_of_500_minus_400_is_100():
     """A $500 customer who already spent $400 has $100 residual: a $50 offer is half of it."""
     clv, spent_so_far = Decimal(500), Decimal(400)
+    assert residual_clv(clv, spent_so_far) == 100  # the scorer's own arithmetic
     offer = OfferRecord(kind="refund_partial", amount=Decimal(50), currency="USD", status="sent")
     record = ticket(
         clv=str(clv), offer=offer, tier="silver", residual_clv_at_issue=clv - spent_so_far
@@ -317,7 +313,7 @@ def test_spend_share_of_clv_by_tier_and_segment():
     goodwill = report().goodwill
     tiers = {row.key: row for row in goodwill.by_tier}
     assert set(tiers) == {"bronze", "gold", "silver"}
-    # gold: T1 (40 on CLV 200), T4 (0 on CLV 180), T5 (5, no CLV snapshot): 40 / 380 = 10.53 %
+    # gold: T1 (40 on CLV 200), T4 (0 on CLV 180), T5 (5 on CLV 0, left out): 40 / 380 = 10.53 %
     assert tiers["gold"].spend == Decimal(45)
     assert tiers["gold"].clv == Decimal(380)
     assert tiers["gold"].share_of_clv_pct == 10.53
@@ -490,7 +486,7 @@ def test_the_json_contract_has_value_band_and_n():
     assert data["clv_post_issue"]["n"] == 3
     assert data["perception_change"]["value"] == 32.5
     assert data["perception_change"]["n"] == 2
-    assert data["goodwill"]["spend"] == [{"amount": "95", "currency": "USD"}]
+    assert data["goodwill"]["spend"] == [{"amount": "95.00", "currency": "USD"}]
 
 
 # --- Filters from query parameters ------------------------------------------------------------

@@ -141,7 +141,7 @@ def test_csv_writes_every_table(tmp_path):
     with (tmp_path / "tables" / "spend_by_tier.csv").open() as fh:
         gold = next(r for r in csv.DictReader(fh) if r["key"] == "gold")
     assert (gold["spend"], gold["share_of_clv_pct"], gold["ticket_ids"]) == (
-        "45",
+        "45.00",
         "10.53",
         "T1 T4 T5",
     )

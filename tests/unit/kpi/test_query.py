@@ -1,0 +1,191 @@
+"""The store query: the hand-computed fixture written to SQLite reads back to the same KPIs."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine, insert
+from sqlalchemy.orm import Session
+
+from bot.kpi import KpiFilters, KpiWindows, build_report, compute_kpis
+from tests.unit.kpi import store_schema
+from tests.unit.kpi.fixtures import AT, KPI_TICKETS, load_records
+
+
+def estimate(text: str) -> float:
+    """A stand-in sentiment model: messages in the fixture end with their score."""
+    return float(text.rsplit(" ", 1)[-1])
+
+
+def _seed(session: Session) -> None:
+    tables = store_schema.tables(session)
+    rows = json.loads(KPI_TICKETS.read_text())["tickets"]
+    for row in rows:
+        opened = datetime.fromisoformat(row["created_at"])
+        session.execute(
+            insert(tables["customers"]).prefix_with("OR IGNORE"), [{"id": row["customer_id"]}]
+        )
+        session.execute(
+            insert(tables["tickets"]),
+            [{"id": row["ticket_id"], "customer_id": row["customer_id"], "channel": row["channel"],
+              "category": row["category"], "severity": 1, "status": row.get("status", "resolved"),
+              "created_at": opened}],
+        )  # fmt: skip
+        if row.get("clv_at_issue"):
+            session.execute(
+                insert(tables["score_snapshots"]),
+                [{"customer_id": row["customer_id"], "ticket_id": row["ticket_id"],
+                  "clv": Decimal(row["clv_at_issue"]),
+                  "residual_clv": Decimal(row["residual_clv_at_issue"]),
+                  "tier": row["tier"], "segment": row["segment"], "taken_at": opened,
+                  "reason": "ticket"}],
+            )  # fmt: skip
+        for snap in row.get("later_snapshots", []):
+            if snap["reason"] == "ticket":
+                continue  # written with the ticket it belongs to
+            session.execute(
+                insert(tables["score_snapshots"]),
+                [{"customer_id": row["customer_id"], "clv": Decimal(snap["clv"]),
+                  "residual_clv": Decimal(snap["clv"]), "tier": row["tier"],
+                  "segment": row["segment"], "taken_at": datetime.fromisoformat(snap["taken_at"]),
+                  "reason": snap["reason"]}],
+            )  # fmt: skip
+        session.execute(
+            insert(tables["decisions"]),
+            [{"ticket_id": row["ticket_id"], "policy_version": row["policy_version"],
+              "escalate": row.get("escalated", False), "created_at": opened}],
+        )  # fmt: skip
+        if offer := row.get("offer"):
+            session.execute(
+                insert(tables["offers"]),
+                [{"ticket_id": row["ticket_id"], "kind": offer["kind"],
+                  "amount": Decimal(offer["amount"]), "currency": offer["currency"],
+                  "status": offer["status"], "created_at": opened}],
+            )  # fmt: skip
+        pre, post = row.get("perception_pre"), row.get("perception_post")
+        messages = []  # T5 in the fixture has no message, hence no pre-resolution score
+        if pre:
+            text = f"my complaint {pre['score']}"
+            messages.append(
+                {
+                    "ticket_id": row["ticket_id"],
+                    "role": "customer",
+                    "text": text,
+                    "created_at": opened,
+                }
+            )
+        if "first_response_s" in row:
+            replied = opened + timedelta(seconds=row["first_response_s"])
+            role = "agent" if row.get("human_handled") else "bot"
+            messages.append(
+                {
+                    "ticket_id": row["ticket_id"],
+                    "role": role,
+                    "text": "sorry",
+                    "created_at": replied,
+                }
+            )
+            if post:
+                messages.append(
+                    {"ticket_id": row["ticket_id"], "role": "customer",
+                     "text": f"thanks {post['score']}", "created_at": replied + timedelta(hours=1)}
+                )  # fmt: skip
+        if messages:
+            session.execute(insert(tables["messages"]), messages)
+        for phase, reading in (("pre", pre), ("post", post)):
+            if reading and reading["source"] != "estimated":  # estimated: from the messages
+                session.execute(
+                    insert(tables["surveys"]),
+                    [{"ticket_id": row["ticket_id"], "phase": phase, "score": reading["score"],
+                      "source": reading["source"], "created_at": opened}],
+                )  # fmt: skip
+        events = [
+            {"ticket_id": row["ticket_id"], "type": "draft", "created_at": opened,
+             "payload": {"provider": c["provider"], "tokens": c["tokens"],
+                         "latency_ms": c["latency_ms"]}}
+            for c in row.get("model_calls", [])
+        ]  # fmt: skip
+        events += [
+            {"ticket_id": row["ticket_id"], "type": "guard_rejected", "created_at": opened,
+             "payload": {"violations": [{"kind": "amount"}]}}
+        ] * row.get("guard_rejections", 0)  # fmt: skip
+        if row.get("template_fallback"):
+            events.append({"ticket_id": row["ticket_id"], "type": "fallback",
+                           "created_at": opened, "payload": {"provider": "template"}})  # fmt: skip
+        if events:
+            session.execute(insert(tables["events"]), events)
+    session.commit()
+
+
+@pytest.fixture
+def session(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'kpi.db'}")
+    store_schema.create(engine)
+    with Session(engine) as session:
+        _seed(session)
+        yield session
+    engine.dispose()
+
+
+def from_store(session, **filters):
+    return compute_kpis(
+        session, KpiFilters(**filters), windows=KpiWindows(), estimate=estimate, generated_at=AT
+    )
+
+
+def by_hand(**filters):
+    return build_report(load_records(), KpiFilters(**filters), KpiWindows(), generated_at=AT)
+
+
+def test_the_store_gives_the_same_kpis_as_the_hand_computed_records(session):
+    stored, expected = from_store(session), by_hand()
+    assert stored.clv_post_issue == expected.clv_post_issue
+    assert stored.perception_change == expected.perception_change
+    assert stored.goodwill == expected.goodwill
+    assert stored.root_causes == expected.root_causes
+    assert stored.by_channel == expected.by_channel
+    assert stored.rows == expected.rows
+
+
+def test_the_headline_kpis_read_from_the_store(session):
+    data = from_store(session).model_dump(mode="json")
+    clv = data["clv_post_issue"]
+    assert (clv["value"], clv["band"], clv["n"]) == (70.0, "moderate", 3)
+    assert (data["perception_change"]["value"], data["perception_change"]["n"]) == (32.5, 2)
+    assert data["perception_change"]["by_source"]["estimated"]["ticket_ids"] == ["T3"]
+    assert data["goodwill"]["spend"] == [{"amount": "95.00", "currency": "USD"}]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"tier": "gold"},
+        {"category": "late_delivery"},
+        {"channel": "web"},
+        {"policy_version": "v2"},
+        {"date_from": "2024-01-15", "date_to": "2024-01-20"},
+    ],
+)
+def test_filters_select_the_same_tickets_from_the_store(session, filters):
+    assert from_store(session, **filters).rows == by_hand(**filters).rows
+
+
+def test_sentiment_estimates_perception_where_no_survey_came_back(session):
+    t3 = next(r for r in from_store(session).rows if r.ticket_id == "T3")
+    assert (t3.perception_pre, t3.perception_post, t3.perception_source) == (
+        20.0,
+        70.0,
+        "estimated",
+    )
+
+
+def test_an_empty_database_gives_an_empty_report(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    store_schema.create(engine)
+    with Session(engine) as session:
+        report = compute_kpis(session, KpiFilters(), estimate=estimate, generated_at=AT)
+    engine.dispose()
+    assert report.tickets == 0 and report.clv_post_issue.value is None
