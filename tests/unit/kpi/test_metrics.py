@@ -180,6 +180,22 @@ def test_clv_post_issue_works_with_the_simple_formula():
     assert clv.band == "strong"
 
 
+def test_clv_post_issue_works_with_the_fitted_model():
+    """BG/NBD + Gamma-Gamma CLV at the issue and 13 weeks later with no purchase in between."""
+    from bot.scoring import BgNbd, BgNbdParams, GammaGamma, GammaGammaParams, clv
+
+    bgnbd, gg = BgNbd(), GammaGamma()
+    bgnbd.params_ = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)  # CDNOW, FHL 2005
+    gg.params_ = GammaGammaParams(p=6.25, q=3.74, v=15.44)
+    at_issue, later = clv(bgnbd, gg, [2, 2], [30.0, 30.0], [38.0, 51.0], [35.0, 35.0], unit="W")
+    before = Decimal(str(at_issue)).quantize(Decimal("0.01"))
+    after = Decimal(str(later)).quantize(Decimal("0.01"))
+    assert after < before  # 13 quiet weeks lower the odds the customer is still active
+    result = report([ticket(clv=str(before), after=str(after))]).clv_post_issue
+    assert result.value == float((after / before * 100).quantize(Decimal("0.01")))
+    assert result.band == clv_band(after / before * 100)
+
+
 # --- Perception change ------------------------------------------------------------------------
 
 
