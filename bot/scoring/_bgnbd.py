@@ -58,48 +58,104 @@ def check_summary(x: Array, t_x: Array, T: Array) -> None:
         raise InputError("frequency", "must be whole numbers of repeat purchases")
 
 
+@dataclass(frozen=True)
+class _Stats:
+    """The data split into distinct values of x, t_x and T with gather indices, computed once."""
+
+    x: Array
+    w: Array
+    ux: Array
+    ix: NDArray[np.intp]
+    utx: Array
+    itx: NDArray[np.intp]
+    uT: Array
+    iT: NDArray[np.intp]
+
+    @classmethod
+    def of(cls, x: Array, t_x: Array, T: Array, w: Array) -> _Stats:
+        ux, ix = np.unique(x, return_inverse=True)
+        utx, itx = np.unique(t_x, return_inverse=True)
+        uT, iT = np.unique(T, return_inverse=True)
+        return cls(x, w, ux, ix.ravel(), utx, itx.ravel(), uT, iT.ravel())
+
+
 def _loglik_and_grad(theta: Array, x: Array, t_x: Array, T: Array, w: Array) -> tuple[float, Array]:
     """Weighted mean log-likelihood (eq. 6) and its gradient in (r, alpha, a, b)."""
-    r, alpha, a, b = theta
-    has = x > 0
-    xm1 = np.where(has, x - 1.0, 0.0)
+    return _loglik_and_grad_stats(theta, _Stats.of(x, t_x, T, w))
 
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = (
-        special.gammaln(a + b)
-        + special.gammaln(b + x)
-        - special.gammaln(b)
-        - special.gammaln(a + b + x)
-    )
-    a3 = -(r + x) * np.log(alpha + T)
-    a4 = np.where(has, np.log(a) - np.log(b + xm1) - (r + x) * np.log(alpha + t_x), -np.inf)
+
+def _loglik_and_grad_stats(theta: Array, st: _Stats) -> tuple[float, Array]:
+    """Eq. 6 on precomputed distinct values.
+
+    Gamma-function terms depend on x alone and the logs on T or t_x alone, so each is evaluated
+    once per distinct value and gathered: per customer only a few multiplies and two exps remain.
+    """
+    r, alpha, a, b = theta
+    ux, ix, x, w = st.ux, st.ix, st.x, st.w
+    has_u = ux > 0
+    xm1_u = np.where(has_u, ux - 1.0, 0.0)
+    base_u = (
+        special.gammaln(r + ux) - special.gammaln(r)
+        + special.gammaln(a + b) + special.gammaln(b + ux)
+        - special.gammaln(b) - special.gammaln(a + b + ux)
+    )  # fmt: skip
+    dig_ab = special.digamma(a + b)
+    dig_abx_u = special.digamma(a + b + ux)
+    dr_u = special.digamma(r + ux) - special.digamma(r)
+    da_u = dig_ab - dig_abx_u
+    db_u = dig_ab + special.digamma(b + ux) - special.digamma(b) - dig_abx_u
+    la4_u = np.where(has_u, np.log(a) - np.log(b + xm1_u), -np.inf)
+    inv_bx_u = np.where(has_u, 1.0 / (b + xm1_u), 0.0)
+
+    log_aT = np.log(alpha + st.uT)[st.iT]
+    log_atx = np.log(alpha + st.utx)[st.itx]
+    inv_aT = (1.0 / (alpha + st.uT))[st.iT]
+    inv_atx = (1.0 / (alpha + st.utx))[st.itx]
+    has = has_u[ix]
+    rx = r + x
+    a3 = -rx * log_aT
+    a4 = la4_u[ix] - rx * log_atx
     m = np.maximum(a3, a4)
     e3 = np.exp(a3 - m)
     e4 = np.exp(a4 - m)
-    ll = a1 + a2 + m + np.log(e3 + e4)
-    w3 = e3 / (e3 + e4)
-    w4 = 1.0 - w3
-
-    dig_rx = special.digamma(r + x)
-    d_r = dig_rx - special.digamma(r) + np.log(alpha) - w3 * np.log(alpha + T)
-    d_r = d_r - np.where(has, w4 * np.log(alpha + t_x), 0.0)
-    d_alpha = (
-        r / alpha - w3 * (r + x) / (alpha + T) - np.where(has, w4 * (r + x) / (alpha + t_x), 0.0)
-    )
-    dig_ab = special.digamma(a + b)
-    dig_abx = special.digamma(a + b + x)
-    d_a = dig_ab - dig_abx + np.where(has, w4 / a, 0.0)
-    d_b = dig_ab + special.digamma(b + x) - special.digamma(b) - dig_abx
-    d_b = d_b - np.where(has, w4 / (b + xm1), 0.0)
+    s = e3 + e4
+    ll = base_u[ix] + r * np.log(alpha) + m + np.log(s)
+    w3 = e3 / s
+    ww3 = w * w3
+    ww4 = np.where(has, w - ww3, 0.0)
 
     total = w.sum()
-    grad = np.array([(w * d).sum() for d in (d_r, d_alpha, d_a, d_b)]) / total
-    return float((w * ll).sum() / total), grad
+    wx = np.bincount(ix, weights=w, minlength=len(ux))
+    wx4 = np.bincount(ix, weights=ww4, minlength=len(ux))
+    d_r = wx @ dr_u + total * np.log(alpha) - ww3 @ log_aT - ww4 @ log_atx
+    d_alpha = total * r / alpha - (ww3 * rx) @ inv_aT - (ww4 * rx) @ inv_atx
+    d_a = wx @ da_u + wx4.sum() / a
+    d_b = wx @ db_u - wx4 @ inv_bx_u
+    grad = np.array([d_r, d_alpha, d_a, d_b]) / total
+    return float((w @ ll) / total), grad
+
+
+def _integral(values: Array) -> bool:
+    return bool(np.all(values >= 0) and np.all(values == np.floor(values)))
 
 
 def compress(*columns: Array) -> tuple[tuple[Array, ...], Array, NDArray[np.intp]]:
     """Unique rows and their counts (sufficient statistics), plus the inverse index."""
     stacked = np.column_stack(columns)
+    if _integral(stacked):
+        # Day- or week-granular data: pack each row into one int64 key, a 1-D unique is fast.
+        ints = stacked.astype(np.int64)
+        spans = ints.max(axis=0) + 1
+        if float(np.prod(spans.astype(float))) < 2**62:
+            key = np.zeros(len(ints), dtype=np.int64)
+            for j in range(ints.shape[1]):
+                key = key * spans[j] + ints[:, j]
+            _, first, inverse, counts = np.unique(
+                key, return_index=True, return_inverse=True, return_counts=True
+            )
+            uniq = stacked[first]
+            cols = tuple(np.asarray(uniq[:, i], dtype=float) for i in range(uniq.shape[1]))
+            return cols, counts.astype(float), np.asarray(inverse.ravel(), dtype=np.intp)
     uniq, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
     cols = tuple(np.asarray(uniq[:, i], dtype=float) for i in range(uniq.shape[1]))
     return cols, counts.astype(float), np.asarray(inverse.ravel(), dtype=np.intp)
@@ -137,10 +193,11 @@ class BgNbd:
         scale = 1.0 / float(TT.max()) if TT.max() > 0 else 1.0
         xs, txs, Ts = x, t_x * scale, TT * scale
         pen = self.penalizer_coef
+        stats = _Stats.of(xs, txs, Ts, w)
 
         def objective(phi: Array) -> tuple[float, Array]:
             theta = np.exp(phi)
-            ll, grad = _loglik_and_grad(theta, xs, txs, Ts, w)
+            ll, grad = _loglik_and_grad_stats(theta, stats)
             value = -ll + pen * float(np.sum(theta**2))
             g = (-grad + 2 * pen * theta) * theta  # chain rule through exp
             return value, g

@@ -1,0 +1,145 @@
+"""CLV fitting speed and agreement: appease vs lifetimes on the same synthetic customers, one run.
+
+Customers are drawn from the BG/NBD process (day-granular) with CDNOW-like parameters. Both
+libraries fit the same summary the way a user would call them; we report wall time, the ratio
+and the largest relative parameter difference. Then transactions -> scores at 10M transactions,
+with time and peak memory, in a fresh process so the peak is this step's own.
+
+    python -m bench clv                # 10k, 100k, 1M customers + 10M transactions
+    python -m bench clv -- --quick     # 10k and 100k, 1M transactions
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from bot.scoring import BgNbd, BgNbdParams, simulate_summary
+
+TRUTH = BgNbdParams(r=0.243, alpha=4.414 * 7, a=0.793, b=2.426)  # CDNOW's, in days
+RESULTS = Path(__file__).resolve().parent / "results" / "clv.md"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def fit_both(n: int, seed: int) -> dict[str, float]:
+    summary = simulate_summary(TRUTH, n, seed=seed)
+    x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
+    t0 = time.perf_counter()
+    ours = BgNbd().fit(x, t_x, T)
+    t_ours = time.perf_counter() - t0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lifetimes import BetaGeoFitter
+
+        t0 = time.perf_counter()
+        theirs = BetaGeoFitter().fit(x, t_x, T)
+        t_theirs = time.perf_counter() - t0
+    assert ours.params_ is not None
+    a = np.array([ours.params_.r, ours.params_.alpha, ours.params_.a, ours.params_.b])
+    b = theirs.params_[["r", "alpha", "a", "b"]].to_numpy(dtype=float)
+    return {
+        "customers": n,
+        "ours_s": t_ours,
+        "lifetimes_s": t_theirs,
+        "ratio": t_theirs / t_ours,
+        "max_rel_diff": float(np.max(np.abs(a - b) / np.abs(b))),
+    }
+
+
+def score_step(n_transactions: int) -> dict[str, float]:
+    """Run in a child process: generate a log, then time transactions -> scores."""
+    from bot.scoring import score_transactions, simulate_transactions
+
+    busy = BgNbdParams(r=1.0, alpha=10.0, a=0.5, b=10.0)  # ~12 purchases a customer a year
+    n_customers = max(1000, n_transactions // 12)
+    tx = simulate_transactions(busy, n_customers, seed=1, max_repeats=40)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    result = score_transactions(tx)
+    elapsed = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "transactions": len(tx),
+        "customers": len(result.scores),
+        "seconds": elapsed,
+        "peak_mb": peak,
+        "data_mb": before,
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench clv")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--score-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.score_child:
+        print(json.dumps(score_step(args.score_child)))
+        return 0
+
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    n_tx = 1_000_000 if args.quick else 10_000_000
+    rows = []
+    for i, n in enumerate(sizes):
+        row = fit_both(n, seed=i)
+        rows.append(row)
+        print(
+            f"fit {n:>9,} customers: appease {row['ours_s']:.3f}s, lifetimes "
+            f"{row['lifetimes_s']:.2f}s, ratio {row['ratio']:.0f}x, "
+            f"max param diff {row['max_rel_diff']:.1e}",
+            flush=True,
+        )
+    child = subprocess.run(
+        [sys.executable, "-m", "bench", "clv", "--", "--score-child", str(n_tx)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    score = json.loads(child.stdout.strip().splitlines()[-1])
+    print(
+        f"score {score['transactions']:,} transactions ({score['customers']:,} customers): "
+        f"{score['seconds']:.1f}s, peak RSS {score['peak_mb']:.0f} MB "
+        f"(of which the log itself {score['data_mb']:.0f} MB)"
+    )
+
+    lines = [
+        f"Machine: {machine()}. Run: `make bench` (`python -m bench clv`).",
+        "",
+        "| customers | appease fit (s) | lifetimes fit (s) | speed-up | max relative param diff |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['customers']:,} | {r['ours_s']:.3f} | {r['lifetimes_s']:.2f} | "
+            f"{r['ratio']:.0f}x | {r['max_rel_diff']:.1e} |"
+        )
+    lines += [
+        "",
+        "| transactions -> scores | customers | time (s) | peak RSS (MB) |",
+        "|---:|---:|---:|---:|",
+        f"| {score['transactions']:,} | {score['customers']:,} | {score['seconds']:.1f} | "
+        f"{score['peak_mb']:.0f} |",
+    ]
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text("\n".join(lines) + "\n")
+    print(f"wrote {RESULTS}")
+    return 0
