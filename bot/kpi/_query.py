@@ -67,7 +67,7 @@ class _Tables:
 
     def __init__(self, session: Session) -> None:
         meta = MetaData()
-        meta.reflect(bind=session.get_bind())
+        meta.reflect(bind=session.connection())
         self.t = meta.tables
 
     def get(self, name: str) -> Table | None:
@@ -131,13 +131,14 @@ def load_records(
     if tickets is None:
         return []
     created = tickets.c["created_at"]
+    # SQLite keeps naive UTC text; other databases compare timestamps with time zones.
+    tz = None if session.get_bind().dialect.name == "sqlite" else UTC
     query = select(tickets)
     if filters.date_from:
-        query = query.where(created >= datetime.combine(filters.date_from, time.min))
+        query = query.where(created >= datetime.combine(filters.date_from, time.min, tzinfo=tz))
     if filters.date_to:
-        query = query.where(
-            created < datetime.combine(filters.date_to + timedelta(days=1), time.min)
-        )
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz)
+        query = query.where(created < end)
     ticket_rows = list(session.execute(query.order_by(created)).mappings())
     ticket_ids = [t["id"] for t in ticket_rows]
     customer_ids = sorted({t["customer_id"] for t in ticket_rows if t["customer_id"] is not None})

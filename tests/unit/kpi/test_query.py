@@ -23,11 +23,10 @@ def estimate(text: str) -> float:
 def _seed(session: Session) -> None:
     tables = store_schema.tables(session)
     rows = json.loads(KPI_TICKETS.read_text())["tickets"]
+    customers = sorted({row["customer_id"] for row in rows})
+    session.execute(insert(tables["customers"]), [{"id": c} for c in customers])
     for row in rows:
         opened = datetime.fromisoformat(row["created_at"])
-        session.execute(
-            insert(tables["customers"]).prefix_with("OR IGNORE"), [{"id": row["customer_id"]}]
-        )
         session.execute(
             insert(tables["tickets"]),
             [{"id": row["ticket_id"], "customer_id": row["customer_id"], "channel": row["channel"],
@@ -189,3 +188,39 @@ def test_an_empty_database_gives_an_empty_report(tmp_path):
         report = compute_kpis(session, KpiFilters(), estimate=estimate, generated_at=AT)
     engine.dispose()
     assert report.tickets == 0 and report.clv_post_issue.value is None
+
+
+@pytest.mark.postgres
+def test_the_store_query_gives_the_same_kpis_on_postgresql():
+    import os
+    import uuid
+
+    from sqlalchemy import text
+
+    from bot.config import Settings
+    from tests.conftest import require_service
+
+    url = os.environ.get("APPEASE_TEST_POSTGRES_URL")
+    require_service(bool(url), "APPEASE_TEST_POSTGRES_URL is not set")
+    schema = f"kpi_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(
+        Settings(database_url=url).database_url,
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        store_schema.create(engine)
+        with Session(engine) as session:
+            _seed(session)
+            stored = from_store(session)
+            gold = from_store(session, tier="gold", date_from="2024-01-01", date_to="2024-01-20")
+        expected = by_hand()
+        assert stored.rows == expected.rows
+        assert stored.goodwill == expected.goodwill
+        assert stored.clv_post_issue == expected.clv_post_issue
+        assert [r.ticket_id for r in gold.rows] == ["T1", "T4"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
