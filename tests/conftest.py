@@ -18,6 +18,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 IN_CI = os.environ.get("CI") == "true"
 
+# Shared fixtures that live in their own modules (db_url: SQLite and PostgreSQL).
+pytest_plugins = ["tests.db"]
+
 
 def pytest_report_header() -> list[str]:
     import numpy
