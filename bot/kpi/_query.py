@@ -6,6 +6,9 @@ one record per ticket; the KPI maths then runs on those records. The date range 
 SQL; the other filters apply to the joined records (tier and segment are the snapshot's, not a
 ticket column).
 
+A human handled the ticket when an agent wrote in it, an agent-assist draft was decided by a
+person, or a handoff event was logged.
+
 Perception scores: a survey answer for the phase wins; without one, `estimate(text)` (sentiment,
 0-100) on the customer's words gives an `estimated` score: pre from their first message, post
 from what they wrote after the first reply.
@@ -149,6 +152,7 @@ def load_records(
     surveys = _rows_by(session, tables.get("surveys"), "ticket_id", ticket_ids)
     messages = _rows_by(session, tables.get("messages"), "ticket_id", ticket_ids)
     events = _rows_by(session, tables.get("events"), "ticket_id", ticket_ids)
+    drafts = _rows_by(session, tables.get("drafts"), "ticket_id", ticket_ids)
     next_contact = _next_contacts(session, tickets, customer_ids)
 
     records = []
@@ -185,9 +189,12 @@ def load_records(
         post_texts = [
             text for text, at in customer_texts[1:] if first_reply_at and at > first_reply_at
         ]
-        human = any(str(m.get("role") or "") in _HUMAN_ROLES for m in msgs) or any(
-            e.get("type") in _HUMAN_EVENTS for e in evts
-        )
+        human = (
+            any(str(m.get("role") or "") in _HUMAN_ROLES for m in msgs)
+            or any(e.get("type") in _HUMAN_EVENTS for e in evts)
+            or any(d.get("decided_by") or d.get("status") not in (None, "pending") for d in
+                   drafts.get(tid, []))
+        )  # fmt: skip
         records.append(
             TicketRecord(
                 ticket_id=str(tid),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -27,19 +28,18 @@ log = logging.getLogger(__name__)
 @functools.cache
 def default_estimator() -> Callable[[str], float]:
     """Sentiment on 0-100 for estimated perception: triage's scorer, else VADER directly."""
-    try:
-        from bot.triage import sentiment_score  # type: ignore[attr-defined]
-    except ImportError:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    scorer = getattr(importlib.import_module("bot.triage"), "sentiment_score", None)
+    if callable(scorer):
+        return cast("Callable[[str], float]", scorer)
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-        analyzer = SentimentIntensityAnalyzer()
+    analyzer = SentimentIntensityAnalyzer()
 
-        def sentiment_score(text: str) -> float:
-            compound = float(analyzer.polarity_scores(text)["compound"])
-            return round((compound + 1.0) * 50.0, 2)
+    def vader_score(text: str) -> float:
+        compound = float(analyzer.polarity_scores(text)["compound"])
+        return round((compound + 1.0) * 50.0, 2)
 
-    scorer: Callable[[str], float] = sentiment_score
-    return scorer
+    return vader_score
 
 
 def compute_kpis(
@@ -68,19 +68,19 @@ def compute_kpis(
 
 def compute_kpis_from_settings(settings: Settings, filters: KpiFilters | None = None) -> KpiReport:
     """Open the database named by the settings, read the policy's windows, compute."""
-    from sqlalchemy import create_engine
+    from bot.store import make_engine, make_sessionmaker
 
-    engine = create_engine(settings.database_url)
+    engine = make_engine(settings.database_url)
     try:
-        with Session(engine) as session:
+        with make_sessionmaker(engine)() as session:
             return compute_kpis(session, filters, windows=_policy_windows(settings))
     finally:
         engine.dispose()
 
 
 def _policy_windows(settings: Settings) -> KpiWindows:
-    try:
-        from bot.policy import load_policy  # type: ignore[attr-defined]
-    except ImportError:
+    """The policy's `kpi` section, when the policy package can load one; else the defaults."""
+    load_policy = getattr(importlib.import_module("bot.policy"), "load_policy", None)
+    if not callable(load_policy):
         return KpiWindows()
     return KpiWindows.from_policy(load_policy(settings.policy_path))

@@ -31,6 +31,7 @@ def _seed(session: Session) -> None:
             insert(tables["tickets"]),
             [{"id": row["ticket_id"], "customer_id": row["customer_id"], "channel": row["channel"],
               "category": row["category"], "severity": 1, "status": row.get("status", "resolved"),
+              "order_id": f"O-{row['ticket_id']}", "order_value": Decimal(100), "currency": "USD",
               "created_at": opened}],
         )  # fmt: skip
         if row.get("clv_at_issue"):
@@ -55,12 +56,17 @@ def _seed(session: Session) -> None:
         session.execute(
             insert(tables["decisions"]),
             [{"ticket_id": row["ticket_id"], "policy_version": row["policy_version"],
-              "escalate": row.get("escalated", False), "created_at": opened}],
+              "kind": (row.get("offer") or {}).get("kind", "apology_only"),
+              "amount": Decimal((row.get("offer") or {}).get("amount", "0")), "currency": "USD",
+              "cap": Decimal(100), "reasons": [], "escalate": row.get("escalated", False),
+              "created_at": opened}],
         )  # fmt: skip
         if offer := row.get("offer"):
             session.execute(
                 insert(tables["offers"]),
                 [{"ticket_id": row["ticket_id"], "kind": offer["kind"],
+                  "customer_id": row["customer_id"], "order_id": f"O-{row['ticket_id']}",
+                  "category": row["category"], "policy_version": row["policy_version"],
                   "amount": Decimal(offer["amount"]), "currency": offer["currency"],
                   "status": offer["status"], "created_at": opened}],
             )  # fmt: skip
@@ -224,3 +230,14 @@ def test_the_store_query_gives_the_same_kpis_on_postgresql():
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+def test_an_agent_assist_draft_decided_by_a_person_is_not_automated(session):
+    from bot.store import Draft
+
+    session.add(Draft(ticket_id="T2", text="sorry", guard={"ok": True}, status="approved",
+                      decided_by="agent-7"))  # fmt: skip
+    session.commit()
+    rows = {r.ticket_id: r for r in from_store(session).rows}
+    assert not rows["T2"].automated
+    assert rows["T1"].automated
