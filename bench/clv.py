@@ -74,8 +74,18 @@ def score_step(n_transactions: int) -> dict[str, float]:
 
     busy = BgNbdParams(r=1.0, alpha=10.0, a=0.5, b=10.0)  # ~12 purchases a customer a year
     n_customers = max(1000, n_transactions // 12)
-    tx = simulate_transactions(busy, n_customers, seed=1, max_repeats=40)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    import pandas as pd
+
+    # Drawn in chunks so the generator's own peak stays below the scoring step's.
+    chunk = 50_000
+    parts = []
+    for i, lo in enumerate(range(0, n_customers, chunk)):
+        part = simulate_transactions(busy, min(chunk, n_customers - lo), seed=i, max_repeats=40)
+        part["customer_id"] = (part["customer_id"].astype(np.int64) + lo).astype(str)
+        parts.append(part)
+    tx = pd.concat(parts, ignore_index=True)
+    del parts
+    data_mb = tx.memory_usage(deep=True).sum() / 2**20
     t0 = time.perf_counter()
     result = score_transactions(tx)
     elapsed = time.perf_counter() - t0
@@ -85,7 +95,7 @@ def score_step(n_transactions: int) -> dict[str, float]:
         "customers": len(result.scores),
         "seconds": elapsed,
         "peak_mb": peak,
-        "data_mb": before,
+        "data_mb": data_mb,
     }
 
 
@@ -118,7 +128,7 @@ def main(argv: list[str]) -> int:
     print(
         f"score {score['transactions']:,} transactions ({score['customers']:,} customers): "
         f"{score['seconds']:.1f}s, peak RSS {score['peak_mb']:.0f} MB "
-        f"(of which the log itself {score['data_mb']:.0f} MB)"
+        f"(the log itself: {score['data_mb']:.0f} MB in memory)"
     )
 
     lines = [
@@ -134,10 +144,10 @@ def main(argv: list[str]) -> int:
         )
     lines += [
         "",
-        "| transactions -> scores | customers | time (s) | peak RSS (MB) |",
-        "|---:|---:|---:|---:|",
+        "| transactions -> scores | customers | time (s) | peak RSS (MB) | log in memory (MB) |",
+        "|---:|---:|---:|---:|---:|",
         f"| {score['transactions']:,} | {score['customers']:,} | {score['seconds']:.1f} | "
-        f"{score['peak_mb']:.0f} |",
+        f"{score['peak_mb']:.0f} | {score['data_mb']:.0f} |",
     ]
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
