@@ -1,0 +1,27 @@
+"""Finding and reading policy files: the only part of bot.policy that touches the disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bot
+from bot.errors import PolicyError
+from bot.policy._schema import Policy, parse_policy
+
+__all__ = ["default_policy_path", "load_policy"]
+
+
+def default_policy_path() -> Path:
+    """policies/default.yaml at the project root (the README installs the project editable)."""
+    return Path(bot.__file__).resolve().parents[1] / "policies" / "default.yaml"
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    target = Path(path) if path is not None else default_policy_path()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise PolicyError(str(target), "no such policy file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(str(target), f"cannot read: {exc}") from exc
+    return parse_policy(text, source=target.name)
