@@ -79,8 +79,7 @@ def compute_kpis_from_settings(settings: Settings, filters: KpiFilters | None = 
 
 
 def _policy_windows(settings: Settings) -> KpiWindows:
-    """The policy's `kpi` section, when the policy package can load one; else the defaults."""
-    load_policy = getattr(importlib.import_module("bot.policy"), "load_policy", None)
-    if not callable(load_policy):
-        return KpiWindows()
+    """The measurement windows from the policy's `kpi` section (the default policy if unset)."""
+    from bot.policy import load_policy
+
     return KpiWindows.from_policy(load_policy(settings.policy_path))

@@ -72,3 +72,21 @@ def test_a_bad_filter_exits_2_naming_it_and_writes_nothing(seeded):
     assert "tier" in result.stderr
     assert result.stdout == ""
     assert not out.exists()
+
+
+def test_the_measurement_window_comes_from_the_policy(seeded, monkeypatch):
+    from bot.config import get_settings
+    from bot.policy import default_policy_path
+
+    text = (
+        default_policy_path()
+        .read_text()
+        .replace("measurement_window_days: 90", "measurement_window_days: 30")
+    )
+    policy = seeded / "policy.yaml"
+    policy.write_text(text)
+    monkeypatch.setenv("APPEASE_POLICY_PATH", str(policy))
+    get_settings.cache_clear()
+    data = json.loads(invoke("show").stdout)
+    assert data["windows"]["measurement_window_days"] == 30
+    assert data["clv_post_issue"]["pending"] == 0  # T4's rescore, 86 days on, now counts
