@@ -1,0 +1,91 @@
+"""The money invariants of the policy engine, over any case (10,000 examples each in CI)."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain import OfferKind, Tier, minor_unit
+from bot.policy import Policy, decide, load_policy
+from tests.strategies import cases
+
+POLICY = load_policy()
+EXAMPLES = 10_000 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 500
+REFUNDS = {OfferKind.refund_partial, OfferKind.refund_full}
+
+
+def limits(case, policy: Policy) -> tuple[Decimal, Decimal, Decimal]:
+    tier = policy.tiers[case.customer.tier]
+    seg = policy.segments.get(case.customer.segment)
+    share = seg.clv_share if seg and seg.clv_share is not None else tier.clv_share
+    order_share = policy.categories[case.issue.category].order_share[case.issue.severity - 1]
+    return (
+        share * case.customer.residual_clv,
+        tier.max_amount,
+        order_share * case.order.value,
+    )
+
+
+@settings(max_examples=EXAMPLES)
+@given(cases())
+def test_amount_never_exceeds_cap_and_cap_never_exceeds_any_limit(case) -> None:
+    d = decide(case, POLICY)
+    assert Decimal(0) <= d.offer.amount <= d.cap
+    for limit in limits(case, POLICY):
+        assert d.cap <= max(limit, Decimal(0))
+    assert d.offer.currency == case.order.currency
+    assert d.cap == d.cap.quantize(minor_unit(case.order.currency))
+    assert d.offer.amount == d.offer.amount.quantize(minor_unit(case.order.currency))
+
+
+@settings(max_examples=EXAMPLES)
+@given(cases())
+def test_no_money_offer_when_residual_clv_is_not_positive(case) -> None:
+    d = decide(case, POLICY)
+    if case.customer.residual_clv <= 0:
+        assert d.offer.amount == 0
+        assert d.offer.kind in (OfferKind.apology_only, OfferKind.none)
+
+
+@settings(max_examples=EXAMPLES)
+@given(cases())
+def test_same_input_gives_the_same_decision_and_version(case) -> None:
+    assert decide(case, POLICY) == decide(case, load_policy())
+
+
+@settings(max_examples=EXAMPLES)
+@given(cases(), st.decimals(min_value=0, max_value=5000, places=2))
+def test_more_residual_clv_never_lowers_the_cap(case, extra) -> None:
+    richer = case.model_copy(
+        update={
+            "customer": case.customer.model_copy(
+                update={"residual_clv": case.customer.residual_clv + extra}
+            )
+        }
+    )
+    assert decide(richer, POLICY).cap >= decide(case, POLICY).cap
+
+
+@settings(max_examples=EXAMPLES)
+@given(cases())
+def test_low_tiers_never_get_refunds(case) -> None:
+    d = decide(case, POLICY)
+    if case.customer.tier in (Tier.bronze, Tier.silver):
+        assert d.offer.kind not in REFUNDS
+    assert d.offer.kind in POLICY.tiers[case.customer.tier].kinds or d.offer.amount == 0
+
+
+@settings(max_examples=EXAMPLES)
+@given(cases())
+def test_repeat_claimants_escalate_without_money(case) -> None:
+    abuse = POLICY.abuse
+    d = decide(case, POLICY)
+    if (
+        case.customer.appeasements_90d > abuse.max_appeasements
+        or case.customer.appeasement_spend_90d > abuse.max_spend
+    ):
+        assert d.escalate
+        assert d.offer.amount == 0
