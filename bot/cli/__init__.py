@@ -23,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 @app.callback()
 def _root() -> None:
     """appease: CLV-aware goodwill offers, drafted by a model and bounded by policy."""
