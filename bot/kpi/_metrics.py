@@ -21,7 +21,7 @@ Definitions (README "KPIs" has the long form):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import fmean, median
@@ -156,7 +156,12 @@ def ticket_clv_pct(record: TicketRecord, measurement_window_days: int) -> Decima
     return after.clv / record.clv_at_issue * _HUNDRED
 
 
-def clv_post_issue(records: Sequence[TicketRecord], measurement_window_days: int) -> ClvPostIssue:
+def clv_post_issue(
+    records: Sequence[TicketRecord],
+    measurement_window_days: int,
+    afters: Mapping[str, Snapshot | None] | None = None,
+) -> ClvPostIssue:
+    """`afters` (ticket id -> post-issue snapshot) saves re-picking when called per group."""
     per_customer: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
     before_sum = after_sum = Decimal(0)
     pending = excluded = 0
@@ -165,7 +170,11 @@ def clv_post_issue(records: Sequence[TicketRecord], measurement_window_days: int
         if not r.clv_at_issue:
             excluded += 1
             continue
-        after = pick_after_snapshot(r, measurement_window_days)
+        after = (
+            afters[r.ticket_id]
+            if afters is not None
+            else pick_after_snapshot(r, measurement_window_days)
+        )
         if after is None:
             pending += 1
             continue
@@ -174,8 +183,10 @@ def clv_post_issue(records: Sequence[TicketRecord], measurement_window_days: int
         after_sum += after.clv
         measured_ids.append(r.ticket_id)
     customers = []
+    means: list[Decimal] = []
     for customer_id, pairs in sorted(per_customer.items()):
         pct = sum((p for _, p in pairs), Decimal(0)) / len(pairs)
+        means.append(pct)
         customers.append(
             ClvCustomer(
                 customer_id=customer_id,
@@ -185,10 +196,7 @@ def clv_post_issue(records: Sequence[TicketRecord], measurement_window_days: int
             )
         )
     value: Decimal | None = None
-    if customers:
-        means = [
-            sum((p for _, p in pairs), Decimal(0)) / len(pairs) for pairs in per_customer.values()
-        ]
+    if means:
         value = (sum(means, Decimal(0)) / len(means)).quantize(_CENT, rounding=ROUND_HALF_UP)
     bands = Counter(c.band for c in customers)
     return ClvPostIssue(
@@ -412,7 +420,10 @@ def _recurring_ids(records: Sequence[TicketRecord], key: Callable[[TicketRecord]
 
 
 def _breakdowns(
-    records: Sequence[TicketRecord], key: Callable[[TicketRecord], str], windows: KpiWindows
+    records: Sequence[TicketRecord],
+    key: Callable[[TicketRecord], str],
+    windows: KpiWindows,
+    afters: Mapping[str, Snapshot | None],
 ) -> list[Breakdown]:
     groups: dict[str, list[TicketRecord]] = defaultdict(list)
     for r in records:
@@ -420,7 +431,7 @@ def _breakdowns(
     recurring = _recurring_ids(records, key)
     rows = []
     for name, rs in groups.items():
-        clv = clv_post_issue(rs, windows.measurement_window_days)
+        clv = clv_post_issue(rs, windows.measurement_window_days, afters)
         perception = perception_change(rs, windows.positive_threshold)
         rows.append(
             Breakdown(
@@ -459,9 +470,8 @@ def _repeat_claimants(records: Sequence[TicketRecord]) -> list[RepeatClaimant]:
     return sorted(claimants, key=lambda c: (-c.tickets, c.customer_id))
 
 
-def _ticket_row(r: TicketRecord, windows: KpiWindows) -> TicketKpi:
-    after = pick_after_snapshot(r, windows.measurement_window_days)
-    pct = ticket_clv_pct(r, windows.measurement_window_days)
+def _ticket_row(r: TicketRecord, windows: KpiWindows, after: Snapshot | None) -> TicketKpi:
+    pct = after.clv / r.clv_at_issue * _HUNDRED if after and r.clv_at_issue else None
     latencies = [c.latency_ms for c in r.model_calls]
     return TicketKpi(
         ticket_id=r.ticket_id,
@@ -526,7 +536,8 @@ def build_report(
         model=_model_usage(rs),
         first_response=_first_response(rs),
     )
-    by_category = _breakdowns(rs, lambda r: r.category, windows)
+    afters = {r.ticket_id: pick_after_snapshot(r, windows.measurement_window_days) for r in rs}
+    by_category = _breakdowns(rs, lambda r: r.category, windows, afters)
     top_recurring = sorted(
         (b for b in by_category if b.recurring), key=lambda b: (-b.recurring, -b.tickets, b.key)
     )[:_TOP_RECURRING]
@@ -535,7 +546,7 @@ def build_report(
         filters=filters,
         windows=windows,
         tickets=len(rs),
-        clv_post_issue=clv_post_issue(rs, windows.measurement_window_days),
+        clv_post_issue=clv_post_issue(rs, windows.measurement_window_days, afters),
         perception_change=perception_change(rs, windows.positive_threshold),
         goodwill=goodwill,
         root_causes=RootCauses(
@@ -543,6 +554,6 @@ def build_report(
             top_recurring=top_recurring,
             repeat_claimants=_repeat_claimants(rs),
         ),
-        by_channel=_breakdowns(rs, lambda r: r.channel, windows),
-        rows=[_ticket_row(r, windows) for r in rs],
+        by_channel=_breakdowns(rs, lambda r: r.channel, windows, afters),
+        rows=[_ticket_row(r, windows, afters[r.ticket_id]) for r in rs],
     )
