@@ -376,17 +376,21 @@ def _first_response(records: Sequence[TicketRecord]) -> FirstResponse:
 
 
 def _model_usage(records: Sequence[TicketRecord]) -> ModelUsage:
-    calls = [c for r in records for c in r.model_calls]
-    with_calls = sum(1 for r in records if r.model_calls)
-    tokens = sum(c.tokens for c in calls)
-    latencies = [c.latency_ms for c in calls]
+    """Tokens per ticket count tickets that used the model; latency is per drafted reply."""
+    usage = [c for r in records for c in r.model_calls if c.calls > 0]
+    with_calls = sum(1 for r in records if any(c.calls > 0 for c in r.model_calls))
+    tokens = sum(c.tokens for c in usage)
+    latencies = [c.latency_ms for c in usage]
+    by_provider: Counter[str] = Counter()
+    for c in usage:
+        by_provider[c.provider] += c.calls
     return ModelUsage(
-        calls=len(calls),
+        calls=sum(c.calls for c in usage),
         tokens_total=tokens,
         tokens_per_ticket=_round(tokens / with_calls) if with_calls else None,
         latency_ms_mean=_round(fmean(latencies)) if latencies else None,
         latency_ms_p95=_round(_quantile(latencies, 0.95)) if latencies else None,
-        by_provider=dict(sorted(Counter(c.provider for c in calls).items())),
+        by_provider=dict(sorted(by_provider.items())),
     )
 
 

@@ -275,7 +275,11 @@ def _next_contacts(
 
 
 def _is_model_call(event: Any) -> bool:
+    """The drafter's usage event (`model_calls`, `tokens`, `latency_ms`); template-only replies,
+    with no model request, do not count."""
     payload = _payload(event)
+    if "model_calls" in payload:
+        return int(payload.get("model_calls") or 0) > 0
     return "tokens" in payload or "latency_ms" in payload
 
 
@@ -285,14 +289,17 @@ def _model_call(event: Any) -> ModelCall:
         provider=str(payload.get("provider") or "unknown"),
         tokens=int(payload.get("tokens") or 0),
         latency_ms=float(payload.get("latency_ms") or 0.0),
+        calls=int(payload.get("model_calls") or 1),
     )
 
 
 def _guard_rejections(event: Any) -> int:
+    payload = _payload(event)
+    if "guard_rejections" in payload:  # the drafter counts them per reply
+        return int(payload.get("guard_rejections") or 0)
     if event.get("type") in _GUARD_EVENTS:
         return 1
-    violations = _payload(event).get("guard_violations") or _payload(event).get("violations")
-    return 1 if violations else 0
+    return 1 if payload.get("guard_violations") or payload.get("violations") else 0
 
 
 def _is_fallback(event: Any) -> bool:

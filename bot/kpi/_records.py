@@ -59,11 +59,13 @@ class OfferRecord:
 
 @dataclass(frozen=True, slots=True)
 class ModelCall:
-    """One model call logged while drafting: who answered, tokens used and how long it took."""
+    """The model usage of one drafted reply: who answered, how many requests (retries after a
+    guard rejection included), tokens used and the time spent waiting for the model."""
 
     provider: str
     tokens: int
     latency_ms: float
+    calls: int = 1
 
 
 @dataclass(frozen=True, slots=True)

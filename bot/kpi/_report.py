@@ -221,6 +221,8 @@ class GuardStats(_Model):
 
 
 class ModelUsage(_Model):
+    """Model requests (retries included), tokens, and latency per drafted reply."""
+
     calls: int
     tokens_total: int
     tokens_per_ticket: float | None

@@ -561,3 +561,14 @@ def test_a_shorter_measurement_window_measures_tickets_sooner():
     assert rows["T4"].clv_post_issue_pct == 100.0  # 180 -> 180
     # c1 now has T1 (first rescore after 30 days: 2024-04-15, 180 of 200 = 90) and T4 (100)
     assert {c.customer_id: c.pct for c in result.clv_post_issue.customers}["c1"] == 95.0
+
+
+def test_a_reply_retried_after_a_guard_rejection_counts_every_model_request():
+    from bot.kpi import ModelCall
+
+    retried = ticket(model_calls=(ModelCall("local", tokens=300, latency_ms=900.0, calls=2),))
+    template_only = ticket("u", model_calls=(ModelCall("template", 0, 0.0, calls=0),))
+    model = report([retried, template_only]).goodwill.model
+    assert (model.calls, model.tokens_total, model.tokens_per_ticket) == (2, 300, 300.0)
+    assert model.latency_ms_mean == 900.0  # per drafted reply
+    assert model.by_provider == {"local": 2}

@@ -107,6 +107,20 @@ def _seed(session: Session) -> None:
                     [{"ticket_id": row["ticket_id"], "phase": phase, "score": reading["score"],
                       "source": reading["source"], "created_at": opened}],
                 )  # fmt: skip
+        # T2 is logged the way the drafter logs a reply (one usage event with everything in
+        # it); the others as separate events, as older rows or other channels may be.
+        if row["ticket_id"] == "T2":
+            [call] = row["model_calls"]
+            events = [
+                {"ticket_id": "T2", "type": "draft", "created_at": opened,
+                 "payload": {"provider": call["provider"], "model_calls": 1,
+                             "tokens": call["tokens"], "latency_ms": call["latency_ms"],
+                             "guard_rejections": row["guard_rejections"],
+                             "guard_violations": [{"kind": "amount", "text": "$50"}],
+                             "fallback": row["template_fallback"], "error": None}}
+            ]  # fmt: skip
+            session.execute(insert(tables["events"]), events)
+            continue
         events = [
             {"ticket_id": row["ticket_id"], "type": "draft", "created_at": opened,
              "payload": {"provider": c["provider"], "tokens": c["tokens"],
@@ -230,6 +244,19 @@ def test_the_store_query_gives_the_same_kpis_on_postgresql():
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+def test_a_template_only_reply_is_not_a_model_call(session):
+    session.execute(
+        insert(store_schema.tables(session)["events"]),
+        [{"ticket_id": "T5", "type": "draft", "created_at": AT,
+          "payload": {"provider": "template", "model_calls": 0, "tokens": 0, "latency_ms": 0,
+                      "guard_rejections": 0, "guard_violations": [], "fallback": False}}],
+    )  # fmt: skip
+    session.commit()
+    model = from_store(session).goodwill.model
+    assert (model.calls, model.tokens_total) == (3, 300)
+    assert "template" not in model.by_provider
 
 
 def test_an_agent_assist_draft_decided_by_a_person_is_not_automated(session):
