@@ -71,6 +71,7 @@ _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
 _SOURCE_ORDER = ("survey", "simulated", "estimated")
 _TOP_RECURRING = 5
+_UNRESOLVED_STATUSES = frozenset({"failed", "escalated", "pending_agent"})
 
 
 def _dec(value: Decimal | float) -> Decimal:
@@ -342,11 +343,13 @@ def _recontacted(record: TicketRecord, window_days: int) -> bool:
 
 
 def _automated(record: TicketRecord) -> bool:
-    """Resolved with no human in the loop: not escalated, not handled by an agent, not open."""
-    return not (record.escalated or record.human_handled) and record.status not in (
-        "open",
-        "pending",
-        "failed",
+    """Answered with no human in the loop: the customer got a reply, nobody escalated it or
+    handled it as an agent, and the ticket did not fail. (A ticket may stay `open` while the
+    customer considers an offer; it is still automated.)"""
+    return (
+        record.first_response_at is not None
+        and not (record.escalated or record.human_handled)
+        and record.status not in _UNRESOLVED_STATUSES
     )
 
 

@@ -383,7 +383,7 @@ def test_recontact_window_boundary_is_inclusive():
 
 def test_automation_escalation_and_guard_figures():
     goodwill = report().goodwill
-    # automated: T1, T2 (template fallback still needs no human), T3; T4 human; T5 still open
+    # automated: T1, T2 (template fallback still needs no human), T3; T4 human; T5 no reply yet
     assert goodwill.automation.ticket_ids == ["T1", "T2", "T3"]
     assert goodwill.automation.pct == 60.0
     assert (goodwill.escalations.count, goodwill.escalations.rate_pct) == (1, 20.0)
@@ -572,3 +572,10 @@ def test_a_reply_retried_after_a_guard_rejection_counts_every_model_request():
     assert (model.calls, model.tokens_total, model.tokens_per_ticket) == (2, 300, 300.0)
     assert model.latency_ms_mean == 900.0  # per drafted reply
     assert model.by_provider == {"local": 2}
+
+
+def test_a_replied_ticket_left_open_for_the_offer_is_still_automated():
+    replied = ticket(status="open", first_response_at=T0 + timedelta(seconds=5))
+    failed = ticket("f", status="failed", first_response_at=T0 + timedelta(seconds=5))
+    unanswered = ticket("u", status="resolved")
+    assert report([replied, failed, unanswered]).goodwill.automation.ticket_ids == ["t"]
