@@ -1,1 +1,70 @@
-"""Being built; see the open issue."""
+"""The one `resolve` step every channel calls: triage if needed, decide, draft, guard.
+
+The customer's words reach triage and the drafter only. The Case given to the policy is built
+from the customer's score, the order and the issue, so no message text can change a decision
+(the triage severity is already bounded by policy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.domain import Case, Issue, OfferDecision, Reply, Ticket, TriageResult
+from bot.drafting import Drafter, Usage
+from bot.policy import Policy, decide
+from bot.triage import Triager, load_triager
+
+__all__ = ["Resolution", "resolve"]
+
+
+@dataclass
+class Resolution:
+    issue: Issue
+    decision: OfferDecision
+    reply: Reply
+    triage: TriageResult | None
+    usage: Usage
+
+
+def resolve(
+    ticket: Ticket,
+    *,
+    policy: Policy,
+    drafter: Drafter,
+    triager: Triager | None = None,
+    budget_spent: Decimal | None = None,
+    language: str | None = None,
+) -> Resolution:
+    triage = None
+    issue = ticket.issue
+    if (issue is None or language is None) and ticket.message.strip():
+        triage = (triager or load_triager()).triage(ticket.message, policy=policy)
+    if issue is None:
+        if triage is None:
+            issue = Issue(category="other", severity=1)
+        else:
+            issue = Issue(category=triage.category, severity=triage.severity)
+    case = Case(customer=ticket.customer, order=ticket.order, issue=issue)
+    decision = decide(case, policy, budget_spent=budget_spent)
+    if triage is not None and triage.wants_human and not decision.escalate:
+        decision = decision.model_copy(
+            update={
+                "escalate": True,
+                "reasons": [
+                    *decision.reasons,
+                    "the customer asked for a person, or triage was unsure",
+                ],
+            }
+        )
+    lang = language or (triage.language if triage else "en")
+    outcome = drafter.resolution(
+        message=ticket.message,
+        decision=decision,
+        category=issue.category,
+        order_id=ticket.order.id,
+        language=lang,
+    )
+    return Resolution(
+        issue=issue, decision=decision, reply=outcome.reply, triage=triage, usage=outcome.usage
+    )
