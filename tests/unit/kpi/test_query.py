@@ -268,3 +268,12 @@ def test_an_agent_assist_draft_decided_by_a_person_is_not_automated(session):
     rows = {r.ticket_id: r for r in from_store(session).rows}
     assert not rows["T2"].automated
     assert rows["T1"].automated
+
+
+def test_the_default_estimator_puts_sentiment_on_the_perception_scale():
+    from bot.kpi import default_estimator
+
+    estimate = default_estimator()
+    happy = estimate("Thank you so much, that was quick and kind, I love it!")
+    angry = estimate("This is terrible, the worst service, I am furious and disgusted.")
+    assert 0 <= angry < 50 < happy <= 100
