@@ -1,3 +1,27 @@
-"""Being built; see the open issue."""
+"""Use cases over the store that every channel (HTTP, CLI, demo) calls with a session factory."""
 
-__all__: list[str] = []
+from bot.service._customers import ImportSummary, import_transactions, rescore
+from bot.service._followups import run_followups
+from bot.service._tickets import (
+    TicketRequest,
+    TicketResponse,
+    approve_draft,
+    create_assist_draft,
+    handle_ticket,
+    offers_for_order,
+    record_survey,
+)
+
+__all__ = [
+    "ImportSummary",
+    "TicketRequest",
+    "TicketResponse",
+    "approve_draft",
+    "create_assist_draft",
+    "handle_ticket",
+    "import_transactions",
+    "offers_for_order",
+    "record_survey",
+    "rescore",
+    "run_followups",
+]

@@ -1,0 +1,429 @@
+"""The ticket use cases every channel shares: store first, resolve, record exactly once.
+
+    1. store the ticket and the customer's message, committed, before any model runs;
+    2. resolve (triage, decide, draft, guard) outside any database transaction;
+    3. record decision, offer (INSERT ... ON CONFLICT on order + category), bot message,
+       events and the follow-up in one transaction, and store the response for the
+       idempotency key.
+
+A database error becomes `StoreUnavailable` (HTTP 503) with nothing half-written: step 3 is
+one transaction, and a retry with the same key finds the message from step 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.domain import (
+    CaseCustomer,
+    GuardResult,
+    Issue,
+    OfferDecision,
+    OfferKind,
+    Order,
+    Reply,
+)
+from bot.domain import (
+    Offer as DomainOffer,
+)
+from bot.domain import (
+    Ticket as DomainTicket,
+)
+from bot.drafting import Drafter, check_draft, template_reply
+from bot.errors import IdempotencyConflict, InputError, NotFound, OverCap, StoreUnavailable
+from bot.pipeline import Resolution, resolve
+from bot.policy import Policy
+from bot.store import (
+    Customer,
+    Decision,
+    Draft,
+    Event,
+    Followup,
+    Message,
+    Offer,
+    ScoreSnapshot,
+    Survey,
+    Ticket,
+    utcnow,
+)
+from bot.store._ledger import find_offer, record_offer, standing
+from bot.triage import Triager
+
+__all__ = [
+    "Channel",
+    "TicketRequest",
+    "TicketResponse",
+    "approve_draft",
+    "create_assist_draft",
+    "handle_ticket",
+    "offers_for_order",
+    "record_survey",
+]
+
+log = logging.getLogger(__name__)
+Channel = Literal["api", "webhook", "assist", "chat", "cli", "demo"]
+
+
+class TicketRequest(BaseModel):
+    """What a channel sends: who, which order, what they wrote (the issue is optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str = Field(min_length=1, max_length=200)
+    order: Order
+    issue: Issue | None = None
+    message: str = Field(default="", max_length=20_000)
+
+
+class TicketResponse(BaseModel):
+    ticket_id: str
+    decision: OfferDecision
+    reply: Reply
+
+
+def _hash(request: TicketRequest) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+@dataclass
+class _Opened:
+    ticket_id: str
+    replay: TicketResponse | None
+
+
+def _db_errors() -> tuple[type[Exception], ...]:
+    return (OperationalError, DBAPIError)
+
+
+def _open(
+    sessions: sessionmaker[Session], request: TicketRequest, *, channel: str, key: str | None
+) -> _Opened:
+    """Step 1: the ticket row and the customer's message, committed (or the stored reply)."""
+    digest = _hash(request)
+    with sessions.begin() as s:
+        customer = s.get(Customer, request.customer_id)
+        if customer is None:
+            raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
+        if key is not None:
+            prior = s.execute(
+                select(Ticket).where(Ticket.idempotency_key == key)
+            ).scalar_one_or_none()
+            if prior is not None:
+                return _replay(prior, digest)
+        ticket = Ticket(
+            customer_id=customer.id, channel=channel, order_id=request.order.id,
+            order_value=request.order.value, currency=request.order.currency,
+            category=request.issue.category.value if request.issue else None,
+            severity=request.issue.severity if request.issue else None,
+            idempotency_key=key, request_hash=digest, state="in_flight",
+        )  # fmt: skip
+        s.add(ticket)
+        try:
+            s.flush()
+        except IntegrityError:
+            raise _RaceLost from None
+        s.add(Message(ticket_id=ticket.id, role="customer", text=request.message))
+        return _Opened(ticket.id, None)
+
+
+class _RaceLost(Exception):
+    """Another request with the same idempotency key inserted first."""
+
+
+def _replay(prior: Ticket, digest: str) -> _Opened:
+    if prior.request_hash != digest:
+        raise IdempotencyConflict("this Idempotency-Key was used with a different request body")
+    if prior.state != "done" or prior.response is None:
+        raise IdempotencyConflict(
+            "a request with this Idempotency-Key is still in flight", in_flight=True
+        )
+    return _Opened(prior.id, TicketResponse.model_validate(prior.response))
+
+
+def handle_ticket(
+    sessions: sessionmaker[Session],
+    request: TicketRequest,
+    *,
+    policy: Policy,
+    drafter: Drafter,
+    channel: str = "api",
+    idempotency_key: str | None = None,
+    triager: Triager | None = None,
+    now: datetime | None = None,
+) -> TicketResponse:
+    """Resolve one ticket through the shared pipeline; at most one offer per order and issue."""
+    try:
+        try:
+            opened = _open(sessions, request, channel=channel, key=idempotency_key)
+        except _RaceLost:
+            opened = _open(sessions, request, channel=channel, key=idempotency_key)
+        if opened.replay is not None:
+            return opened.replay
+        with sessions() as s:
+            customer = s.get(Customer, request.customer_id)
+            assert customer is not None
+            st = standing(s, customer, now=now, window_days=policy.abuse.window_days)
+        ticket = DomainTicket(
+            customer=CaseCustomer(
+                id=st.customer_id, clv=st.clv, residual_clv=st.residual_clv, tier=st.tier,
+                segment=st.segment, appeasements_90d=st.appeasements_90d,
+                appeasement_spend_90d=st.appeasement_spend_90d,
+            ),
+            order=request.order, issue=request.issue, message=request.message,
+        )  # fmt: skip
+        budget_spent = _spent_today(sessions, now) if policy.budget.daily is not None else None
+        result = resolve(
+            ticket, policy=policy, drafter=drafter, triager=triager, budget_spent=budget_spent
+        )
+        return _record(sessions, opened.ticket_id, request, result, st, policy=policy,
+                       key=idempotency_key, now=now)  # fmt: skip
+    except _db_errors() as exc:
+        log.error("database unavailable", extra={"error": type(exc).__name__})
+        raise StoreUnavailable(
+            "the database did not answer; retry with the same Idempotency-Key"
+        ) from exc
+
+
+def _spent_today(sessions: sessionmaker[Session], now: datetime | None) -> Decimal:
+    start = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+    with sessions() as s:
+        total = s.execute(
+            select(func.coalesce(func.sum(Offer.amount), 0)).where(
+                Offer.created_at >= start, Offer.status.in_(("proposed", "sent", "accepted"))
+            )
+        ).scalar_one()
+    return Decimal(str(total))
+
+
+def _record(
+    sessions: sessionmaker[Session],
+    ticket_id: str,
+    request: TicketRequest,
+    result: Resolution,
+    st: Any,
+    *,
+    policy: Policy,
+    key: str | None,
+    now: datetime | None,
+) -> TicketResponse:
+    when = now or utcnow()
+    decision, reply = result.decision, result.reply
+    with sessions.begin() as s:
+        ticket = s.get(Ticket, ticket_id)
+        assert ticket is not None
+        ticket.category = result.issue.category.value
+        ticket.severity = result.issue.severity
+        ticket.triage = result.triage.model_dump(mode="json") if result.triage else None
+        ticket.created_at = min(ticket.created_at, when)
+        offer_kind = decision.offer.kind
+        if offer_kind not in (OfferKind.none, OfferKind.apology_only):
+            offer, inserted = record_offer(
+                s, ticket_id=ticket_id, customer_id=request.customer_id, order_id=request.order.id,
+                category=result.issue.category.value, kind=offer_kind.value,
+                amount=decision.offer.amount, currency=decision.offer.currency,
+                policy_version=decision.policy_version, idempotency_key=key,
+            )  # fmt: skip
+            if not inserted:
+                # Someone resolved this order and issue first: answer with *their* offer.
+                decision = _existing_decision(offer, decision)
+                reply = _template(decision, result, request)
+                s.add(Event(ticket_id=ticket_id, type="duplicate_offer_suppressed",
+                            payload={"offer_id": offer.id}))  # fmt: skip
+        else:
+            existing = find_offer(
+                s, order_id=request.order.id, category=result.issue.category.value
+            )
+            if existing is not None:
+                decision = _existing_decision(existing, decision)
+                reply = _template(decision, result, request)
+        s.add(Decision(
+            ticket_id=ticket_id, kind=decision.offer.kind.value, amount=decision.offer.amount,
+            currency=decision.offer.currency, cap=decision.cap, escalate=decision.escalate,
+            reasons=list(decision.reasons), policy_version=decision.policy_version, created_at=when,
+        ))  # fmt: skip
+        s.add(Message(ticket_id=ticket_id, role="bot", text=reply.text, source=reply.source,
+                      created_at=when))  # fmt: skip
+        s.add(Event(ticket_id=ticket_id, type="model_call" if result.usage.model_calls else "template_reply",
+                    payload=result.usage.as_event(), created_at=when))  # fmt: skip
+        if result.usage.guard_rejections:
+            s.add(Event(ticket_id=ticket_id, type="guard_rejected", created_at=when,
+                        payload={"violations": [v.model_dump() for v in result.usage.violations]}))  # fmt: skip
+        if decision.escalate:
+            s.add(Event(ticket_id=ticket_id, type="escalated", payload={"reasons": decision.reasons[-1:]},
+                        created_at=when))  # fmt: skip
+        if result.triage is not None:
+            s.add(Survey(ticket_id=ticket_id, phase="pre", score=result.triage.sentiment,
+                         source="estimated", created_at=when))  # fmt: skip
+        s.add(ScoreSnapshot(
+            customer_id=request.customer_id, ticket_id=ticket_id, clv=st.clv,
+            residual_clv=st.residual_clv, tier=st.tier, segment=st.segment, reason="ticket",
+            taken_at=when,
+        ))  # fmt: skip
+        s.add(
+            Followup(ticket_id=ticket_id, due_at=when + timedelta(days=policy.followup.after_days))
+        )
+        response = TicketResponse(ticket_id=ticket_id, decision=decision, reply=reply)
+        ticket.status = "escalated" if decision.escalate else "resolved"
+        ticket.state = "done"
+        ticket.response = json.loads(response.model_dump_json())
+    log.info("ticket resolved", extra={"ticket_id": ticket_id, "policy_version": decision.policy_version,
+                                       "provider": result.usage.provider})  # fmt: skip
+    return response
+
+
+def _existing_decision(offer: Offer, fresh: OfferDecision) -> OfferDecision:
+    return fresh.model_copy(
+        update={
+            "offer": DomainOffer(
+                kind=OfferKind(offer.kind), amount=offer.amount, currency=offer.currency
+            ),
+            "cap": max(fresh.cap, offer.amount),
+            "reasons": [
+                *fresh.reasons,
+                f"an offer for this order and issue already exists (offer {offer.id}): no second offer",
+            ],
+            "policy_version": offer.policy_version,
+        }
+    )
+
+
+def _template(decision: OfferDecision, result: Resolution, request: TicketRequest) -> Reply:
+    lang = result.triage.language if result.triage else "en"
+    text = template_reply(
+        decision, category=result.issue.category, order_id=request.order.id, language=lang
+    )
+    return Reply(text=text, source="template", guard=check_draft(text, decision))
+
+
+def offers_for_order(sessions: sessionmaker[Session], order_id: str) -> list[dict[str, Any]]:
+    with sessions() as s:
+        rows = s.execute(
+            select(Offer).where(Offer.order_id == order_id).order_by(Offer.id)
+        ).scalars()
+        return [
+            {"offer_id": o.id, "ticket_id": o.ticket_id, "order_id": o.order_id, "category": o.category,
+             "kind": o.kind, "amount": str(o.amount), "currency": o.currency, "status": o.status,
+             "policy_version": o.policy_version, "created_at": o.created_at.isoformat()}
+            for o in rows
+        ]  # fmt: skip
+
+
+def record_survey(
+    sessions: sessionmaker[Session],
+    *,
+    ticket_id: str,
+    phase: str,
+    score: float,
+    source: str = "survey",
+    now: datetime | None = None,
+) -> None:
+    if phase not in ("pre", "post"):
+        raise InputError("phase", "must be 'pre' or 'post'")
+    if not 0 <= score <= 100:
+        raise InputError("score", "must be between 0 and 100")
+    with sessions.begin() as s:
+        if s.get(Ticket, ticket_id) is None:
+            raise NotFound(f"ticket {ticket_id!r} not found")
+        s.add(Survey(ticket_id=ticket_id, phase=phase, score=float(score), source=source,
+                     created_at=now or utcnow()))  # fmt: skip
+
+
+# -- agent assist ---------------------------------------------------------------------------
+
+
+def create_assist_draft(
+    sessions: sessionmaker[Session],
+    request: TicketRequest,
+    *,
+    policy: Policy,
+    drafter: Drafter,
+    agent: str,
+    triager: Triager | None = None,
+) -> dict[str, Any]:
+    """Resolve as usual (the offer is recorded as proposed) and park the reply for an agent."""
+    response = handle_ticket(sessions, request, policy=policy, drafter=drafter, channel="assist",
+                             triager=triager)  # fmt: skip
+    with sessions.begin() as s:
+        draft = Draft(ticket_id=response.ticket_id, text=response.reply.text,
+                      guard=response.reply.guard.model_dump(mode="json"))  # fmt: skip
+        s.add(draft)
+        offer = s.execute(
+            select(Offer).where(Offer.ticket_id == response.ticket_id)
+        ).scalar_one_or_none()
+        if offer is not None and offer.status == "sent":
+            offer.status = "proposed"
+        s.add(Event(ticket_id=response.ticket_id, type="assist_draft", payload={"agent": agent}))
+        s.flush()
+        return {"draft_id": draft.id, "ticket_id": response.ticket_id, "text": draft.text,
+                "decision": response.decision.model_dump(mode="json"),
+                "guard": response.reply.guard.model_dump(mode="json"), "status": draft.status}  # fmt: skip
+
+
+def approve_draft(
+    sessions: sessionmaker[Session], draft_id: str, *, agent: str, edited_text: str | None = None,
+    reject: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """An agent approves, edits or rejects; an edit promising more than the decision is refused."""
+    with sessions.begin() as s:
+        draft = s.get(Draft, draft_id)
+        if draft is None:
+            raise NotFound(f"draft {draft_id!r} not found")
+        if draft.status != "pending":
+            raise InputError("draft", f"already {draft.status}")
+        decision_row = (
+            s.execute(
+                select(Decision)
+                .where(Decision.ticket_id == draft.ticket_id)
+                .order_by(Decision.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert decision_row is not None
+        decision = OfferDecision(
+            offer=DomainOffer(kind=OfferKind(decision_row.kind), amount=decision_row.amount,
+                              currency=decision_row.currency),
+            cap=decision_row.cap, escalate=decision_row.escalate, reasons=list(decision_row.reasons),
+            policy_version=decision_row.policy_version,
+        )  # fmt: skip
+        offer = s.execute(
+            select(Offer).where(Offer.ticket_id == draft.ticket_id)
+        ).scalar_one_or_none()
+        if reject:
+            draft.status = "rejected"
+            if offer is not None:
+                offer.status = "declined"
+        else:
+            text = edited_text if edited_text is not None else draft.text
+            verdict: GuardResult = check_draft(text, decision)
+            if not verdict.ok:
+                said = "; ".join(f"{v.kind}: {v.text}" for v in verdict.violations)
+                raise OverCap(
+                    f"the edit promises what the decision does not allow ({said}); the cap is "
+                    f"{decision.cap} {decision.offer.currency} for {decision.offer.kind.value}"
+                )
+            draft.status = (
+                "edited" if edited_text is not None and edited_text != draft.text else "approved"
+            )
+            draft.edited_text = edited_text
+            if offer is not None and offer.status == "proposed":
+                offer.status = "sent"
+            s.add(Message(ticket_id=draft.ticket_id, role="agent", text=text, source="agent"))
+        draft.decided_by = agent
+        draft.decided_at = utcnow()
+        s.add(
+            Event(ticket_id=draft.ticket_id, type=f"draft_{draft.status}", payload={"agent": agent})
+        )
+        return {"draft_id": draft.id, "ticket_id": draft.ticket_id, "status": draft.status,
+                "decided_by": agent}  # fmt: skip

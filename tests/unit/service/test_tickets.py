@@ -1,0 +1,168 @@
+"""The ticket service: exactly one offer per order and issue, idempotency, nothing lost."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.domain import Order
+from bot.drafting import Drafter
+from bot.errors import IdempotencyConflict, NotFound, OverCap, StoreUnavailable
+from bot.service import (
+    TicketRequest,
+    approve_draft,
+    create_assist_draft,
+    handle_ticket,
+    offers_for_order,
+    record_survey,
+    run_followups,
+)
+from bot.store import Customer, Message, Offer, ScoreSnapshot, Ticket
+from tests.fakes import FailingChatModel
+
+
+def richest(sessions) -> str:
+    with sessions() as s:
+        return s.execute(select(Customer.id).order_by(Customer.clv.desc())).scalars().first()
+
+
+def request(customer_id: str, order_id: str = "A1", message: str = "My parcel is two weeks late.",
+            issue=None) -> TicketRequest:  # fmt: skip
+    return TicketRequest(
+        customer_id=customer_id, order=Order(id=order_id, value=Decimal("80"), currency="USD"),
+        issue=issue, message=message,
+    )  # fmt: skip
+
+
+def test_a_ticket_is_resolved_recorded_and_scored(sessions, policy, drafter) -> None:
+    cid = richest(sessions)
+    out = handle_ticket(
+        sessions, request(cid), policy=policy, drafter=drafter, idempotency_key="k1"
+    )
+    assert out.reply.guard.ok
+    assert out.decision.offer.amount <= out.decision.cap
+    with sessions() as s:
+        t = s.get(Ticket, out.ticket_id)
+        assert t.status in ("resolved", "escalated") and t.category == "late_delivery"
+        roles = [
+            m.role for m in s.execute(select(Message).where(Message.ticket_id == t.id)).scalars()
+        ]
+        assert roles == ["customer", "bot"]
+        snap = s.execute(select(ScoreSnapshot).where(ScoreSnapshot.ticket_id == t.id)).scalar_one()
+        assert snap.reason == "ticket"
+    assert len(offers_for_order(sessions, "A1")) == (out.decision.offer.amount > 0)
+
+
+def test_same_key_same_body_returns_the_stored_response(sessions, policy, drafter) -> None:
+    cid = richest(sessions)
+    first = handle_ticket(
+        sessions, request(cid), policy=policy, drafter=drafter, idempotency_key="k"
+    )
+    again = handle_ticket(
+        sessions, request(cid), policy=policy, drafter=drafter, idempotency_key="k"
+    )
+    assert again == first
+
+
+def test_same_key_other_body_is_a_conflict(sessions, policy, drafter) -> None:
+    cid = richest(sessions)
+    handle_ticket(sessions, request(cid), policy=policy, drafter=drafter, idempotency_key="k")
+    with pytest.raises(IdempotencyConflict) as err:
+        handle_ticket(sessions, request(cid, message="other"), policy=policy, drafter=drafter,
+                      idempotency_key="k")  # fmt: skip
+    assert not err.value.in_flight
+
+
+def test_fifty_concurrent_duplicates_create_exactly_one_offer(sessions, policy, drafter) -> None:
+    cid = richest(sessions)
+    results, errors = [], []
+
+    def send(i: int) -> None:
+        try:
+            results.append(handle_ticket(sessions, request(cid, order_id="DUP"), policy=policy,
+                                         drafter=drafter, idempotency_key=f"dup-{i}"))  # fmt: skip
+        except Exception as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 50
+    with sessions() as s:
+        offers = s.execute(select(func.count(Offer.id)).where(Offer.order_id == "DUP")).scalar_one()
+    assert offers == 1
+    amounts = {r.decision.offer.amount for r in results}
+    assert len(amounts) == 1, "every duplicate is told about the one offer"
+
+
+def test_unknown_customer_is_not_found(sessions, policy, drafter) -> None:
+    with pytest.raises(NotFound):
+        handle_ticket(sessions, request("nobody"), policy=policy, drafter=drafter)
+
+
+def test_model_failure_still_answers_and_keeps_the_message(sessions, policy) -> None:
+    cid = richest(sessions)
+    out = handle_ticket(sessions, request(cid, message="The box was crushed and the vase broke."),
+                        policy=policy, drafter=Drafter(FailingChatModel()))  # fmt: skip
+    assert out.reply.source == "template" and out.reply.guard.ok
+    with sessions() as s:
+        texts = [
+            m.text
+            for m in s.execute(select(Message).where(Message.ticket_id == out.ticket_id)).scalars()
+        ]
+    assert "The box was crushed and the vase broke." in texts
+
+
+def test_database_failure_after_the_message_is_stored_is_a_503_and_no_offer(
+    sessions, policy
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    cid = richest(sessions)
+
+    class BrokenDrafter(Drafter):
+        def resolution(self, **kwargs):
+            raise OperationalError("stmt", {}, Exception("database went away"))
+
+    with pytest.raises(StoreUnavailable):
+        handle_ticket(sessions, request(cid, order_id="DB", message="keep me"), policy=policy,
+                      drafter=BrokenDrafter(None), idempotency_key="db-1")  # fmt: skip
+    with sessions() as s:
+        assert (
+            s.execute(select(func.count(Offer.id)).where(Offer.order_id == "DB")).scalar_one() == 0
+        )
+        assert "keep me" in s.execute(select(Message.text)).scalars().all()
+
+
+def test_surveys_and_followups(sessions, policy, drafter) -> None:
+    from datetime import timedelta
+
+    from bot.store import utcnow
+
+    cid = richest(sessions)
+    out = handle_ticket(sessions, request(cid), policy=policy, drafter=drafter)
+    record_survey(sessions, ticket_id=out.ticket_id, phase="post", score=80)
+    with pytest.raises(NotFound):
+        record_survey(sessions, ticket_id="missing", phase="post", score=80)
+    assert run_followups(sessions, drafter=drafter) == []
+    later = utcnow() + timedelta(days=policy.followup.after_days + 1)
+    assert run_followups(sessions, drafter=drafter, now=later) == [out.ticket_id]
+    assert run_followups(sessions, drafter=drafter, now=later) == []
+
+
+def test_agent_edit_above_the_cap_is_refused(sessions, policy, drafter) -> None:
+    cid = richest(sessions)
+    draft = create_assist_draft(sessions, request(cid, order_id="AS1"), policy=policy,
+                                drafter=drafter, agent="ana")  # fmt: skip
+    with pytest.raises(OverCap, match="cap"):
+        approve_draft(sessions, draft["draft_id"], agent="ana",
+                      edited_text="So sorry! We refunded $500 to your card.")  # fmt: skip
+    done = approve_draft(sessions, draft["draft_id"], agent="ana",
+                         edited_text=draft["text"] + " Thanks for your patience.")  # fmt: skip
+    assert done["status"] == "edited" and done["decided_by"] == "ana"
