@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     api_keys: str = ""
     widget_secret: SecretStr = SecretStr("")
     environment: Literal["development", "production"] = "development"
+    max_body_bytes: int = 64 * 1024
+    rate_limit_per_minute: int = 600
+    chat_max_turns: int = 20
+    chat_max_tokens: int = 4000
 
     @field_validator("database_url")
     @classmethod

@@ -1,3 +1,6 @@
-"""Being built; see the open issue."""
+"""The HTTP edge: one router per channel over the shared service; `create_app(settings)` builds it."""
 
-__all__: list[str] = []
+from bot.api._app import create_app
+from bot.api._security import mint_widget_token, read_widget_token
+
+__all__ = ["create_app", "mint_widget_token", "read_widget_token"]

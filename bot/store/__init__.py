@@ -6,6 +6,7 @@ Knows the domain, not drafting or KPIs. Repositories flush; the caller owns the 
 from bot.store._engine import alembic_config, downgrade, make_engine, make_sessionmaker, upgrade
 from bot.store._models import (
     Base,
+    Conversation,
     Customer,
     Decision,
     Draft,
@@ -24,6 +25,7 @@ from bot.store._models import (
 
 __all__ = [
     "Base",
+    "Conversation",
     "Customer",
     "Decision",
     "Draft",

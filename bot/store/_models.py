@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Base",
+    "Conversation",
     "Customer",
     "Decision",
     "Draft",
@@ -261,6 +262,23 @@ class Survey(Base):
     phase: Mapped[str] = mapped_column(String(10))
     score: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(20), default="survey")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    """A chat widget session: who (from the signed token), which order, and its budgets."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    order_id: Mapped[str] = mapped_column(String(200))
+    order_value: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,134 @@
+"""`create_app(settings)`: the HTTP service. Nothing is built at import, so tests pass their own."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.api import _errors
+from bot.api._security import RateLimiter
+from bot.api.deps import AppState
+from bot.api.routes import assist, chat, health, kpi, surveys, tickets, webhooks
+from bot.config import Settings
+from bot.drafting import Drafter, get_chat_model, load_prompts
+from bot.policy import Policy, load_policy
+from bot.store import make_engine, make_sessionmaker, upgrade
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Stable OpenAPI operation ids: `<tag>-<function name>`."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413 before reading them (Content-Length or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body over {self.max_bytes} bytes"}, status_code=413
+        )
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    settings: Settings,
+    *,
+    policy: Policy | None = None,
+    drafter: Drafter | None = None,
+    migrate: bool = True,
+) -> FastAPI:
+    """Build the service for `settings`; tests inject a policy and a drafter with fakes."""
+    if migrate:
+        upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    state = AppState(
+        settings=settings,
+        sessions=make_sessionmaker(engine),
+        policy=policy or load_policy(settings.policy_path),
+        drafter=drafter
+        or Drafter(
+            get_chat_model(settings), load_prompts(settings.prompts_dir), provider=settings.llm
+        ),
+        keys=settings.parsed_api_keys(),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        chat_limiter=RateLimiter(max(6, settings.rate_limit_per_minute // 20)),
+    )
+    app = FastAPI(
+        title="appease",
+        version="0.1.0",
+        description="CLV-aware goodwill offers, drafted by a model and bounded by policy.",
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.appease = state
+    _errors.install(app)
+    for module in (tickets, assist, chat, surveys, kpi, health, webhooks):
+        app.include_router(module.router)
+
+    static = resources.files("bot.api") / "static"
+
+    @app.get("/widget", response_class=HTMLResponse, tags=["pages"])
+    async def widget_page() -> HTMLResponse:
+        return HTMLResponse(static.joinpath("widget.html").read_text(encoding="utf-8"))
+
+    @app.get("/widget.js", tags=["pages"])
+    async def widget_js() -> Response:
+        return Response(
+            static.joinpath("widget.js").read_text(encoding="utf-8"), media_type="text/javascript"
+        )
+
+    @app.get("/assist", response_class=HTMLResponse, tags=["pages"])
+    async def assist_page() -> HTMLResponse:
+        return HTMLResponse(static.joinpath("assist.html").read_text(encoding="utf-8"))
+
+    @app.middleware("http")
+    async def _no_store(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

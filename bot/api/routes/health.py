@@ -1,0 +1,27 @@
+"""Liveness with a real database round trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from bot.api.deps import StateDep
+from bot.errors import StoreUnavailable
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz(state: StateDep) -> dict[str, Any]:
+    def ping() -> None:
+        with state.sessions() as s:
+            s.execute(text("SELECT 1"))
+
+    try:
+        await run_in_threadpool(ping)
+    except Exception as exc:
+        raise StoreUnavailable("database unreachable") from exc
+    return {"status": "ok", "policy_version": state.policy.version, "llm": state.settings.llm}

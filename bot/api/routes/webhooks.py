@@ -1,0 +1,78 @@
+"""Zendesk-style webhook: a ticket payload in, a ticket update (public comment) out.
+
+Configure a Zendesk trigger to POST `{"ticket": {...}}` here (see docs/webhooks.md); the
+response body is the shape Zendesk's Tickets API takes for an update.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep
+from bot.domain import Order
+from bot.errors import InputError
+from bot.service import TicketRequest, handle_ticket
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+class ZendeskRequester(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    external_id: str = Field(min_length=1, max_length=200)
+
+
+class ZendeskField(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str | int
+    value: Any = None
+
+
+class ZendeskTicket(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int | str
+    description: str = Field(default="", max_length=20_000)
+    requester: ZendeskRequester
+    custom_fields: list[ZendeskField] = Field(default_factory=list, max_length=100)
+
+
+class ZendeskPayload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    ticket: ZendeskTicket
+
+
+@router.post("/zendesk")
+async def zendesk(
+    body: ZendeskPayload, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
+    drafter: DrafterDep,
+) -> dict[str, Any]:  # fmt: skip
+    principal.require("service")
+    fields = {str(f.id): f.value for f in body.ticket.custom_fields}
+    try:
+        order = Order(id=str(fields["order_id"]), value=Decimal(str(fields.get("order_value", "0"))),
+                      currency=str(fields.get("currency") or "USD"))  # fmt: skip
+    except KeyError as exc:
+        raise InputError("ticket.custom_fields.order_id", "missing") from exc
+    except Exception as exc:
+        raise InputError("ticket.custom_fields.order_value", "not a money amount") from exc
+    request = TicketRequest(customer_id=body.ticket.requester.external_id, order=order,
+                            message=body.ticket.description)  # fmt: skip
+    out = await run_in_threadpool(
+        handle_ticket, sessions, request, policy=policy, drafter=drafter, channel="webhook",
+        idempotency_key=f"zendesk-{body.ticket.id}",
+    )  # fmt: skip
+    tags = ["appease", f"offer_{out.decision.offer.kind.value}"]
+    if out.decision.escalate:
+        tags.append("appease_escalated")
+    return {
+        "ticket": {
+            "comment": {"body": out.reply.text, "public": not out.decision.escalate},
+            "status": "open" if out.decision.escalate else "solved",
+            "tags": tags,
+            "custom_fields": [{"id": "appease_ticket_id", "value": out.ticket_id}],
+        }
+    }

@@ -1,0 +1,110 @@
+"""`appease db upgrade`, `customers import`, `followups run` and `serve`: running the service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.cli._io import fail
+from bot.errors import AppeaseError
+
+__all__ = ["register"]
+
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+customers_app = typer.Typer(
+    help="Load purchase histories and score customers.", no_args_is_help=True
+)
+followups_app = typer.Typer(help="Send follow-ups that are due.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.add_typer(customers_app, name="customers")
+    app.add_typer(followups_app, name="followups")
+    app.command("serve")(serve)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database named by APPEASE_DATABASE_URL."""
+    from bot.config import get_settings
+    from bot.store import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}", err=True)
+
+
+@customers_app.command("import")
+def customers_import(
+    transactions: Annotated[Path, typer.Argument(help="Transactions CSV.")],
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    currency: str = "USD",
+) -> None:
+    """Load transactions into the database and (re)score every customer."""
+    from rich.progress import Progress
+
+    from bot.config import get_settings
+    from bot.scoring import read_transactions
+    from bot.service import import_transactions
+    from bot.store import make_engine, make_sessionmaker, upgrade
+
+    settings = get_settings()
+    try:
+        tx = read_transactions(
+            transactions, customer_col=customer_col, date_col=date_col, amount_col=amount_col
+        )
+    except AppeaseError as exc:
+        fail(str(exc))
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with Progress(transient=True) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        summary = import_transactions(
+            make_sessionmaker(engine), tx, currency=currency, progress=report
+        )
+    engine.dispose()
+    typer.echo(
+        f"imported {summary.transactions:,} transactions, scored {summary.scored:,} customers",
+        err=True,
+    )
+
+
+@followups_app.command("run")
+def followups_run(limit: int = 100) -> None:
+    """Send the follow-ups that are due now (safe to run on several workers with PostgreSQL)."""
+    from bot.config import get_settings
+    from bot.drafting import Drafter, get_chat_model
+    from bot.service import run_followups
+    from bot.store import make_engine, make_sessionmaker
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    sent = run_followups(
+        make_sessionmaker(engine), drafter=Drafter(get_chat_model(settings)), limit=limit
+    )
+    engine.dispose()
+    typer.echo(f"sent {len(sent)} follow-ups", err=True)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the HTTP API, the chat widget (/widget) and the dashboard (/dashboard)."""
+    import uvicorn
+
+    from bot.api import create_app
+    from bot.config import get_settings
+
+    try:
+        app = create_app(get_settings())
+    except AppeaseError as exc:
+        fail(str(exc))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
