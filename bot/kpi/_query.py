@@ -6,8 +6,8 @@ one record per ticket; the KPI maths then runs on those records. The date range 
 SQL; the other filters apply to the joined records (tier and segment are the snapshot's, not a
 ticket column).
 
-A human handled the ticket when an agent wrote in it, an agent-assist draft was decided by a
-person, or a handoff event was logged.
+A human handled the ticket when an agent wrote in it, it went through agent assist (a draft for
+a person to approve), or a handoff event was logged.
 
 Perception scores: a survey answer for the phase wins; without one, `estimate(text)` (sentiment,
 0-100) on the customer's words gives an `estimated` score: pre from their first message, post
@@ -176,8 +176,18 @@ def load_records(
         offer = _latest(offers.get(tid, []))
         msgs = sorted(messages.get(tid, []), key=lambda m: _utc(m.get("created_at")) or opened)
         evts = events.get(tid, [])
+        ticket_drafts = drafts.get(tid, [])
+        # Agent assist parks the bot's reply for a person: the customer's first response is then
+        # the agent's message, and the ticket is human-handled by design.
+        responders = _HUMAN_ROLES if ticket_drafts else None
         first_reply = next(
-            (m for m in msgs if str(m.get("role") or "") not in _CUSTOMER_ROLES), None
+            (
+                m
+                for m in msgs
+                if str(m.get("role") or "") not in _CUSTOMER_ROLES
+                and (responders is None or str(m.get("role") or "") in responders)
+            ),
+            None,
         )
         first_reply_at = _utc(first_reply.get("created_at")) if first_reply else None
         customer_texts = [
@@ -190,11 +200,10 @@ def load_records(
             text for text, at in customer_texts[1:] if first_reply_at and at > first_reply_at
         ]
         human = (
-            any(str(m.get("role") or "") in _HUMAN_ROLES for m in msgs)
+            bool(ticket_drafts)
+            or any(str(m.get("role") or "") in _HUMAN_ROLES for m in msgs)
             or any(e.get("type") in _HUMAN_EVENTS for e in evts)
-            or any(d.get("decided_by") or d.get("status") not in (None, "pending") for d in
-                   drafts.get(tid, []))
-        )  # fmt: skip
+        )
         records.append(
             TicketRecord(
                 ticket_id=str(tid),
@@ -221,7 +230,7 @@ def load_records(
                 else None,
                 escalated=bool((decision or {}).get("escalate")) or t.get("status") == "escalated",
                 human_handled=human,
-                guard_rejections=sum(_guard_rejections(e) for e in evts),
+                guard_rejections=_guard_rejections(evts),
                 template_fallback=any(_is_fallback(e) for e in evts),
                 model_calls=tuple(_model_call(e) for e in evts if _is_model_call(e)),
                 first_response_at=first_reply_at,
@@ -293,13 +302,22 @@ def _model_call(event: Any) -> ModelCall:
     )
 
 
-def _guard_rejections(event: Any) -> int:
-    payload = _payload(event)
-    if "guard_rejections" in payload:  # the drafter counts them per reply
-        return int(payload.get("guard_rejections") or 0)
-    if event.get("type") in _GUARD_EVENTS:
-        return 1
-    return 1 if payload.get("guard_violations") or payload.get("violations") else 0
+def _guard_rejections(events: Sequence[Any]) -> int:
+    """The drafter's per-reply counts when logged; else one per rejection event.
+
+    The service logs both a usage event (with `guard_rejections`) and a `guard_rejected` event
+    for the same rejections: counting both would double them.
+    """
+    counted = [_payload(e) for e in events if "guard_rejections" in _payload(e)]
+    if counted:
+        return sum(int(p.get("guard_rejections") or 0) for p in counted)
+    return sum(
+        1
+        for e in events
+        if e.get("type") in _GUARD_EVENTS
+        or _payload(e).get("guard_violations")
+        or _payload(e).get("violations")
+    )
 
 
 def _is_fallback(event: Any) -> bool:
