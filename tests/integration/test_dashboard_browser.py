@@ -45,8 +45,12 @@ class _Dashboard(BaseHTTPRequestHandler):
         if url.path != "/dashboard":
             self.send_error(404)
             return
+        params = dict(parse_qsl(url.query))
+        if params.pop("key", None) != "k3y":  # the API's `?key=` for a bookmarked dashboard
+            self.send_error(401)
+            return
         try:
-            filters = KpiFilters.from_query(dict(parse_qsl(url.query)))
+            filters = KpiFilters.from_query(params)
         except InputError as exc:
             self.send_error(422, str(exc))
             return
@@ -93,7 +97,7 @@ def page(browser):
 
 
 def test_dashboard_draws_every_chart_and_saves_a_screenshot(server, page):
-    page.goto(f"{server}/dashboard")
+    page.goto(f"{server}/dashboard?key=k3y")
     charts = page.locator("svg.chart")
     assert charts.count() == 8
     for i in range(charts.count()):
@@ -112,7 +116,7 @@ def test_dashboard_draws_every_chart_and_saves_a_screenshot(server, page):
 
 
 def test_bands_are_painted_in_their_colours(server, page):
-    page.goto(f"{server}/dashboard")
+    page.goto(f"{server}/dashboard?key=k3y")
     fills = page.eval_on_selector_all(
         "#chart-clv-bands rect.bar",
         "els => els.map(e => [e.dataset.label, getComputedStyle(e).fill])",
@@ -131,7 +135,7 @@ def test_bands_are_painted_in_their_colours(server, page):
 
 
 def test_clicking_a_bar_lists_and_highlights_its_tickets(server, page):
-    page.goto(f"{server}/dashboard")
+    page.goto(f"{server}/dashboard?key=k3y")
     bar = page.locator("#chart-channels rect.bar").first
     expected = bar.get_attribute("data-tickets").split()
     bar.click()
@@ -146,11 +150,12 @@ def test_clicking_a_bar_lists_and_highlights_its_tickets(server, page):
 
 
 def test_the_filter_form_narrows_the_figures(server, page):
-    page.goto(f"{server}/dashboard")
+    page.goto(f"{server}/dashboard?key=k3y")
     everything = page.locator("#tickets tr[data-ticket]").count()
     page.select_option("select[name=tier]", "gold")
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**tier=gold**")
+    assert "key=k3y" in page.url  # the access key survives the filter change
     gold = page.locator("#tickets tr[data-ticket]")
     expected = sum(1 for r in RECORDS if r.tier == "gold")
     assert 0 < gold.count() == expected < everything
