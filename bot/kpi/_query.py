@@ -111,6 +111,8 @@ def _perception(
         (s for s in surveys if s.get("phase") == phase and s.get("score") is not None),
         key=lambda s: _utc(s.get("created_at")) or datetime.min.replace(tzinfo=UTC),
     )
+    # A customer's own answer beats the sentiment estimate logged at ticket time.
+    answered = [s for s in answered if s.get("source") != "estimated"] or answered
     if answered:
         chosen = answered[0] if phase == "pre" else answered[-1]
         source = str(chosen.get("source") or "survey")

@@ -277,3 +277,22 @@ def test_the_default_estimator_puts_sentiment_on_the_perception_scale():
     happy = estimate("Thank you so much, that was quick and kind, I love it!")
     angry = estimate("This is terrible, the worst service, I am furious and disgusted.")
     assert 0 <= angry < 50 < happy <= 100
+
+
+def test_a_real_pre_survey_beats_the_estimate_logged_at_ticket_time(session):
+    tables = store_schema.tables(session)
+    opened = datetime.fromisoformat("2024-02-01T08:00:00+00:00")
+    session.execute(
+        insert(tables["surveys"]),
+        [
+            {"ticket_id": "T3", "phase": "pre", "score": 10.0, "source": "estimated",
+             "created_at": opened},
+            {"ticket_id": "T3", "phase": "pre", "score": 30.0, "source": "survey",
+             "created_at": opened + timedelta(minutes=5)},
+            {"ticket_id": "T3", "phase": "post", "score": 75.0, "source": "survey",
+             "created_at": opened + timedelta(days=3)},
+        ],
+    )  # fmt: skip
+    session.commit()
+    t3 = next(r for r in from_store(session).rows if r.ticket_id == "T3")
+    assert (t3.perception_pre, t3.perception_post, t3.perception_source) == (30.0, 75.0, "survey")
