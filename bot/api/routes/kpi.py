@@ -34,12 +34,7 @@ async def dashboard(request: Request, state: StateDep) -> HTMLResponse:
     """The KPI page. Admin key by header, or `?key=` for a browser bookmark on a trusted network."""
     params = dict(request.query_params)
     key = params.pop("key", None)
-    if key and "authorization" not in request.headers:
-        request.scope["headers"] = [
-            *request.scope["headers"],
-            (b"authorization", f"Bearer {key}".encode()),
-        ]
-    principal = get_principal(request, state)
+    principal = principal_for_key(state, key) if key else get_principal(request, state)
     principal.require("admin")
     report = await run_in_threadpool(_report, state, params)
     return HTMLResponse(render_dashboard(report))
