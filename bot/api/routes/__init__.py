@@ -1,0 +1,3 @@
+"""One router per channel; `bot.api._app` includes them all."""
+
+__all__: list[str] = []
