@@ -1,0 +1,217 @@
+"""The main job: appease end to end on the bundled sample store, with the embedded defaults.
+
+1. Build a store from the CDNOW purchase histories (23,570 customers, 1997-98), dates shifted
+   so the history ends today, and score every customer.
+2. Replay the bundled complaints (bot/demo/complaints.jsonl) through the ticket API
+   (in-process HTTP, Idempotency-Key per ticket) with the configured model (default: local).
+3. Send follow-ups on a simulated clock and record SIMULATED survey answers (labelled so).
+4. After the measurement window, add SIMULATED post-issue purchases and rescore, so CLV
+   post-issue can be measured; write the KPI report.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bot.config import Settings
+
+__all__ = ["DemoResult", "load_complaints", "run_demo"]
+
+
+@dataclass
+class DemoResult:
+    workdir: Path
+    report: Path
+    database_url: str
+    keys: dict[str, str]
+    widget_secret: str
+    customers: int = 0
+    transactions: int = 0
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+    kpis: dict[str, Any] = field(default_factory=dict)
+    sample_customer: str = ""
+
+
+def load_complaints() -> list[dict[str, Any]]:
+    text = resources.files("bot.demo").joinpath("complaints.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _progress(console: Any) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )  # fmt: skip
+
+
+def run_demo(
+    workdir: Path, *, llm: str | None = None, console: Any = None, limit: int | None = None
+) -> DemoResult:
+    """Run the whole demo into `workdir` (recreated) and return what it measured."""
+    from fastapi.testclient import TestClient
+    from rich.console import Console
+
+    from bot.api import create_app
+    from bot.drafting import Drafter
+    from bot.kpi import KpiFilters, KpiWindows, compute_kpis, render_report
+    from bot.policy import load_policy
+    from bot.sample import cdnow_transactions
+    from bot.service import import_transactions, record_survey, rescore, run_followups
+    from bot.store import Customer, Transaction, make_engine, make_sessionmaker, utcnow
+
+    console = console or Console(stderr=True)
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    keys = {
+        "service": secrets.token_urlsafe(16),
+        "agent": secrets.token_urlsafe(16),
+        "admin": secrets.token_urlsafe(16),
+    }
+    widget_secret = secrets.token_urlsafe(24)
+    url = f"sqlite:///{(workdir / 'appease.db').resolve()}"
+    base = Settings()
+    settings = base.model_copy(
+        update={
+            "database_url": url,
+            "llm": llm or base.llm,
+            "api_keys": ",".join(f"{k}:{role}" for role, k in keys.items()),
+            "widget_secret": type(base.widget_secret)(widget_secret),
+        }
+    )
+    result = DemoResult(workdir=workdir, report=workdir / "report.html", database_url=url, keys=keys,
+                        widget_secret=widget_secret)  # fmt: skip
+    policy = load_policy(settings.policy_path)
+    now = utcnow()
+
+    with _progress(console) as progress:
+        # 1. the sample store
+        task = progress.add_task("sample store: CDNOW purchase histories", total=4)
+        tx = cdnow_transactions()
+        shift = pd.Timestamp(now.date()) - tx["date"].max()
+        tx = tx.assign(date=tx["date"] + shift)
+        progress.advance(task)
+        from bot.store import upgrade
+
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=f"sample store: {stage} {done:,}/{total:,}")
+
+        summary = import_transactions(sessions, tx, progress=report)
+        result.customers, result.transactions = summary.customers, summary.transactions
+        progress.update(
+            task, completed=4, description=f"sample store: {summary.customers:,} customers scored"
+        )
+
+        # 2. complaints through the ticket API
+        complaints = load_complaints()[:limit] if limit else load_complaints()
+        picks = _pick_customers(sessions, complaints)
+        app = create_app(settings, policy=policy, migrate=False)
+        drafter: Drafter = app.state.appease.drafter
+        task = progress.add_task(
+            f"tickets through POST /v1/tickets ({settings.llm} model)", total=len(complaints)
+        )
+        with TestClient(app) as client:
+            for c in complaints:
+                body = {"customer_id": picks[c["id"]],
+                        "order": {"id": f"D-{c['id']}", "value": c["order_value"], "currency": c["currency"]},
+                        "message": c["message"]}  # fmt: skip
+                r = client.post("/v1/tickets", json=body,
+                                headers={"Authorization": f"Bearer {keys['service']}", "Idempotency-Key": f"demo-{c['id']}"})  # fmt: skip
+                out = r.json() if r.status_code == 200 else {"error": r.text}
+                result.tickets.append({"complaint": c, "status": r.status_code, **out})
+                progress.advance(task)
+        result.sample_customer = picks[complaints[0]["id"]]
+
+        # 3. follow-ups on a simulated clock, and SIMULATED survey answers
+        task = progress.add_task("follow-ups and SIMULATED survey answers", total=2)
+        later = now + timedelta(days=policy.followup.after_days + 1)
+        run_followups(sessions, drafter=drafter, now=later, limit=len(complaints) + 10)
+        progress.advance(task)
+        rng = random.Random(7)
+        for t in result.tickets:
+            if "ticket_id" not in t:
+                continue
+            money = Decimal(t["decision"]["offer"]["amount"]) > 0
+            pre = rng.uniform(15, 45)
+            post = min(100.0, max(0.0, pre + (35 if money else 15) + rng.gauss(0, 12)))
+            record_survey(sessions, ticket_id=t["ticket_id"], phase="pre", score=round(pre, 1),
+                          source="simulated", now=now)  # fmt: skip
+            record_survey(sessions, ticket_id=t["ticket_id"], phase="post", score=round(post, 1),
+                          source="simulated", now=later)  # fmt: skip
+        progress.advance(task)
+
+        # 4. after the measurement window: SIMULATED purchases, then a rescore
+        task = progress.add_task("measurement window: SIMULATED purchases, rescore", total=2)
+        window = now + timedelta(days=policy.kpi.measurement_window_days + 1)
+        with sessions.begin() as s:
+            for t in result.tickets:
+                if "ticket_id" not in t:
+                    continue
+                money = Decimal(t["decision"]["offer"]["amount"]) > 0
+                if rng.random() < (0.55 if money else 0.3):
+                    cid = t.get("customer_id") or picks[t["complaint"]["id"]]
+                    s.add(Transaction(customer_id=cid, date=now + timedelta(days=rng.randint(5, 80)),
+                                      amount=Decimal(str(round(rng.uniform(15, 90), 2))), source="simulated"))  # fmt: skip
+        progress.advance(task)
+        ticket_customers = {picks[t["complaint"]["id"]] for t in result.tickets}
+        with sessions() as s:
+            assert s.get(Customer, result.sample_customer) is not None
+        rescore(sessions, as_of=window, reason="transactions", customer_ids=ticket_customers)
+        progress.advance(task)
+
+        with sessions() as s:
+            kpi = compute_kpis(
+                s, KpiFilters(), windows=KpiWindows.from_policy(policy), generated_at=window
+            )
+        result.kpis = kpi.model_dump(mode="json")
+        result.report.write_text(render_report(kpi), encoding="utf-8")
+    engine.dispose()
+    return result
+
+
+def _pick_customers(sessions: Any, complaints: list[dict[str, Any]]) -> dict[str, str]:
+    """A distinct customer of the complaint's tier for each complaint, deterministically."""
+    from sqlalchemy import select
+
+    from bot.store import Customer
+
+    by_tier: dict[str, list[str]] = {}
+    with sessions() as s:
+        for tier in ("bronze", "silver", "gold", "platinum"):
+            by_tier[tier] = list(
+                s.execute(
+                    select(Customer.id)
+                    .where(Customer.tier == tier)
+                    .order_by(Customer.id)
+                    .limit(400)
+                ).scalars()
+            )
+    picks: dict[str, str] = {}
+    used: dict[str, int] = {}
+    for c in complaints:
+        pool = by_tier[c["tier"]]
+        i = used.get(c["tier"], 0)
+        # repeat claimants: the "abusive" complaints reuse the previous customer of the tier
+        if c["kind"] == "abusive" and i > 0:
+            picks[c["id"]] = pool[(i - 1) * 7 % len(pool)]
+            continue
+        picks[c["id"]] = pool[i * 7 % len(pool)]
+        used[c["tier"]] = i + 1
+    return picks
