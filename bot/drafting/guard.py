@@ -100,7 +100,7 @@ _COMMITMENTS = re.compile(
     r"\bguarantee\w*|\bpromis\w*|\bnever\s+(?:ever\s+)?happen\w*\s+again\b|\bwon'?t\s+happen\s+again\b"
     r"|\bwill\s+not\s+happen\s+again\b|\bevery\s+(?:single\s+)?time\b|\bfor\s+life\b|\bforever\b"
     r"|\blifetime\s+(?:discount|free|supply|membership)\b|\b(?:all|any)\s+future\s+(?:orders?|purchases?)\b"
-    r"|\bfuture\s+discounts?\b|\bnext\s+\w*\s*orders?\s+(?:will\s+be\s+)?free\b|\bfree\s+for\s+a\s+year\b",
+    r"|\bfuture\s+discounts?\b|\bnext\s+(?:\w+\s+)?orders?\s+(?:is\s+|will\s+be\s+)?(?:free|on\s+us)\b|\bfree\s+for\s+a\s+year\b",
     re.IGNORECASE,
 )
 _INTERNAL = re.compile(

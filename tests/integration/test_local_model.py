@@ -1,0 +1,32 @@
+"""The embedded model, for real: SmolLM2-135M in process through llama.cpp. Structure, not wording."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from bot.config import Settings
+from bot.drafting import Drafter, get_chat_model, render_offer_sentence
+from bot.pipeline import resolve
+from bot.policy import load_policy
+from tests.conftest import require_service
+from tests.factories import make_ticket
+
+pytestmark = pytest.mark.local_model
+
+
+def test_resolve_with_the_embedded_model_end_to_end() -> None:
+    require_service(importlib.util.find_spec("llama_cpp") is not None, "needs the `local` extra")
+    model = get_chat_model(Settings(llm="local", llm_max_tokens=80))
+    ticket = make_ticket("My order A10293 is a week late and the tracking has not moved.",
+                         with_issue=False, tier="gold", clv="600", order_value="90")  # fmt: skip
+    out = resolve(ticket, policy=load_policy(), drafter=Drafter(model, provider="local"))
+    assert out.reply.guard.ok
+    assert out.usage.model_calls in (1, 2)
+    assert out.usage.input_tokens < 500
+    assert (
+        render_offer_sentence(out.decision, out.triage.language if out.triage else "en")
+        in out.reply.text
+    )
+    assert out.decision.offer.amount <= out.decision.cap
