@@ -7,6 +7,7 @@ lazy; a missing one is a `ProviderUnavailable` naming the extra to install.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.metadata
 import time
@@ -76,7 +77,10 @@ def _llama(path: str, n_ctx: int, n_threads: int, seed: int) -> Any:
         raise ProviderUnavailable(
             "the local model needs llama-cpp-python: pip install 'appease[local]'"
         ) from exc
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+    model = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+    # Free llama.cpp's memory before the interpreter tears modules down (else a noisy traceback).
+    atexit.register(model.close)
+    return model
 
 
 def _role(message: BaseMessage) -> str:
