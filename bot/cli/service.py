@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli._io import fail
-from bot.errors import AppeaseError
+from bot.errors import AppeaseError, StoreUnavailable
 
 __all__ = ["register"]
 
@@ -32,7 +32,7 @@ def db_upgrade(revision: str = "head") -> None:
     from bot.config import get_settings
     from bot.store import upgrade
 
-    upgrade(get_settings().database_url, revision)
+    upgrade(get_settings(), revision)
     typer.echo(f"database at {revision}", err=True)
 
 
@@ -44,35 +44,35 @@ def customers_import(
     amount_col: str = "amount",
     currency: str = "USD",
 ) -> None:
-    """Load transactions into the database and (re)score every customer."""
+    """Load transactions into the database and (re)score every customer (all or nothing)."""
     from rich.progress import Progress
 
     from bot.config import get_settings
-    from bot.scoring import read_transactions
-    from bot.service import import_transactions
+    from bot.service import import_customers
     from bot.store import make_engine, make_sessionmaker, upgrade
 
     settings = get_settings()
+    upgrade(settings)
+    engine = make_engine(settings)
     try:
-        tx = read_transactions(
-            transactions, customer_col=customer_col, date_col=date_col, amount_col=amount_col
-        )
+        with Progress(transient=True) as progress:
+            tasks: dict[str, Any] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            summary = import_customers(
+                make_sessionmaker(engine), transactions, customer_col=customer_col,
+                date_col=date_col, amount_col=amount_col, currency=currency, progress=report,
+            )  # fmt: skip
+    except StoreUnavailable as exc:
+        fail(str(exc), code=1)
     except AppeaseError as exc:
         fail(str(exc))
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with Progress(transient=True) as progress:
-        tasks: dict[str, Any] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
-        summary = import_transactions(
-            make_sessionmaker(engine), tx, currency=currency, progress=report
-        )
-    engine.dispose()
+    finally:
+        engine.dispose()
     typer.echo(
         f"imported {summary.transactions:,} transactions, scored {summary.scored:,} customers",
         err=True,
@@ -88,12 +88,19 @@ def followups_run(limit: int = 100) -> None:
     from bot.store import make_engine, make_sessionmaker
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    sent = run_followups(
-        make_sessionmaker(engine), drafter=Drafter(get_chat_model(settings)), limit=limit
-    )
-    engine.dispose()
+    engine = make_engine(settings)
+    try:
+        sent = run_followups(
+            make_sessionmaker(engine), drafter=Drafter(get_chat_model(settings)), limit=limit
+        )
+    except StoreUnavailable as exc:
+        fail(str(exc), code=1)
+    finally:
+        engine.dispose()
     typer.echo(f"sent {len(sent)} follow-ups", err=True)
+
+
+# -- serving (owned by the HTTP API) ---------------------------------------------------------
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:

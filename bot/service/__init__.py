@@ -1,8 +1,9 @@
 """Use cases over the store that every channel (HTTP, CLI, demo) calls with a session factory."""
 
-from bot.service._customers import ImportSummary, import_transactions, rescore
+from bot.service._customers import ImportSummary, import_customers, import_transactions, rescore
 from bot.service._followups import run_followups
 from bot.service._tickets import (
+    IN_FLIGHT_LEASE,
     TicketRequest,
     TicketResponse,
     approve_draft,
@@ -13,12 +14,14 @@ from bot.service._tickets import (
 )
 
 __all__ = [
+    "IN_FLIGHT_LEASE",
     "ImportSummary",
     "TicketRequest",
     "TicketResponse",
     "approve_draft",
     "create_assist_draft",
     "handle_ticket",
+    "import_customers",
     "import_transactions",
     "offers_for_order",
     "record_survey",

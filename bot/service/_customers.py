@@ -7,21 +7,33 @@ Residual CLV comes from the offer ledger, never from the input.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.scoring import score_transactions
-from bot.store import Customer, ModelParams, Offer, ScoreSnapshot, Transaction, utcnow
+from bot.errors import InputError
+from bot.scoring import read_transactions, score_transactions
+from bot.service._seam import store_errors
+from bot.store import (
+    GIVEN_STATUSES,
+    Customer,
+    ModelParams,
+    Offer,
+    ScoreSnapshot,
+    Transaction,
+    utcnow,
+)
 
-__all__ = ["ImportSummary", "import_transactions", "rescore"]
+__all__ = ["ImportSummary", "import_customers", "import_transactions", "rescore"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -39,6 +51,38 @@ def _noop(_stage: str, _done: int, _total: int) -> None:
     return None
 
 
+@store_errors
+def import_customers(
+    sessions: sessionmaker[Session],
+    path: str | Path,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    currency: str = "USD",
+    progress: Progress = _noop,
+) -> ImportSummary:
+    """Load a transactions CSV and rescore: the whole file or nothing, and never the same file twice.
+
+    A bad row or column raises `InputError` naming it before anything is written. The file's
+    content hash is kept as the rows' source, so importing it again (which would double every
+    purchase and inflate every CLV) is refused.
+    """
+    tx = read_transactions(
+        path, customer_col=customer_col, date_col=date_col, amount_col=amount_col
+    )
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    source = f"csv:{digest}"
+    with sessions() as s:
+        seen = s.execute(
+            select(Transaction.id).where(Transaction.source == source).limit(1)
+        ).first()
+    if seen is not None:
+        raise InputError(str(path), f"this file was already imported (content {digest})")
+    return import_transactions(sessions, tx, currency=currency, source=source, progress=progress)
+
+
+@store_errors
 def import_transactions(
     sessions: sessionmaker[Session],
     transactions: pd.DataFrame,
@@ -85,6 +129,7 @@ def import_transactions(
     return ImportSummary(len(rows), len(ids), scored, params_id)
 
 
+@store_errors
 def rescore(
     sessions: sessionmaker[Session],
     *,
@@ -131,7 +176,7 @@ def _rescore(
     goodwill = dict(
         session.execute(
             select(Offer.customer_id, func.sum(Offer.amount))
-            .where(Offer.status.in_(("proposed", "sent", "accepted")))
+            .where(Offer.status.in_(GIVEN_STATUSES))
             .group_by(Offer.customer_id)
         ).all()
     )

@@ -1,8 +1,10 @@
 """Follow-ups: a check-in and the perception survey some days after resolution.
 
-Due rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several
-workers can run `appease followups run` at once without sending anything twice; SQLite has a
-single writer and needs no such clause.
+Nothing is sent twice, however many workers run `appease followups run` at once. On PostgreSQL
+due rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED in one transaction, so each worker
+takes a disjoint batch. SQLite has no row locks: each follow-up is drafted, then marked sent by
+a conditional UPDATE (status still 'due') in its own short transaction; the loser's draft is
+dropped. The conditional UPDATE runs on PostgreSQL too, as a second line of defence.
 """
 
 from __future__ import annotations
@@ -10,19 +12,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.domain import IssueCategory, OfferDecision, OfferKind
-from bot.domain import Offer as DomainOffer
+from bot.domain import IssueCategory
 from bot.drafting import Drafter
-from bot.store import Decision, Event, Followup, Message, Ticket, utcnow
+from bot.service._seam import store_errors
+from bot.store import Decision, Event, Followup, Message, Ticket, decision_from_row, utcnow
 
 __all__ = ["run_followups"]
 
 log = logging.getLogger(__name__)
 
 
+@store_errors
 def run_followups(
     sessions: sessionmaker[Session],
     *,
@@ -33,47 +36,68 @@ def run_followups(
     """Send what is due (as of `now`); returns the ticket ids followed up."""
     when = now or utcnow()
     sent: list[str] = []
-    with sessions.begin() as s:
-        query = (
-            select(Followup)
-            .where(Followup.status == "due", Followup.due_at <= when)
-            .order_by(Followup.due_at)
-            .limit(limit)
-        )
-        if s.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        for fu in s.execute(query).scalars().all():
-            ticket = s.get(Ticket, fu.ticket_id)
-            decision_row = (
-                s.execute(
-                    select(Decision)
-                    .where(Decision.ticket_id == fu.ticket_id)
-                    .order_by(Decision.id.desc())
-                )
-                .scalars()
-                .first()
-            )
-            if ticket is None or decision_row is None:
-                fu.status = "skipped"
-                continue
-            decision = OfferDecision(
-                offer=DomainOffer(kind=OfferKind(decision_row.kind), amount=decision_row.amount,
-                                  currency=decision_row.currency),
-                cap=decision_row.cap, escalate=False, reasons=[], policy_version=decision_row.policy_version,
-            )  # fmt: skip
-            language = (ticket.triage or {}).get("language", "en")
-            days = max(0, (when - ticket.created_at).days)
-            outcome = drafter.followup(
-                decision=decision, category=IssueCategory(ticket.category or "other"),
-                order_id=ticket.order_id, days_after=days, language=language,
-            )  # fmt: skip
-            fu.text = outcome.reply.text
-            fu.status = "sent"
-            fu.sent_at = when
-            s.add(Message(ticket_id=ticket.id, role="bot", text=outcome.reply.text,
-                          source=outcome.reply.source, created_at=when))  # fmt: skip
-            s.add(Event(ticket_id=ticket.id, type="followup_sent", payload=outcome.usage.as_event(),
-                        created_at=when))  # fmt: skip
-            sent.append(ticket.id)
+    due = (
+        select(Followup)
+        .where(Followup.status == "due", Followup.due_at <= when)
+        .order_by(Followup.due_at, Followup.id)
+        .limit(limit)
+    )
+    with sessions() as probe:
+        dialect = probe.get_bind().dialect.name
+    if dialect == "postgresql":
+        with sessions.begin() as s:
+            for fu in s.execute(due.with_for_update(skip_locked=True)).scalars().all():
+                if _send(s, fu, drafter=drafter, when=when):
+                    sent.append(fu.ticket_id)
+    else:
+        with sessions() as s:
+            ids = [row.id for row in s.execute(due).scalars().all()]
+        for followup_id in ids:
+            with sessions.begin() as s:
+                one = s.get(Followup, followup_id)
+                if (
+                    one is not None
+                    and one.status == "due"
+                    and _send(s, one, drafter=drafter, when=when)
+                ):
+                    sent.append(one.ticket_id)
     log.info("follow-ups sent", extra={"count": len(sent)})
     return sent
+
+
+def _mark(s: Session, followup_id: int, **values: object) -> bool:
+    """Move a follow-up out of 'due'; False if another worker already did."""
+    result = s.execute(
+        update(Followup)
+        .where(Followup.id == followup_id, Followup.status == "due")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
+def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool:
+    ticket = s.get(Ticket, fu.ticket_id)
+    row = (
+        s.execute(
+            select(Decision).where(Decision.ticket_id == fu.ticket_id).order_by(Decision.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    if ticket is None or row is None:
+        _mark(s, fu.id, status="skipped")
+        return False
+    language = (ticket.triage or {}).get("language", "en")
+    outcome = drafter.followup(
+        decision=decision_from_row(row), category=IssueCategory(ticket.category or "other"),
+        order_id=ticket.order_id, days_after=max(0, (when - ticket.created_at).days),
+        language=language,
+    )  # fmt: skip
+    if not _mark(s, fu.id, status="sent", sent_at=when, text=outcome.reply.text):
+        return False
+    s.add(Message(ticket_id=ticket.id, role="bot", text=outcome.reply.text,
+                  source=outcome.reply.source, created_at=when))  # fmt: skip
+    s.add(Event(ticket_id=ticket.id, type="followup_sent", payload=outcome.usage.as_event(),
+                created_at=when))  # fmt: skip
+    return True

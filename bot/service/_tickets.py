@@ -7,7 +7,10 @@
        idempotency key.
 
 A database error becomes `StoreUnavailable` (HTTP 503) with nothing half-written: step 3 is
-one transaction, and a retry with the same key finds the message from step 1.
+one transaction, and a retry with the same key finds the message from step 1 and resumes the
+same ticket. A ticket whose request failed is marked `failed`; one whose worker died stays
+`in_flight` until its lease (`IN_FLIGHT_LEASE`) runs out. Either can then be claimed by a retry
+with the same key and body, by one conditional UPDATE, so two retries never both resume it.
 """
 
 from __future__ import annotations
@@ -21,31 +24,22 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.domain import (
-    CaseCustomer,
-    GuardResult,
-    Issue,
-    OfferDecision,
-    OfferKind,
-    Order,
-    Reply,
-)
-from bot.domain import (
-    Offer as DomainOffer,
-)
-from bot.domain import (
-    Ticket as DomainTicket,
-)
+from bot.domain import GuardResult, Issue, OfferDecision, OfferKind, Order, Reply
+from bot.domain import Offer as DomainOffer
+from bot.domain import Ticket as DomainTicket
 from bot.drafting import Drafter, check_draft, template_reply
 from bot.errors import IdempotencyConflict, InputError, NotFound, OverCap, StoreUnavailable
 from bot.pipeline import Resolution, resolve
 from bot.policy import Policy
+from bot.service._seam import DB_ERRORS, store_errors
 from bot.store import (
+    GIVEN_STATUSES,
     Customer,
+    CustomerStanding,
     Decision,
     Draft,
     Event,
@@ -55,12 +49,19 @@ from bot.store import (
     ScoreSnapshot,
     Survey,
     Ticket,
+    case_customer,
+    decision_from_row,
+    decision_row,
+    find_offer,
+    offer_from_row,
+    record_offer,
+    standing,
     utcnow,
 )
-from bot.store._ledger import find_offer, record_offer, standing
 from bot.triage import Triager
 
 __all__ = [
+    "IN_FLIGHT_LEASE",
     "Channel",
     "TicketRequest",
     "TicketResponse",
@@ -73,6 +74,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 Channel = Literal["api", "webhook", "assist", "chat", "cli", "demo"]
+
+# How long a ticket may stay in flight before a retry with its key may take it over: longer
+# than any resolve (model timeouts included), short enough that a crashed worker's ticket heals.
+IN_FLIGHT_LEASE = timedelta(minutes=2)
 
 
 class TicketRequest(BaseModel):
@@ -102,10 +107,6 @@ class _Opened:
     replay: TicketResponse | None
 
 
-def _db_errors() -> tuple[type[Exception], ...]:
-    return (OperationalError, DBAPIError)
-
-
 def _open(
     sessions: sessionmaker[Session], request: TicketRequest, *, channel: str, key: str | None
 ) -> _Opened:
@@ -120,7 +121,7 @@ def _open(
                 select(Ticket).where(Ticket.idempotency_key == key)
             ).scalar_one_or_none()
             if prior is not None:
-                return _replay(prior, digest)
+                return _replay(s, prior, digest)
         ticket = Ticket(
             customer_id=customer.id, channel=channel, order_id=request.order.id,
             order_value=request.order.value, currency=request.order.currency,
@@ -141,14 +142,47 @@ class _RaceLost(Exception):
     """Another request with the same idempotency key inserted first."""
 
 
-def _replay(prior: Ticket, digest: str) -> _Opened:
+def _replay(s: Session, prior: Ticket, digest: str) -> _Opened:
     if prior.request_hash != digest:
         raise IdempotencyConflict("this Idempotency-Key was used with a different request body")
-    if prior.state != "done" or prior.response is None:
-        raise IdempotencyConflict(
-            "a request with this Idempotency-Key is still in flight", in_flight=True
-        )
-    return _Opened(prior.id, TicketResponse.model_validate(prior.response))
+    if prior.state == "done" and prior.response is not None:
+        return _Opened(prior.id, TicketResponse.model_validate(prior.response))
+    if _claim(s, prior.id):
+        log.info("resuming ticket", extra={"ticket_id": prior.id, "state": prior.state})
+        return _Opened(prior.id, None)
+    raise IdempotencyConflict(
+        "a request with this Idempotency-Key is still in flight", in_flight=True
+    )
+
+
+def _claim(s: Session, ticket_id: str) -> bool:
+    """Take over a failed or abandoned ticket; only one caller's UPDATE matches the row."""
+    now = utcnow()
+    claimable = or_(
+        Ticket.state == "failed",
+        and_(Ticket.state == "in_flight", Ticket.updated_at < now - IN_FLIGHT_LEASE),
+    )
+    result = s.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, claimable)
+        .values(state="in_flight", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
+def _mark_failed(sessions: sessionmaker[Session], ticket_id: str) -> None:
+    """Let a retry with the same key resume at once; if the database is down, the lease will."""
+    try:
+        with sessions.begin() as s:
+            s.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id, Ticket.state == "in_flight")
+                .values(state="failed", updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+    except DB_ERRORS:
+        log.warning("could not mark ticket failed", extra={"ticket_id": ticket_id})
 
 
 def handle_ticket(
@@ -170,29 +204,47 @@ def handle_ticket(
             opened = _open(sessions, request, channel=channel, key=idempotency_key)
         if opened.replay is not None:
             return opened.replay
-        with sessions() as s:
-            customer = s.get(Customer, request.customer_id)
-            assert customer is not None
-            st = standing(s, customer, now=now, window_days=policy.abuse.window_days)
-        ticket = DomainTicket(
-            customer=CaseCustomer(
-                id=st.customer_id, clv=st.clv, residual_clv=st.residual_clv, tier=st.tier,
-                segment=st.segment, appeasements_90d=st.appeasements_90d,
-                appeasement_spend_90d=st.appeasement_spend_90d,
-            ),
-            order=request.order, issue=request.issue, message=request.message,
-        )  # fmt: skip
-        budget_spent = _spent_today(sessions, now) if policy.budget.daily is not None else None
-        result = resolve(
-            ticket, policy=policy, drafter=drafter, triager=triager, budget_spent=budget_spent
-        )
-        return _record(sessions, opened.ticket_id, request, result, st, policy=policy,
-                       key=idempotency_key, now=now)  # fmt: skip
-    except _db_errors() as exc:
+        try:
+            return _resolve_and_record(
+                sessions, opened.ticket_id, request, policy=policy, drafter=drafter,
+                triager=triager, key=idempotency_key, now=now,
+            )  # fmt: skip
+        except BaseException:
+            _mark_failed(sessions, opened.ticket_id)
+            raise
+    except DB_ERRORS as exc:
         log.error("database unavailable", extra={"error": type(exc).__name__})
         raise StoreUnavailable(
             "the database did not answer; retry with the same Idempotency-Key"
         ) from exc
+
+
+def _resolve_and_record(
+    sessions: sessionmaker[Session],
+    ticket_id: str,
+    request: TicketRequest,
+    *,
+    policy: Policy,
+    drafter: Drafter,
+    triager: Triager | None,
+    key: str | None,
+    now: datetime | None,
+) -> TicketResponse:
+    """Steps 2 and 3: no transaction is open while the model runs."""
+    with sessions() as s:
+        customer = s.get(Customer, request.customer_id)
+        if customer is None:
+            raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
+        st = standing(s, customer, now=now, window_days=policy.abuse.window_days)
+    ticket = DomainTicket(
+        customer=case_customer(st), order=request.order, issue=request.issue,
+        message=request.message,
+    )  # fmt: skip
+    budget_spent = _spent_today(sessions, now) if policy.budget.daily is not None else None
+    result = resolve(
+        ticket, policy=policy, drafter=drafter, triager=triager, budget_spent=budget_spent
+    )
+    return _record(sessions, ticket_id, request, result, st, policy=policy, key=key, now=now)
 
 
 def _spent_today(sessions: sessionmaker[Session], now: datetime | None) -> Decimal:
@@ -200,7 +252,7 @@ def _spent_today(sessions: sessionmaker[Session], now: datetime | None) -> Decim
     with sessions() as s:
         total = s.execute(
             select(func.coalesce(func.sum(Offer.amount), 0)).where(
-                Offer.created_at >= start, Offer.status.in_(("proposed", "sent", "accepted"))
+                Offer.created_at >= start, Offer.status.in_(GIVEN_STATUSES)
             )
         ).scalar_one()
     return Decimal(str(total))
@@ -211,7 +263,7 @@ def _record(
     ticket_id: str,
     request: TicketRequest,
     result: Resolution,
-    st: Any,
+    st: CustomerStanding,
     *,
     policy: Policy,
     key: str | None,
@@ -247,11 +299,7 @@ def _record(
             if existing is not None:
                 decision = _existing_decision(existing, decision)
                 reply = _template(decision, result, request)
-        s.add(Decision(
-            ticket_id=ticket_id, kind=decision.offer.kind.value, amount=decision.offer.amount,
-            currency=decision.offer.currency, cap=decision.cap, escalate=decision.escalate,
-            reasons=list(decision.reasons), policy_version=decision.policy_version, created_at=when,
-        ))  # fmt: skip
+        s.add(decision_row(ticket_id, decision, created_at=when))
         s.add(Message(ticket_id=ticket_id, role="bot", text=reply.text, source=reply.source,
                       created_at=when))  # fmt: skip
         s.add(Event(ticket_id=ticket_id, type="model_call" if result.usage.model_calls else "template_reply",
@@ -283,11 +331,23 @@ def _record(
 
 
 def _existing_decision(offer: Offer, fresh: OfferDecision) -> OfferDecision:
+    """The answer for a duplicate: the ledger's offer, or an apology if an agent declined it."""
+    if offer.status == "declined":
+        return fresh.model_copy(
+            update={
+                "offer": DomainOffer(
+                    kind=OfferKind.apology_only, amount=Decimal(0), currency=offer.currency
+                ),
+                "reasons": [
+                    *fresh.reasons,
+                    f"an offer for this order and issue was declined by an agent (offer "
+                    f"{offer.id}): no second offer",
+                ],
+            }
+        )
     return fresh.model_copy(
         update={
-            "offer": DomainOffer(
-                kind=OfferKind(offer.kind), amount=offer.amount, currency=offer.currency
-            ),
+            "offer": offer_from_row(offer),
             "cap": max(fresh.cap, offer.amount),
             "reasons": [
                 *fresh.reasons,
@@ -306,6 +366,7 @@ def _template(decision: OfferDecision, result: Resolution, request: TicketReques
     return Reply(text=text, source="template", guard=check_draft(text, decision))
 
 
+@store_errors
 def offers_for_order(sessions: sessionmaker[Session], order_id: str) -> list[dict[str, Any]]:
     with sessions() as s:
         rows = s.execute(
@@ -319,6 +380,7 @@ def offers_for_order(sessions: sessionmaker[Session], order_id: str) -> list[dic
         ]  # fmt: skip
 
 
+@store_errors
 def record_survey(
     sessions: sessionmaker[Session],
     *,
@@ -342,6 +404,7 @@ def record_survey(
 # -- agent assist ---------------------------------------------------------------------------
 
 
+@store_errors
 def create_assist_draft(
     sessions: sessionmaker[Session],
     request: TicketRequest,
@@ -370,6 +433,7 @@ def create_assist_draft(
                 "guard": response.reply.guard.model_dump(mode="json"), "status": draft.status}  # fmt: skip
 
 
+@store_errors
 def approve_draft(
     sessions: sessionmaker[Session], draft_id: str, *, agent: str, edited_text: str | None = None,
     reject: bool = False,
@@ -381,7 +445,7 @@ def approve_draft(
             raise NotFound(f"draft {draft_id!r} not found")
         if draft.status != "pending":
             raise InputError("draft", f"already {draft.status}")
-        decision_row = (
+        row = (
             s.execute(
                 select(Decision)
                 .where(Decision.ticket_id == draft.ticket_id)
@@ -390,13 +454,8 @@ def approve_draft(
             .scalars()
             .first()
         )
-        assert decision_row is not None
-        decision = OfferDecision(
-            offer=DomainOffer(kind=OfferKind(decision_row.kind), amount=decision_row.amount,
-                              currency=decision_row.currency),
-            cap=decision_row.cap, escalate=decision_row.escalate, reasons=list(decision_row.reasons),
-            policy_version=decision_row.policy_version,
-        )  # fmt: skip
+        assert row is not None, "an assist draft always has its ticket's decision"
+        decision = decision_from_row(row)
         offer = s.execute(
             select(Offer).where(Offer.ticket_id == draft.ticket_id)
         ).scalar_one_or_none()

@@ -8,12 +8,15 @@ PostgreSQL URLs arrive normalised to psycopg by Settings. Driver errors are tran
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["alembic_config", "make_engine", "make_sessionmaker", "upgrade"]
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+__all__ = ["alembic_config", "downgrade", "make_engine", "make_sessionmaker", "upgrade"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -25,8 +28,13 @@ def _normalise(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    url = _normalise(url)
+def _url(target: str | Settings) -> str:
+    return _normalise(target if isinstance(target, str) else target.database_url)
+
+
+def make_engine(target: str | Settings, **kwargs: Any) -> Engine:
+    """An engine for a URL or for `Settings.database_url`; SQLite gets WAL and a busy timeout."""
+    url = _url(target)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
@@ -51,26 +59,27 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def alembic_config(url: str) -> Any:
+def alembic_config(target: str | Settings) -> Any:
+    """Alembic's config built in code (no alembic.ini), so migrations run from any directory."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", _normalise(url).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", _url(target).replace("%", "%%"))
     cfg.set_main_option(
         "file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(slug)s"
     )
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` (creates every table on an empty database)."""
+def upgrade(target: str | Settings, revision: str = "head") -> None:
+    """Bring the database to `revision` (creates every table on an empty database)."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(target), revision)
 
 
-def downgrade(url: str, revision: str = "base") -> None:
+def downgrade(target: str | Settings, revision: str = "base") -> None:
     from alembic import command
 
-    command.downgrade(alembic_config(url), revision)
+    command.downgrade(alembic_config(target), revision)

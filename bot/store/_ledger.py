@@ -17,10 +17,18 @@ from sqlalchemy.orm import Session
 
 from bot.store._models import Customer, Offer, utcnow
 
-__all__ = ["CustomerStanding", "find_offer", "goodwill_given", "record_offer", "standing"]
+__all__ = [
+    "GIVEN_STATUSES",
+    "CustomerStanding",
+    "find_offer",
+    "goodwill_given",
+    "record_offer",
+    "standing",
+]
 
-# Offers that count as goodwill given: a declined offer cost nothing.
-_GIVEN = ("proposed", "sent", "accepted")
+# Offers that count as goodwill given: a declined offer cost nothing; a proposed one (waiting
+# for an agent) is reserved so two channels cannot both spend the same residual CLV.
+GIVEN_STATUSES = ("proposed", "sent", "accepted")
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,7 @@ def goodwill_given(
 ) -> tuple[int, Decimal]:
     """Count and money value of goodwill given to a customer (since a date, if given)."""
     query = select(func.count(Offer.id), func.coalesce(func.sum(Offer.amount), 0)).where(
-        Offer.customer_id == customer_id, Offer.status.in_(_GIVEN)
+        Offer.customer_id == customer_id, Offer.status.in_(GIVEN_STATUSES)
     )
     if since is not None:
         query = query.where(Offer.created_at >= since)

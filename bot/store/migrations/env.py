@@ -1,5 +1,6 @@
-"""Alembic environment: the URL comes from the caller's config (built from Settings), the target
-metadata from bot.store's models, with type comparison on so drift is caught."""
+"""Alembic environment: the URL comes from the caller's config (built from Settings by
+`bot.store.alembic_config`) or else from Settings itself; the target metadata from bot.store's
+models, with type comparison on so drift is caught."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from bot.store._models import Base
 
 config = context.config
 target_metadata = Base.metadata
+if not config.get_main_option("sqlalchemy.url"):
+    from bot.config import get_settings
+
+    config.set_main_option("sqlalchemy.url", get_settings().database_url.replace("%", "%%"))
 
 
 def run_migrations_offline() -> None:
