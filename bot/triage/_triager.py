@@ -1,31 +1,44 @@
 """Triage: read category, severity, sentiment, language and intent from a raw message, offline.
 
-Category and severity are TF-IDF (word and character n-grams) + logistic regression trained on
-the shipped labelled set (or a business's own); language is a character n-gram classifier on
-the same set, so no extra model is needed. Sentiment comes from VADER, mapped to the 0-100
-perception scale. Money safety: severity read from text is capped by the policy
-(`triage.max_text_severity`) unless the business's own order data confirms more, and a
-low-confidence reading asks for a human instead of guessing.
+The guarded invariant is money safety: nothing a customer writes can raise an offer. Severity
+read from text is capped by the policy (`triage.max_text_severity`, 2 without a policy) and only
+the business's own order data (`confirmed_severity`) can lift it; a reading the classifier is
+unsure of is never rounded up, and an unsure category becomes `other` (the policy's most
+careful category) with `wants_human` set, so a person decides rather than a guess.
+
+A trained triager is saved as its labelled rows (JSON), not as a pickle: loading retrains in
+about a second, runs no code from the file and survives scikit-learn upgrades.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
-import pickle
-import re
-from dataclasses import dataclass
+import json
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import IssueCategory, TriageResult
 from bot.errors import InputError
+from bot.triage._language import detect_language
+from bot.triage._model import TextClassifiers
+from bot.triage._refine import ask_model
+from bot.triage._sentiment import sentiment_score
+from bot.triage._text import MAX_MESSAGE_CHARS, check_message, find_order_refs, wants_human
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from bot.policy import Policy
 
 __all__ = [
+    "DATA",
     "MAX_MESSAGE_CHARS",
+    "LabelledRow",
     "Triager",
     "load_triager",
     "read_labelled",
@@ -33,88 +46,97 @@ __all__ = [
     "train",
 ]
 
+log = logging.getLogger(__name__)
+
 DATA = Path(__file__).resolve().parent / "data" / "complaints.csv"
-MAX_MESSAGE_CHARS = 20_000
-_ORDER_REF = re.compile(
-    r"(?:#|\border\s*(?:no\.?|number|#)?\s*)?\b([A-Z]{1,3}-?\d{4,10})\b", re.IGNORECASE
-)
-_HUMAN = re.compile(
-    r"\b(?:real|actual)\s+(?:person|human)\b|\bspeak\s+to\s+(?:a\s+)?(?:human|person|someone|manager|agent)\b"
-    r"|\btalk\s+to\s+(?:a\s+)?(?:human|person|someone|manager|agent)\b|\bhuman\s+please\b"
-    r"|\bhablar\s+con\s+una\s+persona\b|\bparler\s+à\s+un\s+humain\b|\bmit\s+einem\s+menschen\b",
-    re.IGNORECASE,
-)
+DEFAULT_MAX_TEXT_SEVERITY = 2
+DEFAULT_MIN_CONFIDENCE = 0.55
+MIN_ROWS = 20
+_FORMAT = "appease-triage-rows"
+_FORMAT_VERSION = 1
 
 
-def read_labelled(path: Path) -> list[dict[str, str]]:
-    """Rows with text, category, severity (1-3) and optionally language; errors name the row."""
+@dataclass(frozen=True)
+class LabelledRow:
+    """One labelled message; `group` keeps paraphrases of one template on one side of a split."""
+
+    text: str
+    category: str
+    severity: int
+    language: str | None = None
+    group: str | None = None
+
+
+def _check_rows(rows: Sequence[LabelledRow], source: str) -> None:
+    if len(rows) < MIN_ROWS:
+        raise InputError(source, f"needs at least {MIN_ROWS} labelled rows, has {len(rows)}")
+    if len({r.category for r in rows}) < 2:
+        raise InputError("category", f"{source}: needs at least two different categories")
+
+
+def read_labelled(path: Path) -> list[LabelledRow]:
+    """Rows of a CSV with text, category, severity (1-3) and optionally language and group.
+
+    Errors name the column and the data row (row 1 is the first line after the header).
+    """
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with Path(path).open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
-            missing = [
-                c for c in ("text", "category", "severity") if c not in (reader.fieldnames or [])
-            ]
-            if missing:
-                raise InputError(missing[0], f"missing column in {path}")
-            rows = []
-            for i, row in enumerate(reader, start=1):
-                if not (row.get("text") or "").strip():
-                    raise InputError("text", f"row {i}: empty message")
-                try:
-                    IssueCategory(row["category"])
-                except ValueError as exc:
-                    raise InputError(
-                        "category", f"row {i}: unknown category {row['category']!r}"
-                    ) from exc
-                if row["severity"] not in ("1", "2", "3"):
-                    raise InputError(
-                        "severity", f"row {i}: must be 1, 2 or 3, got {row['severity']!r}"
-                    )
-                rows.append(row)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read: {exc}") from exc
-    if len(rows) < 20:
-        raise InputError(str(path), f"needs at least 20 labelled rows, has {len(rows)}")
+            columns = [c.strip() for c in reader.fieldnames or []]
+            for needed in ("text", "category", "severity"):
+                if needed not in columns:
+                    raise InputError(needed, f"missing column in {path} (has: {columns})")
+            rows = [_parse_row(i, row) for i, row in enumerate(reader, start=1)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(str(path), f"cannot read as a UTF-8 CSV: {exc}") from exc
+    _check_rows(rows, str(path))
     return rows
 
 
-@functools.cache
-def _vader() -> Any:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
-def sentiment_score(text: str) -> float:
-    """VADER compound (-1..1) on the 0-100 perception scale: 50 is neutral."""
-    compound = float(_vader().polarity_scores(text[:MAX_MESSAGE_CHARS])["compound"])
-    return round((compound + 1.0) * 50.0, 1)
-
-
-def _pipeline() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
-
-    features = FeatureUnion(
-        [
-            (
-                "words",
-                TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, lowercase=True),
-            ),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
-        ]
+def _parse_row(i: int, raw: dict[str | Any, Any]) -> LabelledRow:
+    row = {str(k).strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    if None in raw:
+        raise InputError("text", f"row {i}: more cells than columns (quote texts with commas)")
+    try:
+        text = check_message(row.get("text", ""))
+    except InputError as exc:
+        raise InputError("text", f"row {i}: {exc.problem}") from exc
+    try:
+        category = IssueCategory(row.get("category", "")).value
+    except ValueError as exc:
+        raise InputError(
+            "category",
+            f"row {i}: unknown category {row.get('category')!r}; one of "
+            + ", ".join(c.value for c in IssueCategory),
+        ) from exc
+    if row.get("severity") not in ("1", "2", "3"):
+        raise InputError("severity", f"row {i}: must be 1, 2 or 3, got {row.get('severity')!r}")
+    return LabelledRow(
+        text=text,
+        category=category,
+        severity=int(row["severity"]),
+        language=row.get("language") or None,
+        group=row.get("group") or None,
     )
-    return Pipeline([("features", features), ("clf", LogisticRegression(C=8.0, max_iter=2000))])
 
 
-@dataclass
 class Triager:
-    """Fitted classifiers for category, severity and language."""
+    """Fitted classifiers plus the rules that keep their reading from moving money."""
 
-    category_model: Any
-    severity_model: Any
-    language_model: Any | None
+    def __init__(
+        self,
+        classifiers: TextClassifiers,
+        rows: Sequence[LabelledRow],
+        *,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
+        self._classifiers = classifiers
+        self._rows = tuple(rows)
+        self.chat_model = chat_model
+
+    def with_chat_model(self, chat_model: BaseChatModel | None) -> Triager:
+        """The same classifiers with a model to refine their reading (shares the fit)."""
+        return Triager(self._classifiers, self._rows, chat_model=chat_model)
 
     def triage(
         self,
@@ -123,86 +145,107 @@ class Triager:
         policy: Policy | None = None,
         confirmed_severity: int | None = None,
     ) -> TriageResult:
-        if not isinstance(message, str):
-            raise InputError("message", "must be text")
-        if "\x00" in message:
-            raise InputError("message", "binary data is not a message")
-        text = message.strip()
-        if not text:
-            raise InputError("message", "empty message")
-        if len(text) > MAX_MESSAGE_CHARS:
-            raise InputError("message", f"longer than {MAX_MESSAGE_CHARS} characters")
+        """Read a message; `InputError` on empty, huge (> 20,000 chars) or binary input."""
+        text = check_message(message)
+        if confirmed_severity is not None and (
+            isinstance(confirmed_severity, bool)
+            or not isinstance(confirmed_severity, int)
+            or not 1 <= confirmed_severity <= 3
+        ):
+            raise InputError("confirmed_severity", "must be 1, 2 or 3")
+        limit = policy.triage.max_text_severity if policy else DEFAULT_MAX_TEXT_SEVERITY
+        min_confidence = policy.triage.min_confidence if policy else DEFAULT_MIN_CONFIDENCE
 
-        cat_p = self.category_model.predict_proba([text])[0]
-        cat_i = int(cat_p.argmax())
-        category = IssueCategory(self.category_model.classes_[cat_i])
-        sev_p = self.severity_model.predict_proba([text])[0]
-        sev_i = int(sev_p.argmax())
-        read_severity = int(self.severity_model.classes_[sev_i])
-        limit = policy.triage.max_text_severity if policy is not None else 2
-        min_conf = policy.triage.min_confidence if policy is not None else 0.55
-        severity = min(read_severity, limit)
+        cat_p, sev_p = (p[0] for p in self._classifiers.predict_proba([text]))
+        best = int(cat_p.argmax())
+        category = IssueCategory(self._classifiers.categories[best])
+        category_confidence = float(cat_p[best])
+        severities = self._classifiers.severities
+        read = severities[int(sev_p.argmax())]
+        severity_confidence = float(sev_p.max())
+        if severity_confidence < min_confidence:
+            # Unsure: the expected severity rounded down, never the higher of two guesses.
+            expected = sum(float(p) * s for p, s in zip(sev_p, severities, strict=True))
+            read = min(read, max(1, math.floor(expected + 1e-9)))
+        asks_for_person = wants_human(text)
+        confidence = {"category": category_confidence, "severity": severity_confidence}
+
+        if self.chat_model is not None:
+            reading = ask_model(self.chat_model, text)
+            if reading is not None and reading.confidence >= min_confidence:
+                category, read = reading.category, reading.severity
+                asks_for_person = asks_for_person or reading.wants_human
+                confidence = {"category": reading.confidence, "severity": reading.confidence}
+                confidence["model"] = 1.0
+            else:
+                confidence["model"] = 0.0
+
+        if confidence["category"] < min_confidence:
+            category, asks_for_person = IssueCategory.other, True
+        severity = min(read, limit)
         if confirmed_severity is not None:
-            severity = max(severity, min(int(confirmed_severity), 3))
-        language, lang_conf = "en", 0.0
-        if self.language_model is not None:
-            lang_p = self.language_model.predict_proba([text])[0]
-            language = str(self.language_model.classes_[int(lang_p.argmax())])
-            lang_conf = float(lang_p.max())
-        confidence = {
-            "category": round(float(cat_p[cat_i]), 3),
-            "severity": round(float(sev_p[sev_i]), 3),
-            "language": round(lang_conf, 3),
-        }
-        wants_human = bool(_HUMAN.search(text))
-        if confidence["category"] < min_conf:
-            wants_human = True  # low confidence: a person reads it rather than a guess
-        refs = list(dict.fromkeys(m.group(1).upper() for m in _ORDER_REF.finditer(text)))
+            severity = max(severity, confirmed_severity)
+        language, language_confidence = detect_language(text)
+        confidence["language"] = language_confidence
         return TriageResult(
             category=category,
             severity=severity,
             sentiment=sentiment_score(text),
             language=language,
-            order_refs=refs[:5],
-            wants_human=wants_human,
-            confidence=confidence,
+            order_refs=find_order_refs(text),
+            wants_human=asks_for_person,
+            confidence={k: round(v, 3) for k, v in confidence.items()},
         )
 
     def save(self, path: Path) -> None:
-        path.write_bytes(pickle.dumps(self))
+        """Write the training rows as JSON (atomically); `load` retrains from them."""
+        path = Path(path)
+        payload = {
+            "format": _FORMAT,
+            "version": _FORMAT_VERSION,
+            "rows": [asdict(r) for r in self._rows],
+        }
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> Triager:
+        """Retrain from a file written by `save`; anything else is an `InputError`."""
+        path = Path(path)
         try:
-            obj = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError) as exc:
-            raise InputError(str(path), f"not a triage model: {exc}") from exc
-        if not isinstance(obj, cls):
-            raise InputError(str(path), "not a triage model")
-        return obj
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(str(path), f"not a triage model file: {exc}") from exc
+        if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+            raise InputError(str(path), "not a triage model file (written by `triage train`)")
+        if payload.get("version") != _FORMAT_VERSION:
+            raise InputError(str(path), f"unsupported version {payload.get('version')!r}")
+        raw_rows = payload.get("rows")
+        if not isinstance(raw_rows, list):
+            raise InputError(f"{path}:rows", "must be a list")
+        rows = []
+        for i, raw in enumerate(raw_rows, start=1):
+            if not isinstance(raw, dict):
+                raise InputError(f"{path}:rows", f"row {i}: must be an object")
+            rows.append(_parse_row(i, {k: "" if v is None else str(v) for k, v in raw.items()}))
+        return train(rows=rows, source=str(path))
 
 
-def train(path: Path = DATA, *, rows: list[dict[str, str]] | None = None) -> Triager:
-    """Fit the three classifiers on a labelled CSV (text, category, severity[, language])."""
-    data = rows if rows is not None else read_labelled(path)
-    texts = [r["text"] for r in data]
-    cat = _pipeline().fit(texts, [r["category"] for r in data])
-    sev = _pipeline().fit(texts, [int(r["severity"]) for r in data])
-    langs = [r.get("language") or "" for r in data]
-    lang = None
-    if all(langs) and len(set(langs)) > 1:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import Pipeline
-
-        lang = Pipeline(
-            [("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3))),
-             ("clf", LogisticRegression(C=10.0, max_iter=2000))]
-        ).fit(texts, langs)  # fmt: skip
-    return Triager(cat, sev, lang)
+def train(
+    path: Path = DATA, *, rows: Iterable[LabelledRow] | None = None, source: str | None = None
+) -> Triager:
+    """Fit on a labelled CSV (or rows already read): a business's own tickets, or ours."""
+    data = list(rows) if rows is not None else read_labelled(path)
+    _check_rows(data, source or str(path))
+    classifiers = TextClassifiers().fit(
+        [r.text for r in data], [r.category for r in data], [r.severity for r in data]
+    )
+    log.info("triage trained", extra={"rows": len(data)})
+    return Triager(classifiers, data)
 
 
 @functools.cache
 def load_triager() -> Triager:
-    """The classifier trained on the shipped set, once per process (about a second)."""
+    """The triager trained on the shipped set, once per process (about a second)."""
     return train(DATA)

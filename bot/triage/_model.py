@@ -1,0 +1,199 @@
+"""The offline classifiers: category and severity from text, with scikit-learn.
+
+Why this shape: a few hundred labelled messages is small data, so a linear model over sparse
+features beats anything deep here and trains in about a second on first use, which lets us ship
+a CSV instead of a pickle (no code runs from a file, no scikit-learn version lock). Features:
+
+- word 1-2 grams and character 2-5 grams (TF-IDF) of the primary issue (the text before an
+  "also"/"además"/"außerdem"), so typos and inflections still match and a second complaint tacked
+  on at the end does not steal the label;
+- character n-grams of the whole message at a lower weight;
+- hand-written multilingual cue counts (`bot.triage._text`), which carry domain knowledge to
+  wording the labelled set never showed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from bot.errors import NotFittedError
+from bot.triage._text import CATEGORY_CUES, SEVERITY_CUES, cue_counts, primary_part
+
+__all__ = ["TextClassifiers"]
+
+_SEED = 7
+
+
+def _primary_lower(text: str) -> str:
+    return primary_part(text).lower()
+
+
+def _cue_matrix(texts: Sequence[str], *families: dict[str, re.Pattern[str]]) -> Any:
+    from scipy.sparse import csr_matrix
+
+    rows = [[c for cues in families for c in cue_counts(t, cues)] for t in texts]
+    return csr_matrix(np.log1p(np.asarray(rows, dtype=float)))
+
+
+def _vectorizer() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(preprocessor=_primary_lower, ngram_range=(1, 2),
+                                      sublinear_tf=True)),
+            ("chars", TfidfVectorizer(preprocessor=_primary_lower, analyzer="char_wb",
+                                      ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+            ("whole", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                                      min_df=2)),
+        ],
+        transformer_weights={"words": 1.0, "chars": 1.0, "whole": 0.4},
+    )  # fmt: skip
+
+
+def _classifier(c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=3000, random_state=_SEED)
+
+
+class _Constant:
+    """A severity head for a training set that has only one severity."""
+
+    def __init__(self, value: int) -> None:
+        self.classes_ = np.array([value])
+
+    def predict_proba(self, features: Any) -> Any:
+        return np.ones((features.shape[0], 1))
+
+
+def _softmax_rows(logits: Any) -> Any:
+    if logits.shape[1] == 1:  # binary logistic regression: one column of log-odds
+        p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        return np.column_stack([1.0 - p, p])
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class _Head:
+    """A fitted linear head as plain arrays, so one message costs a few dot products."""
+
+    def __init__(self, model: Any) -> None:
+        self.classes_ = model.classes_
+        if isinstance(model, _Constant):
+            self.coef = self.intercept = None
+        else:
+            self.coef = np.ascontiguousarray(model.coef_.T)  # features x classes
+            self.intercept = model.intercept_
+
+    def proba(self, rows: list[tuple[Any, Any]], cues: Any) -> Any:
+        if self.coef is None:
+            return np.ones((len(rows), 1))
+        n_cues = cues.shape[1]
+        cue_coef = self.coef[-n_cues:]
+        logits = np.vstack([vals @ self.coef[idx] for idx, vals in rows]) + cues @ cue_coef
+        return _softmax_rows(logits + self.intercept)
+
+
+class TextClassifiers:
+    """One shared TF-IDF vocabulary, two linear heads: category and severity (1-3).
+
+    scikit-learn fits; prediction re-uses its fitted vocabularies, idf weights and coefficients
+    directly (same numbers, checked by a test) because its per-call input validation costs
+    about ten times the arithmetic when triaging one message at a time.
+    """
+
+    def __init__(self) -> None:
+        self.vectorizer_: Any = None
+        self.category_: Any = None
+        self.severity_: Any = None
+        self._parts: list[tuple[Any, dict[str, int], Any, float, int]] = []
+        self._heads: tuple[_Head, _Head] | None = None
+
+    def fit(
+        self, texts: Sequence[str], categories: Sequence[str], severities: Sequence[int]
+    ) -> TextClassifiers:
+        from scipy.sparse import hstack
+
+        texts = list(texts)
+        self.vectorizer_ = _vectorizer()
+        tfidf = self.vectorizer_.fit_transform(texts)
+        cues = _cue_matrix(texts, CATEGORY_CUES, SEVERITY_CUES)
+        n_cat = len(CATEGORY_CUES)
+        self.category_ = _classifier(10.0).fit(
+            hstack([tfidf, cues[:, :n_cat]]).tocsr(), list(categories)
+        )
+        severities = [int(s) for s in severities]
+        if len(set(severities)) == 1:  # a business's set may hold one severity: it is the answer
+            self.severity_ = _Constant(severities[0])
+        else:
+            self.severity_ = _classifier(5.0).fit(hstack([tfidf, cues]).tocsr(), severities)
+        self._compile()
+        return self
+
+    def _compile(self) -> None:
+        parts, offset = [], 0
+        weights = self.vectorizer_.transformer_weights
+        for name, vectorizer in self.vectorizer_.transformer_list:
+            vocabulary = vectorizer.vocabulary_
+            parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_,
+                          float(weights[name]), offset))  # fmt: skip
+            offset += len(vocabulary)
+        self._parts = parts
+        self._heads = (_Head(self.category_), _Head(self.severity_))
+
+    def _tfidf_row(self, text: str) -> tuple[Any, Any]:
+        """Column indices and values of one text, as the fitted FeatureUnion would give."""
+        all_idx, all_vals = [], []
+        for analyzer, vocabulary, idf, weight, offset in self._parts:
+            counts: dict[int, int] = {}
+            for token in analyzer(text):
+                j = vocabulary.get(token)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            vals = np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0
+            vals *= idf[idx]
+            vals *= weight / np.sqrt(vals @ vals)
+            all_idx.append(idx + offset)
+            all_vals.append(vals)
+        if not all_idx:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.concatenate(all_idx), np.concatenate(all_vals)
+
+    def predict_proba(self, texts: Sequence[str]) -> tuple[Any, Any]:
+        """Category and severity probabilities, rows in `texts` order, columns in `classes`."""
+        if self._heads is None:
+            raise NotFittedError("triage classifiers used before fit")
+        texts = list(texts)
+        rows = [self._tfidf_row(t) for t in texts]
+        cues = _cue_matrix(texts, CATEGORY_CUES, SEVERITY_CUES).toarray()
+        category, severity = self._heads
+        return category.proba(rows, cues[:, : len(CATEGORY_CUES)]), severity.proba(rows, cues)
+
+    def predict_proba_sklearn(self, texts: Sequence[str]) -> tuple[Any, Any]:
+        """The same probabilities through scikit-learn's own transform (slow; for tests)."""
+        from scipy.sparse import hstack
+
+        texts = list(texts)
+        tfidf = self.vectorizer_.transform(texts)
+        cues = _cue_matrix(texts, CATEGORY_CUES, SEVERITY_CUES)
+        n_cat = len(CATEGORY_CUES)
+        cat = self.category_.predict_proba(hstack([tfidf, cues[:, :n_cat]]).tocsr())
+        sev = self.severity_.predict_proba(hstack([tfidf, cues]).tocsr())
+        return cat, sev
+
+    @property
+    def categories(self) -> list[str]:
+        return [str(c) for c in self.category_.classes_]
+
+    @property
+    def severities(self) -> list[int]:
+        return [int(c) for c in self.severity_.classes_]
