@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,19 +17,32 @@ from bot.errors import AppeaseError
 
 if TYPE_CHECKING:
     from bot.domain import Case
-    from bot.policy import Policy, SimulationSummary
+    from bot.policy import Policy, SimulationGroup, SimulationSummary
 
-__all__ = ["register"]
+__all__ = ["CSV_COLUMNS", "register"]
 
 policy_app = typer.Typer(help="Validate and backtest goodwill policies.", no_args_is_help=True)
 PolicyOpt = Annotated[
     Path | None, typer.Option("--policy", help="Policy YAML (default: policies/default.yaml).")
 ]
 
-CSV_COLUMNS = (
-    "customer_id", "clv", "residual_clv", "tier", "segment", "appeasements_90d",
-    "appeasement_spend_90d", "order_id", "order_value", "currency", "category", "severity",
-)  # fmt: skip
+# The tickets CSV of `policy simulate`: one column per field of a case, flat.
+CSV_COLUMNS = {
+    "customer_id": ("customer", "id"),
+    "clv": ("customer", "clv"),
+    "residual_clv": ("customer", "residual_clv"),
+    "tier": ("customer", "tier"),
+    "segment": ("customer", "segment"),
+    "appeasements_90d": ("customer", "appeasements_90d"),
+    "appeasement_spend_90d": ("customer", "appeasement_spend_90d"),
+    "order_id": ("order", "id"),
+    "order_value": ("order", "value"),
+    "currency": ("order", "currency"),
+    "category": ("issue", "category"),
+    "severity": ("issue", "severity"),
+}
+_COLUMN_OF: dict[tuple[str, str], str] = {path: col for col, path in CSV_COLUMNS.items()}
+_DEFAULTS = {"appeasements_90d": "0", "appeasement_spend_90d": "0", "currency": "USD"}
 
 
 def register(app: typer.Typer) -> None:
@@ -69,65 +84,140 @@ def check(path: Annotated[Path, typer.Argument(help="Policy YAML to validate.")]
     typer.echo(f"ok {loaded.version}")
 
 
-def _read_cases(path: Path) -> list[Case]:
+def _case_from_row(row: dict[str | None, Any], where: str) -> Case:
     from pydantic import ValidationError
 
-    from bot.cli._io import validation_to_input_error
     from bot.domain import Case
 
+    if row.get(None):
+        fail(f"{where}: more fields than the header has columns")
+    short = [c for c in CSV_COLUMNS if row.get(c) is None]
+    if short:
+        fail(f"{where}: column {short[0]}: missing (the row is shorter than the header)")
+    data: dict[str, dict[str, Any]] = {"customer": {}, "order": {}, "issue": {}}
+    for column, (part, name) in CSV_COLUMNS.items():
+        value = row[column].strip()
+        data[part][name] = value or _DEFAULTS.get(column, value)
     try:
-        fh = path.open(newline="", encoding="utf-8")
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        column = _COLUMN_OF.get((loc[0], loc[1]), ".".join(loc)) if len(loc) > 1 else ".".join(loc)
+        fail(f"{where}: column {column}: {err['msg']}")
+
+
+def _read_cases(path: Path) -> list[Case]:
+    """Every row as a case, or exit 2 naming the first bad row and column; nothing partial."""
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         fail(f"{path}: {exc.strerror or exc}")
     cases = []
     with fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            fail(f"{', '.join(missing)}: missing column in {path}")
-        for row_no, row in enumerate(reader, start=1):
-            try:
-                cases.append(
-                    Case.model_validate(
-                        {
-                            "customer": {
-                                "id": row["customer_id"], "clv": row["clv"],
-                                "residual_clv": row["residual_clv"], "tier": row["tier"],
-                                "segment": row["segment"],
-                                "appeasements_90d": row["appeasements_90d"] or 0,
-                                "appeasement_spend_90d": row["appeasement_spend_90d"] or 0,
-                            },
-                            "order": {"id": row["order_id"], "value": row["order_value"],
-                                      "currency": row["currency"] or "USD"},
-                            "issue": {"category": row["category"], "severity": row["severity"]},
-                        }
-                    )
-                )  # fmt: skip
-            except ValidationError as exc:
-                err = validation_to_input_error(exc)
-                fail(f"row {row_no}: {err.field}: {err.problem}")
+        try:
+            header = [h.strip() for h in reader.fieldnames or []]
+            reader.fieldnames = header
+            missing = [c for c in CSV_COLUMNS if c not in header]
+            if missing:
+                fail(f"{path}: missing column(s) {', '.join(missing)}")
+            for row_no, row in enumerate(reader, start=1):
+                cases.append(_case_from_row(row, f"{path}: row {row_no} (line {reader.line_num})"))
+        except csv.Error as exc:
+            fail(f"{path}: line {reader.line_num}: not readable CSV: {exc}")
+        except UnicodeDecodeError as exc:
+            fail(f"{path}: not UTF-8 text ({exc.reason})")
     if not cases:
         fail(f"{path}: no tickets (header but no rows)")
     return cases
 
 
-def _rows(summary: SimulationSummary) -> list[tuple[str, str]]:
-    rows = [
-        ("policy version", summary.policy_version),
-        ("tickets", str(summary.cases)),
-        ("escalations", str(summary.escalations)),
-        ("total goodwill", f"{summary.total_goodwill:.2f}"),
-        ("mean goodwill", f"{summary.mean_goodwill:.2f}"),
-        ("goodwill / CLV", f"{summary.goodwill_share_of_clv * 100:.2f}%"),
-    ]
-    rows += [(f"offers: {k}", str(v)) for k, v in sorted(summary.by_kind.items())]
-    rows += [
-        (f"goodwill: tier {k}", f"{v:.2f}") for k, v in sorted(summary.goodwill_by_tier.items())
-    ]
-    rows += [
-        (f"goodwill: {k}", f"{v:.2f}") for k, v in sorted(summary.goodwill_by_category.items())
-    ]
-    return rows
+# One measure of one group: (section, group, measure) -> (value, unit). Units: count, pct, or a
+# currency code for money.
+Measures = dict[tuple[str, str, str], tuple[Decimal, str]]
+
+
+def _group_measures(section: str, name: str, g: SimulationGroup, out: Measures) -> None:
+    out[(section, name, "tickets")] = (Decimal(g.cases), "count")
+    out[(section, name, "money offers")] = (Decimal(g.money_offers), "count")
+    out[(section, name, "escalations")] = (Decimal(g.escalations), "count")
+    out[(section, name, "escalation rate (%)")] = (g.escalation_rate, "pct")
+    for cur in sorted(g.goodwill):
+        out[(section, name, f"goodwill {cur}")] = (g.goodwill[cur], cur)
+        out[(section, name, f"mean goodwill {cur}")] = (g.mean_goodwill(cur), cur)
+        out[(section, name, f"goodwill / CLV {cur} (%)")] = (g.share_of_clv(cur), "pct")
+
+
+def _measures(summary: SimulationSummary) -> Measures:
+    out: Measures = {}
+    _group_measures("all", "all tickets", summary.overall, out)
+    for kind, n in sorted(summary.overall.by_kind.items()):
+        out[("all", "all tickets", f"offers: {kind}")] = (Decimal(n), "count")
+    for tier, g in summary.by_tier.items():
+        _group_measures("tier", tier, g, out)
+    for category, g in summary.by_category.items():
+        _group_measures("category", category, g, out)
+    return out
+
+
+def _text(value: Decimal, unit: str) -> str:
+    from bot.domain import MINOR_UNITS
+
+    if unit == "count":
+        return str(int(value))
+    if unit == "pct":
+        return f"{value * 100:.2f}"
+    return f"{value:.{MINOR_UNITS.get(unit, 2)}f}"
+
+
+def _table_rows(columns: list[Measures]) -> Iterator[tuple[str, str, str, list[str]]]:
+    """Rows in a stable order (tiers lowest first); a measure one policy lacks counts as 0."""
+    from bot.domain import IssueCategory, Tier
+
+    order = {"all": 0, "tier": 1, "category": 2}
+    rank = {t.value: i for i, t in enumerate(Tier)} | {
+        c.value: i for i, c in enumerate(IssueCategory)
+    }
+    keys = list(dict.fromkeys(k for col in columns for k in col))
+    keys.sort(key=lambda k: (order[k[0]], rank.get(k[1], -1)))
+    for key in keys:
+        unit = next(col[key][1] for col in columns if key in col)
+        values = [col.get(key, (Decimal(0), unit))[0] for col in columns]
+        texts = [_text(v, unit) for v in values]
+        if len(values) == 2:
+            texts.append(_text(values[1] - values[0], unit))
+        yield (*key, texts)
+
+
+def _out_folder(out: Path) -> Path:
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        fail(f"--out {out}: folder {folder} does not exist")
+    return folder
+
+
+def _write_csv(out: Path, header: list[str], rows: list[tuple[str, str, str, list[str]]]) -> None:
+    """Write the whole table or nothing: a temporary file beside `out`, then an atomic rename."""
+    folder = _out_folder(out)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for section, group, measure, values in rows:
+                writer.writerow([section, group, measure, *values])
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _on_screen(measure: str) -> bool:
+    """By tier and category the screen keeps what a change costs; the CSV has every measure."""
+    return measure in ("tickets", "escalations") or (
+        measure.startswith("goodwill ") and not measure.startswith("mean")
+    )
 
 
 @policy_app.command("simulate")
@@ -137,32 +227,40 @@ def simulate_cmd(
     against: Annotated[Path | None, typer.Option(help="A second policy to compare with.")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the table as CSV here.")] = None,
 ) -> None:
-    """Replay past tickets through one policy, or two side by side."""
+    """Replay past tickets through one policy, or two side by side with the change."""
     from rich.console import Console
     from rich.table import Table
 
-    from bot.policy import simulate
+    from bot.policy import default_policy_path, simulate
 
-    cases = _read_cases(tickets)
-    results = [simulate(cases, _load(policy))]
-    names = [str(policy or "default")]
-    if against is not None:
-        results.append(simulate(cases, _load(against)))
-        names.append(str(against))
-    columns = [dict(_rows(r)) for r in results]
-    keys = list(dict.fromkeys(k for c in columns for k in c))
-    table = Table(title=f"Backtest over {len(cases):,} tickets")
-    table.add_column("measure")
-    for name in names:
-        table.add_column(name, justify="right")
-    for key in keys:
-        table.add_row(key, *(c.get(key, "0") for c in columns))
-    Console().print(table)
     if out is not None:
-        fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
-        with os.fdopen(fd, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["measure", *names])
-            for key in keys:
-                writer.writerow([key, *(c.get(key, "0") for c in columns)])
-        os.replace(tmp, out)
+        _out_folder(out)  # before any work: a typo in --out should not cost a run
+    policies = [(policy or default_policy_path(), _load(policy))]
+    if against is not None:
+        policies.append((against, _load(against)))
+    cases = _read_cases(tickets)
+    summaries = [simulate(cases, p) for _, p in policies]
+    names = [path.name for path, _ in policies]
+    if len(names) == 2 and names[0] == names[1]:
+        names = [str(path) for path, _ in policies]
+    header = ["section", "group", "measure", *names] + (["change"] if len(names) == 2 else [])
+    rows = list(_table_rows([_measures(s) for s in summaries]))
+
+    console = Console()
+    versions = ", ".join(f"{n} = {s.policy_version}" for n, s in zip(names, summaries, strict=True))
+    for section, title in (
+        ("all", "all tickets"),
+        ("tier", "by tier"),
+        ("category", "by category"),
+    ):
+        table = Table(title=f"Backtest over {len(cases):,} tickets: {title}", caption=versions)
+        for column in header[1:]:
+            table.add_column(column, justify="left" if column in ("group", "measure") else "right")
+        shown = [r for r in rows if r[0] == section and (section == "all" or _on_screen(r[2]))]
+        for i, (_, group, measure, values) in enumerate(shown):
+            last = i + 1 == len(shown) or shown[i + 1][1] != group
+            table.add_row(group, measure, *values, end_section=last)
+        console.print(table)
+    if out is not None:
+        _write_csv(out, header, rows)
+        typer.echo(f"wrote {out}", err=True)

@@ -1,12 +1,17 @@
-"""The deterministic offer policy: rules a business writes in YAML, applied without a model."""
+"""The deterministic offer policy: rules a business writes in YAML, applied without a model.
+
+`load_policy()` reads and validates `policies/default.yaml` (or a file you name), `decide(case,
+policy)` gives the offer, `simulate(cases, policy)` backtests a policy on past cases.
+"""
 
 from bot.policy._engine import decide, format_money
 from bot.policy._loader import default_policy_path, load_policy
 from bot.policy._schema import Policy, parse_policy
-from bot.policy._simulate import SimulationSummary, simulate
+from bot.policy._simulate import SimulationGroup, SimulationSummary, simulate
 
 __all__ = [
     "Policy",
+    "SimulationGroup",
     "SimulationSummary",
     "decide",
     "default_policy_path",

@@ -1,21 +1,34 @@
 """The decision: a pure function of the case and the policy, so it can be replayed and tested.
 
-    cap    = min(share x residual CLV, tier absolute limit, category share x order value)
+    cap    = min(share x residual CLV, tier max_amount, category order_share[severity] x order
+             value, what is left of the daily and monthly goodwill budgets)
     offer  = the first rung of the category's ladder that the tier may get, that fits the
-             severity, and whose money value fits under the cap; money rungs use
-             cap x severity_scale[severity]
-    amount <= cap always; both round DOWN to the currency's minor unit.
+             severity, and whose money value fits under the cap:
+               discount_code, store_credit, refund_partial  cap x severity_scale[severity]
+               replacement, refund_full                     the order's value
+               free_shipping                                offer_values.free_shipping
+               apology_only, none                           0
+    amount <= cap always: every amount and the cap round DOWN to the currency's minor unit
+    (`bot.domain.round_down`), so rounding can never lift an offer over a limit.
 
-Escalation (no automatic money): residual CLV at or below zero, a repeat claimant (abuse
-rules), an exhausted goodwill budget, or a category rule that escalates at that severity.
+No automatic money, escalate to a human: residual CLV at or below zero (if the policy says
+so), a repeat claimant (abuse rules), an exhausted goodwill budget. A category may also send
+a severity to a human while still making the offer (`escalate_at_severity`).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.domain import Case, Offer, OfferDecision, OfferKind, round_down
-from bot.policy._schema import MONEY_KINDS, Policy
+from bot.domain import MINOR_UNITS, Case, Offer, OfferDecision, OfferKind, Tier, round_down
+from bot.policy._schema import (
+    FIXED_VALUE_KINDS,
+    MONEY_KINDS,
+    NO_MONEY_KINDS,
+    ORDER_VALUE_KINDS,
+    REFUND_KINDS,
+    Policy,
+)
 
 __all__ = ["decide", "format_money"]
 
@@ -30,54 +43,69 @@ _PLAIN = {
     OfferKind.refund_full: "full refund",
     OfferKind.replacement: "replacement",
 }
+_TIERS = list(Tier)
+_ZERO = Decimal(0)
 
 
 def format_money(amount: Decimal, currency: str) -> str:
     """Plain money text for reasons (the customer-facing text is formatted by locale elsewhere)."""
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"
+    places = MINOR_UNITS.get(currency.upper(), 2)
+    sign = "-" if amount < 0 else ""
+    digits = f"{abs(amount):,.{places}f}"
+    symbol = _SYMBOLS.get(currency.upper())
+    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {currency}"
 
 
 def _pct(share: Decimal) -> str:
     return f"{(share * 100).normalize():f}%"
 
 
-def decide(case: Case, policy: Policy, *, budget_spent: Decimal | None = None) -> OfferDecision:
-    """Decide the goodwill offer for one case; same inputs, same decision and version."""
+def _no_money(
+    case: Case, policy: Policy, cap: Decimal, escalate: bool, reasons: list[str]
+) -> OfferDecision:
     cur = case.order.currency
-    cust, issue = case.customer, case.issue
+    return OfferDecision(
+        offer=Offer(kind=OfferKind.apology_only, amount=round_down(_ZERO, cur), currency=cur),
+        cap=round_down(cap, cur),
+        escalate=escalate,
+        reasons=reasons,
+        policy_version=policy.version,
+    )
+
+
+def decide(
+    case: Case,
+    policy: Policy,
+    *,
+    budget_spent: Decimal | None = None,
+    budget_spent_month: Decimal | None = None,
+) -> OfferDecision:
+    """Decide the goodwill offer for one case; same inputs, same decision and version.
+
+    `budget_spent` is the goodwill already given today and `budget_spent_month` this month,
+    in the order's currency; a budget the policy sets is only applied when its spend is given.
+    """
+    cur = case.order.currency
+    cust, issue, order = case.customer, case.issue, case.order
     sev = issue.severity
     tier_rule = policy.tiers[cust.tier]
     cat_rule = policy.categories[issue.category]
     seg_rule = policy.segments.get(cust.segment)
-    share = (
-        seg_rule.clv_share if seg_rule and seg_rule.clv_share is not None else tier_rule.clv_share
-    )
-    share_src = (
-        f"{cust.segment.value} segment"
-        if seg_rule and seg_rule.clv_share is not None
-        else cust.tier.value
-    )
+    if seg_rule is not None and seg_rule.clv_share is not None:
+        share, share_src = seg_rule.clv_share, f"{cust.tier.value} ({cust.segment.value} segment)"
+    else:
+        share, share_src = tier_rule.clv_share, cust.tier.value
 
     def money(a: Decimal) -> str:
         return format_money(a, cur)
 
-    def no_money(
-        kind: OfferKind, escalate: bool, reasons: list[str], cap: Decimal
-    ) -> OfferDecision:
-        return OfferDecision(
-            offer=Offer(kind=kind, amount=Decimal(0), currency=cur),
-            cap=cap, escalate=escalate, reasons=reasons, policy_version=policy.version,
-        )  # fmt: skip
-
     residual = cust.residual_clv
     if residual <= 0:
-        return no_money(
-            OfferKind.apology_only,
-            policy.no_residual.escalate,
+        escalate = policy.no_residual.escalate
+        return _no_money(
+            case, policy, _ZERO, escalate,
             [f"residual CLV {money(residual)} is not positive: no money offer"
-             + ("; escalate to a human" if policy.no_residual.escalate else "")],
-            Decimal(0),
+             + ("; escalate to a human" if escalate else "")],
         )  # fmt: skip
 
     abuse = policy.abuse
@@ -85,70 +113,79 @@ def decide(case: Case, policy: Policy, *, budget_spent: Decimal | None = None) -
         cust.appeasements_90d > abuse.max_appeasements
         or cust.appeasement_spend_90d > abuse.max_spend
     ):
-        return no_money(
-            OfferKind.apology_only, True,
+        return _no_money(
+            case, policy, _ZERO, True,
             [f"repeat claimant: {cust.appeasements_90d} appeasements worth "
              f"{money(cust.appeasement_spend_90d)} in {abuse.window_days} days (limits "
              f"{abuse.max_appeasements} and {money(abuse.max_spend)}): no automatic offer, "
-             "escalate"],
-            Decimal(0),
+             "escalate to a human"],
         )  # fmt: skip
 
+    order_share = cat_rule.order_share[sev - 1]
     by_share = round_down(share * residual, cur)
-    by_order = round_down(cat_rule.order_share[sev - 1] * case.order.value, cur)
     by_tier = round_down(tier_rule.max_amount, cur)
+    by_order = round_down(order_share * order.value, cur)
     cap = min(by_share, by_tier, by_order)
+    binding = (
+        "CLV share" if cap == by_share else "tier limit" if cap == by_tier else "order-value limit"
+    )
     reasons = [
         f"{share_src}: {_pct(share)} of residual CLV {money(residual)} = {money(by_share)}",
-        f"{cust.tier.value} limit {money(by_tier)}; {issue.category.value} severity {sev} limit "
-        f"{_pct(cat_rule.order_share[sev - 1])} of order {money(case.order.value)} "
-        f"= {money(by_order)}",
-        f"cap {money(cap)}",
+        f"{cust.tier.value} limit {money(by_tier)}; {issue.category.value} severity {sev}: "
+        f"{_pct(order_share)} of order {money(order.value)} = {money(by_order)}",
+        f"cap {money(cap)} (the {binding})",
     ]
 
-    budget_left: Decimal | None = None
+    left: list[tuple[str, Decimal]] = []
     if policy.budget.daily is not None and budget_spent is not None:
-        budget_left = max(Decimal(0), policy.budget.daily - budget_spent)
-        if budget_left < cap:
-            cap = round_down(budget_left, cur)
-            reasons.append(f"daily goodwill budget leaves {money(budget_left)}: cap {money(cap)}")
-        if cap <= 0:
-            reasons.append("goodwill budget exhausted: escalate")
-            return no_money(OfferKind.apology_only, True, reasons, Decimal(0))
+        left.append(("daily", policy.budget.daily - budget_spent))
+    if policy.budget.monthly is not None and budget_spent_month is not None:
+        left.append(("monthly", policy.budget.monthly - budget_spent_month))
+    for period, remaining in left:
+        remaining = round_down(max(remaining, _ZERO), cur)
+        if remaining < cap:
+            cap = remaining
+            reasons.append(f"{period} goodwill budget leaves {money(remaining)}: cap {money(cap)}")
+    if left and cap <= 0:
+        reasons.append("goodwill budget exhausted: no automatic offer, escalate to a human")
+        return _no_money(case, policy, _ZERO, True, reasons)
 
     escalate = cat_rule.escalate_at_severity is not None and sev >= cat_rule.escalate_at_severity
-    if escalate:
-        reasons.append(f"{issue.category.value} at severity {sev} goes to a human as well")
-
-    target = round_down(cap * policy.severity_scale[sev - 1], cur)
+    refunds_ok = _TIERS.index(cust.tier) >= _TIERS.index(policy.refunds_from_tier)
+    scale = policy.severity_scale[sev - 1]
+    target = round_down(cap * scale, cur)
+    offer: Offer | None = None
     for rung in cat_rule.ladder:
         kind = rung.kind
         if not rung.min_severity <= sev <= rung.max_severity:
             continue
-        if kind not in (OfferKind.apology_only, OfferKind.none) and kind not in tier_rule.kinds:
+        if kind not in NO_MONEY_KINDS and kind not in tier_rule.kinds:
             continue
-        if kind in (OfferKind.apology_only, OfferKind.none):
-            amount = Decimal(0)
-        elif kind in MONEY_KINDS:
-            amount = target
-            if amount < policy.min_amount:
-                continue
-        elif kind in (OfferKind.replacement, OfferKind.refund_full):
-            amount = round_down(case.order.value, cur)
-        else:  # free_shipping and any other fixed-value kind
-            amount = round_down(policy.offer_values.get(kind, Decimal(0)), cur)
-        if amount > cap:
+        if kind in REFUND_KINDS and not refunds_ok:
             continue
         if kind in MONEY_KINDS:
-            detail = (
-                f"{_pct(policy.severity_scale[sev - 1])} of cap -> {_PLAIN[kind]} {money(amount)}"
-            )
+            amount = target
+            if amount <= 0 or amount < policy.min_amount:
+                continue
+            detail = f"{_PLAIN[kind]} {money(amount)} ({_pct(scale)} of the cap)"
+        elif kind in ORDER_VALUE_KINDS:
+            amount = round_down(order.value, cur)
+            detail = f"{_PLAIN[kind]} worth {money(amount)} (the order's value)"
+        elif kind in FIXED_VALUE_KINDS:
+            amount = round_down(policy.offer_values[kind], cur)
+            detail = f"{_PLAIN[kind]} worth {money(amount)}"
         else:
-            detail = f"{_PLAIN[kind]}" + (f" worth {money(amount)}" if amount else "")
-        reasons.append(f"{issue.category.value} severity {sev}: {detail}")
-        return OfferDecision(
-            offer=Offer(kind=kind, amount=amount, currency=cur),
-            cap=cap, escalate=escalate, reasons=reasons, policy_version=policy.version,
-        )  # fmt: skip
-    reasons.append(f"no rung of the {issue.category.value} ladder fits under the cap: apology only")
-    return no_money(OfferKind.apology_only, escalate, reasons, cap)
+            amount, detail = round_down(_ZERO, cur), _PLAIN[kind]
+        if amount > cap:
+            continue
+        reasons.append(f"{issue.category.value} severity {sev} -> {detail}")
+        offer = Offer(kind=kind, amount=amount, currency=cur)
+        break
+    if offer is None:
+        reasons.append(f"no rung of the {issue.category.value} ladder fits under the cap: apology")
+        offer = Offer(kind=OfferKind.apology_only, amount=round_down(_ZERO, cur), currency=cur)
+    if escalate:
+        reasons.append(f"{issue.category.value} at severity {sev} also goes to a human")
+    return OfferDecision(
+        offer=offer, cap=cap, escalate=escalate, reasons=reasons, policy_version=policy.version
+    )

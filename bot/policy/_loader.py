@@ -17,11 +17,16 @@ def default_policy_path() -> Path:
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
+    """Read and validate a policy file (None: the project's default); errors name the file."""
     target = Path(path) if path is not None else default_policy_path()
     try:
         text = target.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise PolicyError(str(target), "no such policy file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(str(target), f"cannot read: {exc}") from exc
-    return parse_policy(text, source=target.name)
+    except IsADirectoryError as exc:
+        raise PolicyError(str(target), "is a folder, not a policy file") from exc
+    except UnicodeDecodeError as exc:
+        raise PolicyError(str(target), f"not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise PolicyError(str(target), f"cannot read: {exc.strerror or exc}") from exc
+    return parse_policy(text, source=str(target))

@@ -1,28 +1,47 @@
 """What a policy file may say, validated strictly: a typo in a key is an error, not a default.
 
 A business edits `policies/*.yaml`; `parse_policy` turns the text into a `Policy` or raises a
-`PolicyError` naming the file, the key path and, where YAML knows it, the line.
+`PolicyError` naming the file, the key path and, where YAML knows it, the line. Rules that
+would let the engine break a money invariant (a refund for a low tier, a ladder rung that can
+never apply, a fixed-value offer without a value) are refused here, so `decide` never meets them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
+from enum import Enum
+from itertools import pairwise
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.domain import IssueCategory, OfferKind, Segment, Tier
 from bot.errors import PolicyError
 
 __all__ = [
+    "FIXED_VALUE_KINDS",
+    "MONEY_KINDS",
+    "NO_MONEY_KINDS",
+    "ORDER_VALUE_KINDS",
+    "REFUND_KINDS",
     "AbuseRules",
     "Budget",
     "CategoryRule",
     "FollowupRules",
     "KpiRules",
+    "NoResidualRule",
     "Policy",
     "Rung",
     "SegmentRule",
@@ -31,9 +50,18 @@ __all__ = [
     "parse_policy",
 ]
 
-Share = Annotated[Decimal, Field(ge=0, le=1)]
+Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
 Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+# Offers whose amount the engine computes as a share of the cap (scaled by severity).
 MONEY_KINDS = frozenset({OfferKind.discount_code, OfferKind.store_credit, OfferKind.refund_partial})
+# Offers worth a fixed value the policy states (`offer_values`).
+FIXED_VALUE_KINDS = frozenset({OfferKind.free_shipping})
+# Offers worth the order's value.
+ORDER_VALUE_KINDS = frozenset({OfferKind.replacement, OfferKind.refund_full})
+NO_MONEY_KINDS = frozenset({OfferKind.none, OfferKind.apology_only})
+REFUND_KINDS = frozenset({OfferKind.refund_partial, OfferKind.refund_full})
+_TIER_RANK = {t: i for i, t in enumerate(Tier)}
 
 
 class _Strict(BaseModel):
@@ -44,6 +72,14 @@ class TierRule(_Strict):
     clv_share: Share = Field(description="share of residual CLV this tier may receive")
     max_amount: Amount = Field(description="absolute limit per offer, in the order's currency")
     kinds: list[OfferKind] = Field(min_length=1, description="offer kinds this tier may get")
+
+    @field_validator("kinds")
+    @classmethod
+    def _no_duplicates(cls, kinds: list[OfferKind]) -> list[OfferKind]:
+        dup = sorted({k.value for k in kinds if kinds.count(k) > 1})
+        if dup:
+            raise ValueError(f"listed twice: {', '.join(dup)}")
+        return kinds
 
 
 class SegmentRule(_Strict):
@@ -57,6 +93,15 @@ class Rung(_Strict):
     min_severity: int = Field(default=1, ge=1, le=3)
     max_severity: int = Field(default=3, ge=1, le=3)
 
+    @model_validator(mode="after")
+    def _range(self) -> Rung:
+        if self.min_severity > self.max_severity:
+            raise ValueError(
+                f"min_severity {self.min_severity} is above max_severity {self.max_severity}: "
+                "this rung could never apply"
+            )
+        return self
+
 
 class CategoryRule(_Strict):
     order_share: list[Share] = Field(
@@ -67,12 +112,16 @@ class CategoryRule(_Strict):
 
 
 class AbuseRules(_Strict):
+    """Repeat claimants: the caller counts appeasements and spend over `window_days`."""
+
     window_days: int = Field(default=90, ge=1)
     max_appeasements: int = Field(default=3, ge=0, description="more than this -> escalate")
     max_spend: Amount = Field(default=Decimal(150), description="more than this -> escalate")
 
 
 class Budget(_Strict):
+    """Goodwill budgets per calendar day and month; the caller says what is already spent."""
+
     daily: Amount | None = None
     monthly: Amount | None = None
 
@@ -95,14 +144,22 @@ class NoResidualRule(_Strict):
     escalate: bool = True
 
 
+_OPTIONAL_SECTIONS = frozenset(
+    {"segments", "offer_values", "abuse", "budget", "no_residual", "triage", "followup", "kpi"}
+)
+
+
 class Policy(_Strict):
     """A validated policy; `version` is the declared version plus a hash of the content."""
 
-    declared_version: str = Field(alias="version", min_length=1)
+    declared_version: str = Field(alias="version", min_length=1, max_length=100)
     severity_scale: list[Share] = Field(
         min_length=3, max_length=3, description="share of the cap used by severity 1-3"
     )
     tiers: dict[Tier, TierRule]
+    refunds_from_tier: Tier = Field(
+        default=Tier.gold, description="lowest tier that may get a refund; below it, none"
+    )
     segments: dict[Segment, SegmentRule] = Field(default_factory=dict)
     categories: dict[IssueCategory, CategoryRule]
     offer_values: dict[OfferKind, Amount] = Field(default_factory=dict)
@@ -113,9 +170,32 @@ class Policy(_Strict):
     triage: TriageRules = Field(default_factory=TriageRules)
     followup: FollowupRules = Field(default_factory=FollowupRules)
     kpi: KpiRules = Field(default_factory=KpiRules)
-    content_hash: str = Field(default="", exclude=True)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    _content_hash: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        # `segments:` with nothing under it is YAML null: an empty section, so its defaults.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (v is None and k in _OPTIONAL_SECTIONS)}
+        return data
+
+    @field_validator("declared_version", mode="before")
+    @classmethod
+    def _version_text(cls, value: object) -> object:
+        # `version: 2026-11-22` unquoted is a YAML date, `version: 3` a number: both mean text.
+        if isinstance(value, dt.date | int | float) and not isinstance(value, bool):
+            return value.isoformat() if isinstance(value, dt.date) else str(value)
+        return value
+
+    @field_validator("severity_scale")
+    @classmethod
+    def _scale_rises(cls, scale: list[Decimal]) -> list[Decimal]:
+        if any(b < a for a, b in pairwise(scale)):
+            raise ValueError("must not fall as severity rises (severity 1, 2, 3)")
+        return scale
 
     @model_validator(mode="after")
     def _complete(self) -> Policy:
@@ -125,22 +205,111 @@ class Policy(_Strict):
         missing = [c.value for c in IssueCategory if c not in self.categories]
         if missing:
             raise ValueError(f"categories: missing {', '.join(missing)}")
-        if (
-            OfferKind.free_shipping in {r.kind for c in self.categories.values() for r in c.ladder}
-            and OfferKind.free_shipping not in self.offer_values
-        ):
-            raise ValueError("offer_values.free_shipping: needed because a ladder offers it")
+        for tier, rule in self.tiers.items():
+            refunds = sorted(k.value for k in rule.kinds if k in REFUND_KINDS)
+            if refunds and _TIER_RANK[tier] < _TIER_RANK[self.refunds_from_tier]:
+                raise ValueError(
+                    f"tiers.{tier.value}.kinds: {', '.join(refunds)} not allowed below "
+                    f"refunds_from_tier ({self.refunds_from_tier.value})"
+                )
+        for kind in self.offer_values:
+            if kind not in FIXED_VALUE_KINDS:
+                raise ValueError(
+                    f"offer_values.{kind.value}: only fixed-value offers take a value here "
+                    f"({', '.join(sorted(k.value for k in FIXED_VALUE_KINDS))}); money offers "
+                    "come from the cap, replacements and full refunds from the order"
+                )
+        laddered = {r.kind for c in self.categories.values() for r in c.ladder}
+        for kind in sorted(laddered & FIXED_VALUE_KINDS):
+            if kind not in self.offer_values:
+                raise ValueError(f"offer_values.{kind.value}: needed because a ladder offers it")
+        self._content_hash = _digest(self)
         return self
 
     @property
     def version(self) -> str:
-        return f"{self.declared_version}+{self.content_hash}"
+        return f"{self.declared_version}+{self._content_hash}"
+
+
+def _normalized(value: Any) -> Any:
+    """Plain JSON values with one spelling per number: 15, 15.0 and 15.00 hash alike."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(_normalized(k)): _normalized(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalized(v) for v in value]
+    return value
+
+
+def _digest(policy: Policy) -> str:
+    """Hash of the validated content, defaults filled: comments, key order and spelling of
+    numbers do not change the version; any rule that changes a decision does."""
+    data = _normalized(policy.model_dump(by_alias=True))
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# libyaml's parser when PyYAML has it (about 10x faster), the pure-Python one otherwise.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """SafeLoader that refuses a key given twice in one mapping (YAML would keep the last)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        try:
+            first = seen.setdefault(key, key_node.start_mark.line + 1)
+        except TypeError:  # an unhashable key: let the normal constructor report it
+            break
+        line = key_node.start_mark.line + 1
+        if first != line:
+            raise _DuplicateKey(key, line, first, key_node.start_mark)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    def __init__(self, key: Any, line: int, first: int, mark: Any) -> None:
+        super().__init__(None, None, f"given twice (first on line {first})", mark)
+        self.key, self.line = key, line
+
+
+def _path_at(text: str, line: int) -> tuple[Any, ...]:
+    """The key path of the mapping key that starts on `line` (1-based), as far as it is found."""
+    node: Any = yaml.compose(text, Loader=_SafeLoader)
+    path: list[Any] = []
+    while True:
+        children: list[tuple[Any, Any]] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [(k.value, (k, v)) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(i, (v, v)) for i, v in enumerate(node.value)]
+        step = None
+        for name, (key, value) in children:
+            if key.start_mark.line + 1 == line and isinstance(node, yaml.MappingNode):
+                return (*path, name)
+            if value.start_mark.line + 1 <= line <= value.end_mark.line + 1:
+                step = (name, value)
+        if step is None:
+            return tuple(path)
+        path.append(step[0])
+        node = step[1]
 
 
 def _line_of(text: str, path: tuple[Any, ...]) -> int | None:
-    """The 1-based line of a key path in YAML text, where the path exists."""
+    """The 1-based line of the deepest existing key of `path` in YAML text."""
     try:
-        node = yaml.compose(text)
+        node = yaml.compose(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         return None
     line = None
@@ -161,24 +330,49 @@ def _line_of(text: str, path: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _location(err: Any) -> tuple[Any, ...]:
+    """The key path of a validation error; a model-level rule names its key in its message."""
+    loc = tuple(p for p in err["loc"] if p != "[key]")  # a bad mapping key: name the key
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "value_error" and ":" in msg:
+        head = msg.split(":", 1)[0]
+        if " " not in head:  # "tiers.gold.kinds: ..." -> loc + ("tiers", "gold", "kinds")
+            loc = loc + tuple(int(p) if p.isdigit() else p for p in head.split("."))
+    return loc
+
+
+def _problem(err: Any, loc: tuple[Any, ...]) -> str:
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "value_error" and ":" in msg and " " not in msg.split(":", 1)[0]:
+        msg = msg.split(":", 1)[1].strip()
+    last = str(loc[-1]) if loc else ""
+    prev = str(loc[-2]) if len(loc) > 1 else ""
+    if err["type"] == "less_than_equal" and ("share" in last + prev or "scale" in last + prev):
+        msg += " (shares are fractions: 0.20 means 20%)"
+    return msg
+
+
 def parse_policy(text: str, source: str = "<string>") -> Policy:
     """Validate policy text; errors name `source:key.path (line N)`."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no tags run
+    except _DuplicateKey as exc:
+        # Safe: the text composed (duplicates are only refused when constructing).
+        key = ".".join(str(p) for p in _path_at(text, exc.line))
+        raise PolicyError(f"{source}:{key} (line {exc.line})", exc.problem or "") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise PolicyError(f"{source}{where}", f"not valid YAML: {exc}") from exc
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyError(f"{source}{where}", f"not valid YAML: {problem}") from exc
     if not isinstance(data, dict):
         raise PolicyError(source, "a policy is a mapping of keys (version, tiers, categories, ...)")
-    normalized = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
-    digest = hashlib.sha256(normalized.encode()).hexdigest()[:12]
     try:
-        return Policy.model_validate({**data, "content_hash": digest})
+        return Policy.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(err["loc"])
+        loc = _location(err)
         key = ".".join(str(p) for p in loc) or "(root)"
         line = _line_of(text, loc)
         where = f" (line {line})" if line else ""
-        raise PolicyError(f"{source}:{key}{where}", err["msg"]) from exc
+        raise PolicyError(f"{source}:{key}{where}", _problem(err, loc)) from exc
