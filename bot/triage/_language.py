@@ -2,10 +2,14 @@
 
 Why py3langid: it is the maintained fork of langid.py (Lui and Baldwin, 2012), a naive Bayes
 model over byte n-grams trained on 97 languages that ships inside the wheel (no download, no
-network), classifies a message in about 0.2 ms and got 99.8% of our labelled set right
-(six languages, typos included). lingua is more accurate on very short text but is far larger
-and slower to load; langdetect is unmaintained since 2021 and random unless seeded; a classifier
+network), classifies a message in about 0.2 ms and gets 99.8% of our labelled set right (six
+languages, typos included). lingua is more accurate on very short text but far larger and
+slower to load; langdetect is unmaintained since 2021 and random unless seeded; a classifier
 trained on our own set would only know its six languages.
+
+The candidates are narrowed to 38 widely used languages: over all 97, two-word messages land on
+Extremaduran or Esperanto ("Colis en retard." -> eo); narrowed, they mostly land right, and what
+stays unsure (below 0.5) gets the default language, with its probability reported.
 """
 
 from __future__ import annotations
@@ -17,13 +21,54 @@ __all__ = ["DEFAULT_LANGUAGE", "detect_language"]
 
 DEFAULT_LANGUAGE = "en"
 _MIN_CONFIDENCE = 0.5
+CANDIDATES = [
+    "en",
+    "es",
+    "fr",
+    "de",
+    "it",
+    "pt",
+    "nl",
+    "sv",
+    "da",
+    "no",
+    "fi",
+    "pl",
+    "cs",
+    "sk",
+    "ru",
+    "uk",
+    "tr",
+    "ar",
+    "he",
+    "ja",
+    "zh",
+    "ko",
+    "hi",
+    "el",
+    "hu",
+    "ro",
+    "bg",
+    "hr",
+    "sl",
+    "lt",
+    "lv",
+    "et",
+    "id",
+    "ms",
+    "vi",
+    "th",
+    "ca",
+]
 
 
 @functools.cache
 def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(CANDIDATES)
+    return identifier
 
 
 def detect_language(text: str) -> tuple[str, float]:
