@@ -45,6 +45,7 @@ def customers_import(
     currency: str = "USD",
 ) -> None:
     """Load transactions into the database and (re)score every customer (all or nothing)."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from bot.config import get_settings
@@ -55,7 +56,7 @@ def customers_import(
     upgrade(settings)
     engine = make_engine(settings)
     try:
-        with Progress(transient=True) as progress:
+        with Progress(console=Console(stderr=True), transient=True) as progress:
             tasks: dict[str, Any] = {}
 
             def report(stage: str, done: int, total: int) -> None:
