@@ -35,7 +35,7 @@ def _primary_lower(text: str) -> str:
 def _cue_matrix(texts: Sequence[str], *families: dict[str, re.Pattern[str]]) -> Any:
     from scipy.sparse import csr_matrix
 
-    rows = [[c for cues in families for c in cue_counts(t, cues)] for t in texts]
+    rows = [cue_counts(t, *families) for t in texts]
     return csr_matrix(np.log1p(np.asarray(rows, dtype=float)))
 
 
@@ -59,7 +59,8 @@ def _vectorizer() -> Any:
 def _classifier(c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c, max_iter=3000, random_state=_SEED)
+    # saga: L-BFGS needed ten times as long on these ~30,000 sparse columns for the same F1.
+    return LogisticRegression(C=c, solver="saga", tol=3e-3, max_iter=1000, random_state=_SEED)
 
 
 class _Constant:

@@ -10,6 +10,7 @@ model through the TF-IDF features next to these.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -528,6 +529,7 @@ def issue_text(text: str) -> str:
     return "".join(kept).strip() if len(kept) < len(sentences) else text
 
 
+@functools.lru_cache(maxsize=4096)  # one message is split by several feature views
 def primary_part(text: str) -> str:
     """The issue the ticket is mainly about: demands dropped, up to the first "also"/"además"."""
     text = issue_text(text)
@@ -535,12 +537,16 @@ def primary_part(text: str) -> str:
     return text[: match.start()] if match else text
 
 
-def cue_counts(text: str, cues: dict[str, re.Pattern[str]]) -> list[float]:
-    """Hits per cue family in the primary part, plus a third of those in the rest."""
+def cue_counts(text: str, *families: dict[str, re.Pattern[str]]) -> list[float]:
+    """Hits per cue in the primary part, plus a third of those in the rest, family by family."""
     lowered = text.lower()
     head = primary_part(lowered)
     tail = lowered.replace(head, " ", 1) if head in lowered else lowered
-    return [len(p.findall(head)) + len(p.findall(tail)) / 3.0 for p in cues.values()]
+    return [
+        len(p.findall(head)) + len(p.findall(tail)) / 3.0
+        for cues in families
+        for p in cues.values()
+    ]
 
 
 def find_order_refs(text: str, limit: int = 5) -> list[str]:
