@@ -117,7 +117,9 @@ def record_offer(
         stmt = sqlite_insert(Offer).values(**values).on_conflict_do_nothing()
     else:  # pragma: no cover - other databases are not supported targets
         raise NotImplementedError(f"exactly-once offers need ON CONFLICT; {dialect} lacks it")
-    inserted = getattr(session.execute(stmt), "rowcount", 0) == 1
+    # RETURNING says whether this call inserted, on both dialects (rowcount does not survive
+    # the ORM's insert path on PostgreSQL).
+    inserted = session.execute(stmt.returning(Offer.id)).first() is not None
     offer = find_offer(session, order_id=order_id, category=category)
     if offer is None and idempotency_key is not None:
         offer = session.execute(
