@@ -503,8 +503,6 @@ def check_message(message: object) -> str:
     control -= text.count("\n") + text.count("\t") + text.count("\r")
     if control > _MAX_CONTROL_SHARE * len(text):
         raise InputError("message", "binary data (control characters), not text")
-    if not any(ch.isalpha() for ch in text):
-        raise InputError("message", "no words to read")
     return text
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import IssueCategory, TriageResult
 from bot.errors import InputError
-from bot.triage._language import detect_language
+from bot.triage._language import DEFAULT_LANGUAGE, detect_language
 from bot.triage._model import TextClassifiers
 from bot.triage._refine import ask_model
 from bot.triage._sentiment import sentiment_score
@@ -155,6 +155,8 @@ class Triager:
             raise InputError("confirmed_severity", "must be 1, 2 or 3")
         limit = policy.triage.max_text_severity if policy else DEFAULT_MAX_TEXT_SEVERITY
         min_confidence = policy.triage.min_confidence if policy else DEFAULT_MIN_CONFIDENCE
+        if not any(ch.isalpha() for ch in text):
+            return _nothing_to_read(text, confirmed_severity)
 
         cat_p, sev_p = (p[0] for p in self._classifiers.predict_proba([text]))
         best = int(cat_p.argmax())
@@ -230,6 +232,19 @@ class Triager:
                 raise InputError(f"{path}:rows", f"row {i}: must be an object")
             rows.append(_parse_row(i, {k: "" if v is None else str(v) for k, v in raw.items()}))
         return train(rows=rows, source=str(path))
+
+
+def _nothing_to_read(text: str, confirmed_severity: int | None) -> TriageResult:
+    """The safe default for a message without a word ("???", "12345"): a person reads it."""
+    return TriageResult(
+        category=IssueCategory.other,
+        severity=confirmed_severity or 1,
+        sentiment=sentiment_score(text),
+        language=DEFAULT_LANGUAGE,
+        order_refs=find_order_refs(text),
+        wants_human=True,
+        confidence={"category": 0.0, "severity": 0.0, "language": 0.0},
+    )
 
 
 def train(

@@ -137,7 +137,6 @@ def test_an_unsure_severity_is_never_rounded_up(triager, policy) -> None:
         (b"\xff\xfe\x00\x81binary", "binary"),
         ("\x01\x02\x03\x04 hello \x05\x06\x07\x08", "binary"),
         ("bad \udc80 surrogate", "Unicode"),
-        ("!!! ??? 12345", "no words"),
         (None, "must be text"),
         (42, "must be text"),
     ],
@@ -147,6 +146,13 @@ def test_empty_huge_and_binary_input_is_a_clear_error(triager, bad, problem) -> 
         triager.triage(bad)
     assert err.value.field == "message"
     assert problem in str(err.value)
+
+
+@pytest.mark.parametrize("wordless", ["???", "12345", "!!! :( !!!", "#123456"])
+def test_a_message_without_words_gets_the_safe_default_and_a_person(triager, wordless) -> None:
+    result = triager.triage(wordless)
+    assert result.category == IssueCategory.other and result.severity == 1
+    assert result.wants_human and result.confidence["category"] == 0.0
 
 
 def test_the_longest_allowed_message_is_read(triager) -> None:
