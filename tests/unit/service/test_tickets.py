@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -74,31 +73,6 @@ def test_same_key_other_body_is_a_conflict(sessions, policy, drafter) -> None:
         handle_ticket(sessions, request(cid, message="other"), policy=policy, drafter=drafter,
                       idempotency_key="k")  # fmt: skip
     assert not err.value.in_flight
-
-
-def test_fifty_concurrent_duplicates_create_exactly_one_offer(sessions, policy, drafter) -> None:
-    cid = richest(sessions)
-    results, errors = [], []
-
-    def send(i: int) -> None:
-        try:
-            results.append(handle_ticket(sessions, request(cid, order_id="DUP"), policy=policy,
-                                         drafter=drafter, idempotency_key=f"dup-{i}"))  # fmt: skip
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert len(results) == 50
-    with sessions() as s:
-        offers = s.execute(select(func.count(Offer.id)).where(Offer.order_id == "DUP")).scalar_one()
-    assert offers == 1
-    amounts = {r.decision.offer.amount for r in results}
-    assert len(amounts) == 1, "every duplicate is told about the one offer"
 
 
 def test_unknown_customer_is_not_found(sessions, policy, drafter) -> None:
