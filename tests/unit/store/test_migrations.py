@@ -37,3 +37,20 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     engine = make_engine(db_url)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_upgrading_from_the_first_revision_keeps_existing_rows(db_url: str) -> None:
+    from sqlalchemy import text
+
+    upgrade(db_url, "0001")
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("insert into customers (id, currency, created_at) "
+                          "values ('c1', 'EUR', '2026-01-01 00:00:00')"))  # fmt: skip
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("select currency from customers")).scalar_one() == "EUR"
+        assert conn.execute(text("select count(*) from conversations")).scalar_one() == 0
+    engine.dispose()
