@@ -127,9 +127,16 @@ def test_fifty_sessions_racing_on_the_ledger_insert_one_row(sessions) -> None:
     def insert(i: int) -> tuple[int, bool]:
         with sessions.begin() as s:
             offer, inserted = record_offer(
-                s, ticket_id=ids[i], customer_id="vip", order_id="RACE", category="damaged_item",
-                kind="refund_partial", amount=Decimal(i + 1), currency="USD",
-                policy_version="p", idempotency_key=f"race-{i}",
+                s,
+                ticket_id=ids[i],
+                customer_id="vip",
+                order_id="RACE",
+                category="damaged_item",
+                kind="refund_partial",
+                amount=Decimal(i + 1),
+                currency="USD",
+                policy_version="p",
+                idempotency_key=f"race-{i}",
             )
             return offer.id, inserted
 
