@@ -14,12 +14,13 @@ from bot.config import Settings
 from bot.store import Customer, Transaction, make_engine, make_sessionmaker, upgrade
 
 
-def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path) -> None:
+def test_sqlite_runs_in_wal_with_foreign_keys_full_sync_and_a_busy_timeout(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 30000
+        assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 2, "FULL"
     engine.dispose()
 
 
