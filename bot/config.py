@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.redact import redact
 
 __all__ = ["ApiKey", "Role", "Settings", "get_settings"]
 
@@ -47,7 +49,8 @@ class Settings(BaseSettings):
     llm_seed: int = 7
     policy_path: Path | None = None
     prompts_dir: Path | None = None
-    api_keys: str = ""
+    # `KEY:ROLE` pairs: secrets, so never in `repr(settings)` (nor in a log line quoting it).
+    api_keys: str = Field(default="", repr=False)
     widget_secret: SecretStr = SecretStr("")
     environment: Literal["development", "production"] = "development"
     max_body_bytes: int = 64 * 1024
@@ -63,6 +66,13 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    def __repr_args__(self) -> Any:
+        """As pydantic's, with a password in the database URL masked."""
+        for name, value in super().__repr_args__():
+            if name == "database_url" and isinstance(value, str):
+                value = redact(value)
+            yield name, value
 
     def parsed_api_keys(self) -> dict[str, ApiKey]:
         """`KEY:ROLE,KEY:ROLE` -> {key: ApiKey}; a bad pair is an error naming its position."""

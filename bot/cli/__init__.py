@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 
 import typer
 
@@ -51,7 +50,7 @@ def version() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    from bot.cli._logging import configure_logging
+
+    configure_logging(logging.WARNING)  # stderr, every record redacted (PII, keys, tokens)
     app()

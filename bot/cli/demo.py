@@ -111,4 +111,9 @@ def demo(
     )
     console.print(f"dashboard:    {base}/dashboard?key={result.keys['admin']}")
     console.print(f"API keys:     service {result.keys['service']}  admin {result.keys['admin']}")
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    from bot.cli._logging import configure_logging
+
+    configure_logging()  # uvicorn's loggers through the redacting filter (`?key=` URLs)
+    uvicorn.run(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", log_config=None
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -109,10 +110,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from bot.api import create_app
+    from bot.cli._logging import configure_logging
     from bot.config import get_settings
 
     try:
         app = create_app(get_settings())
     except AppeaseError as exc:
         fail(str(exc))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # uvicorn's own config would give its loggers handlers without the redacting filter (the
+    # access log prints `?key=` URLs): with log_config=None they propagate to ours.
+    configure_logging(logging.getLogger().level or logging.WARNING)
+    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None)

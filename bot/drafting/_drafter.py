@@ -23,6 +23,7 @@ from bot.domain import IssueCategory, OfferDecision, OfferKind, Reply, Violation
 from bot.drafting._prompts import Prompts, load_prompts
 from bot.drafting._render import category_plain, render_offer_sentence, template_reply
 from bot.drafting.guard import check_draft
+from bot.redact import redact
 
 __all__ = ["DraftOutcome", "Drafter", "Usage"]
 
@@ -359,8 +360,12 @@ def _words(text: str) -> Iterator[str]:
 
 
 def _delimit(text: str) -> str:
-    """Customer text is data: strip our delimiters from it so it cannot close the data block."""
-    return re.sub(r"</?\s*customer_message\s*>", "", text, flags=re.IGNORECASE)[:4000]
+    """Customer text is data: strip our delimiters from it so it cannot close the data block.
+
+    Emails, phones, cards and addresses become placeholders (`[email]`, ...): an apology needs
+    none of them, so they never reach a model. The stored message keeps them.
+    """
+    return redact(re.sub(r"</?\s*customer_message\s*>", "", text, flags=re.IGNORECASE))[:4000]
 
 
 def _estimate(messages: Sequence[BaseMessage]) -> int:

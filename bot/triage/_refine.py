@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain import IssueCategory
+from bot.redact import redact
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -54,7 +55,8 @@ def ask_model(chat_model: BaseChatModel, text: str) -> ModelReading | None:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     schema = json.dumps(ModelReading.model_json_schema())
-    sent = text[:_MAX_CHARS_SENT].replace("</message>", "</ message>")
+    # PII is not needed to classify a complaint: placeholders go to the model, not addresses.
+    sent = redact(text)[:_MAX_CHARS_SENT].replace("</message>", "</ message>")
     messages = [
         SystemMessage(content=_SYSTEM + schema),
         HumanMessage(content=f"<message>\n{sent}\n</message>"),
