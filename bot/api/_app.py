@@ -91,7 +91,10 @@ def create_app(
         policy=policy or load_policy(settings.policy_path),
         drafter=drafter
         or Drafter(
-            get_chat_model(settings), load_prompts(settings.prompts_dir), provider=settings.llm
+            get_chat_model(settings),
+            load_prompts(settings.prompts_dir),
+            provider=settings.llm,
+            timeout_s=settings.llm_timeout_s,
         ),
         keys=settings.parsed_api_keys(),
         limiter=RateLimiter(settings.rate_limit_per_minute),

@@ -3,6 +3,10 @@
 Normal path: one model call per customer message. If the guard rejects the model's words,
 one retry with the violations as feedback, then the safe template. A model that raises, times
 out or returns nothing also gets the template. Every outcome carries what the KPIs count.
+
+Time: with `timeout_s` set, one customer message spends at most that long on the model, all
+calls, retries and waits included: each call gets what is left of the deadline as its own
+timeout, and a retry starts only if the deadline leaves room for it.
 """
 
 from __future__ import annotations
@@ -17,12 +21,21 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_fixed,
+)
+from tenacity.stop import stop_base
 
 from bot.domain import IssueCategory, OfferDecision, OfferKind, Reply, Violation
 from bot.drafting._prompts import Prompts, load_prompts
+from bot.drafting._providers import call_options, configured_timeout
 from bot.drafting._render import category_plain, render_offer_sentence, template_reply
 from bot.drafting.guard import check_draft
+from bot.errors import ProviderUnavailable
 from bot.redact import redact
 
 __all__ = ["DraftOutcome", "Drafter", "Usage"]
@@ -30,6 +43,9 @@ __all__ = ["DraftOutcome", "Drafter", "Usage"]
 log = logging.getLogger(__name__)
 _MAX_CHARS = 700
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_RETRY_WAIT_S = 0.2
+# A retry needs at least this much of the deadline left to be worth starting.
+_MIN_CALL_S = 0.25
 
 
 @dataclass
@@ -88,24 +104,44 @@ class Drafter:
         *,
         provider: str | None = None,
         attempts: int = 2,
+        timeout_s: float | None = None,
     ) -> None:
         self.chat_model = chat_model
         self.prompts = prompts or load_prompts()
         self.provider = provider or ("template" if chat_model is None else chat_model._llm_type)
         self.attempts = attempts
+        # Model time per customer message; by default the timeout the model was built with
+        # (APPEASE_LLM_TIMEOUT_S for the openai provider), so retries never multiply it.
+        self.timeout_s = timeout_s if timeout_s is not None else configured_timeout(chat_model)
 
     # -- model plumbing -------------------------------------------------------------------
-    def _call(self, messages: Sequence[BaseMessage], usage: Usage) -> str:
+    def _deadline(self, timeout_s: float | None = None) -> float:
+        """When the model time for one message runs out (perf_counter seconds; inf: never)."""
+        limits = [t for t in (self.timeout_s, timeout_s) if t is not None]
+        return time.perf_counter() + min(limits) if limits else float("inf")
+
+    def _call(self, messages: Sequence[BaseMessage], usage: Usage, deadline: float) -> str:
         assert self.chat_model is not None
+        chat_model = self.chat_model
+
         started = time.perf_counter()
         try:
             for attempt in Retrying(
-                stop=stop_after_attempt(self.attempts), wait=wait_fixed(0.2),
+                stop=stop_after_attempt(self.attempts) | _StopNearDeadline(deadline),
+                wait=wait_fixed(_RETRY_WAIT_S),
                 retry=retry_if_exception_type(Exception), reraise=True,
             ):  # fmt: skip
                 with attempt:
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        raise _OutOfTime("no model time left for this message")
                     usage.model_calls += 1
-                    message = self.chat_model.invoke(list(messages))
+                    options = call_options(chat_model, left) if left != float("inf") else {}
+                    message = chat_model.invoke(list(messages), **options)
+                    if time.perf_counter() > deadline:
+                        raise _OutOfTime(
+                            f"the model answered after the {self.timeout_s} s deadline"
+                        )
         finally:
             usage.latency_ms += (time.perf_counter() - started) * 1000
         meta = getattr(message, "usage_metadata", None) or {}
@@ -125,10 +161,11 @@ class Drafter:
         offer = render_offer_sentence(decision, language)
         if self.chat_model is None:
             return self._template(fallback, decision, usage)
+        deadline = self._deadline()
         feedback = ""
         for _ in range(2):  # the first draft, and one retry with the guard's feedback
             try:
-                raw = self._call(build(feedback), usage)
+                raw = self._call(build(feedback), usage, deadline)
             except Exception as exc:  # any provider failure: the customer still gets an answer
                 usage.error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("model failed; template answers", extra={"provider": self.provider})
@@ -272,11 +309,14 @@ class Drafter:
         order_id: str,
         language: str = "en",
         usage: Usage | None = None,
+        timeout_s: float | None = None,
     ) -> Iterator[str]:
         """Stream a reply sentence by sentence; each sentence passes the guard before it is sent.
 
         On the first sentence the guard rejects, the model is stopped and the template's words
         finish the reply. The authorized offer sentence always comes from the decision.
+        `timeout_s` (say, what is left of a conversation's model time) can only shorten the
+        Drafter's own deadline; past it the model is stopped as if the guard had rejected it.
         """
         usage = usage if usage is not None else Usage(provider=self.provider)
         offer = render_offer_sentence(decision, language)
@@ -294,10 +334,17 @@ class Drafter:
             )),
         ]  # fmt: skip
         started = time.perf_counter()
+        deadline = self._deadline(timeout_s)
+        left = deadline - started
+        options = call_options(self.chat_model, left) if left != float("inf") else {}
         buffer, sent, tokens = "", 0, 0
         usage.model_calls += 1
         try:
-            for chunk in self.chat_model.stream(messages):
+            if left <= 0:
+                raise _OutOfTime("no model time left for this conversation")
+            for chunk in self.chat_model.stream(messages, **options):
+                if time.perf_counter() > deadline:
+                    raise _OutOfTime("the model stream ran past its deadline")
                 tokens += 1
                 buffer += str(chunk.content)
                 while (m := _SENTENCE_END.search(buffer)) is not None:
@@ -341,6 +388,20 @@ class Drafter:
 
 class _Rejected(Exception):
     """A streamed sentence failed the guard."""
+
+
+class _OutOfTime(ProviderUnavailable):
+    """The message's model time ran out: the template answers."""
+
+
+class _StopNearDeadline(stop_base):
+    """Tenacity stop: no retry unless the wait and a useful call still fit before the deadline."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return time.perf_counter() + _RETRY_WAIT_S + _MIN_CALL_S > self.deadline
 
 
 def _without_offer_sentence(decision: OfferDecision) -> OfferDecision:

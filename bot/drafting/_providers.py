@@ -27,6 +27,8 @@ from bot.errors import ProviderUnavailable
 __all__ = [
     "LocalLlamaChat",
     "available_providers",
+    "call_options",
+    "configured_timeout",
     "get_chat_model",
     "register_provider",
     "smollm2_path",
@@ -53,6 +55,24 @@ def get_chat_model(settings: Settings) -> BaseChatModel | None:
             f"unknown APPEASE_LLM {settings.llm!r}; one of {available_providers()}"
         ) from exc
     return factory(settings)
+
+
+def call_options(chat_model: BaseChatModel, timeout_s: float) -> dict[str, Any]:
+    """Per-call keyword arguments that bound one model call to `timeout_s` seconds.
+
+    ChatOpenAI passes call keywords through to the openai client, whose `timeout` covers the
+    connection and every read of that one request. Models without such a knob (the embedded
+    model, test fakes) get nothing: the Drafter's deadline still stops retries and streams.
+    """
+    if "request_timeout" in type(chat_model).model_fields:
+        return {"timeout": max(0.01, timeout_s)}
+    return {}
+
+
+def configured_timeout(chat_model: BaseChatModel | None) -> float | None:
+    """The per-request timeout a model was built with (ChatOpenAI's `timeout`), if any."""
+    timeout = getattr(chat_model, "request_timeout", None)
+    return float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
 
 
 def smollm2_path() -> Path:
@@ -175,7 +195,9 @@ def _openai(settings: Settings) -> BaseChatModel:
         model=settings.model,
         temperature=settings.llm_temperature,
         timeout=settings.llm_timeout_s,
-        max_retries=0,  # tenacity in the Drafter owns retries
+        # The Drafter's one retry policy owns retries, within a deadline of llm_timeout_s per
+        # message; the client's own retries (2 by default, honouring Retry-After) would multiply it.
+        max_retries=0,
         seed=settings.llm_seed,
         # llama.cpp's server ignores max_completion_tokens, which langchain-openai sends
         extra_body={"max_tokens": settings.llm_max_tokens},
