@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     chat_max_turns: int = 20
     chat_max_tokens: int = 4000
+    # Model time one conversation may spend (every call's latency added up); past it, or past
+    # its turns or tokens, the template answers and the conversation goes to a human.
+    chat_max_model_seconds: float = 60.0
+    # The longest customer message accepted (tickets, webhooks, assist, chat): 422 above it.
+    # The request schemas cap it at 20,000 characters whatever this says.
+    max_message_chars: int = Field(default=4000, ge=1, le=20_000)
 
     @field_validator("database_url")
     @classmethod

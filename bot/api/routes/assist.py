@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep
+from bot.api._limits import check_message
+from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep, SettingsDep
 from bot.service import TicketRequest, approve_draft, create_assist_draft
 
 router = APIRouter(prefix="/v1/assist", tags=["assist"])
@@ -25,10 +26,11 @@ class Approval(BaseModel):
 @router.post("/drafts")
 async def create_draft(
     body: TicketRequest, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
-    drafter: DrafterDep,
+    drafter: DrafterDep, settings: SettingsDep,
 ) -> dict[str, Any]:  # fmt: skip
     """Draft a reply for an agent: the text, the decision and the reasons behind it."""
     principal.require("agent")
+    check_message(settings, body.message)
     return await run_in_threadpool(
         create_assist_draft, sessions, body, policy=policy, drafter=drafter, agent=principal.label
     )

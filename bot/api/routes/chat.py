@@ -3,7 +3,9 @@
 The first message of a conversation goes through the shared ticket service (decision, offer
 recorded exactly once, guarded reply) and is streamed to the browser; later messages stream
 from the model sentence by sentence, each sentence guarded before it is sent. A conversation
-past its turn or token budget gets the template and goes to a human.
+past its turn, token or model-time budget gets the template and goes to a human. The budgets
+count what the drafter recorded for every reply of the conversation (its `model_call` events),
+the first one included; a turn's model call never gets more time than the budget has left.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from bot.api._errors import RateLimited
+from bot.api._limits import check_message
 from bot.api._security import TokenClaims, check_conversation, mint_widget_token, read_widget_token
 from bot.api.deps import AppState, StateDep
+from bot.config import Settings
 from bot.domain import IssueCategory, OfferDecision, OfferKind, Order
 from bot.domain import Offer as DomainOffer
 from bot.drafting import Usage
@@ -38,7 +43,7 @@ class SessionRequest(BaseModel):
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message: str = Field(min_length=1, max_length=4000)
+    message: str = Field(min_length=1, max_length=20_000)  # APPEASE_MAX_MESSAGE_CHARS lowers it
 
 
 def _claims(state: AppState, authorization: str | None) -> TokenClaims:
@@ -83,6 +88,7 @@ async def send_message(
     """Send a customer message; the reply streams back as `text/event-stream` (delta, done)."""
     claims = _claims(state, authorization)
     check_conversation(claims, session_id)
+    check_message(state.settings, body.message)
     wait = state.chat_limiter.take(session_id)
     if wait is not None:
         raise RateLimited(wait)
@@ -102,6 +108,28 @@ async def send_message(
     )
 
 
+def _model_spend(s: Session, ticket_id: str) -> tuple[int, float]:
+    """Tokens and model seconds the drafter recorded for this conversation's replies so far."""
+    tokens, seconds = 0, 0.0
+    for payload in s.execute(
+        select(Event.payload).where(Event.ticket_id == ticket_id, Event.type == "model_call")
+    ).scalars():
+        tokens += int(payload.get("tokens") or 0)
+        seconds += float(payload.get("latency_ms") or 0) / 1000
+    return tokens, seconds
+
+
+def _over_budget(settings: Settings, turns: int, tokens: int, seconds: float) -> str | None:
+    """Which budget this turn is past, if any."""
+    if turns > settings.chat_max_turns:
+        return "turns"
+    if tokens > settings.chat_max_tokens:
+        return "tokens"
+    if seconds >= settings.chat_max_model_seconds:
+        return "model_seconds"
+    return None
+
+
 def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
     settings = state.settings
     if conv.ticket_id is None:
@@ -116,10 +144,11 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
             row = s.get(Conversation, conv.id)
             assert row is not None
             row.ticket_id, row.turns = out.ticket_id, 1
+            row.tokens = _model_spend(s, out.ticket_id)[0]
             row.status = "escalated" if out.decision.escalate else "open"
         for word in out.reply.text.split(" "):
             yield _sse("delta", {"text": word + " "})
-        yield _sse("done", {"escalated": out.decision.escalate})
+        yield _sse("done", {"escalated": out.decision.escalate, "source": out.reply.source})
         return
 
     with state.sessions.begin() as s:
@@ -141,7 +170,9 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
         ]
         s.add(Message(ticket_id=ticket.id, role="customer", text=message))
         row.turns += 1
-        over_budget = row.turns > settings.chat_max_turns or row.tokens > settings.chat_max_tokens
+        spent_tokens, spent_s = _model_spend(s, ticket.id)
+        budget = _over_budget(settings, row.turns, spent_tokens, spent_s)
+        over_budget = budget is not None
         category = IssueCategory(ticket.category or "other")
         language = (ticket.triage or {}).get("language", "en")
     assert d is not None
@@ -157,27 +188,23 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
 
         drafter = Drafter(None, drafter.prompts)
     parts: list[str] = []
+    time_left = settings.chat_max_model_seconds - spent_s
     for piece in drafter.stream_chat_turn(history=history, message=message, decision=decision,
                                           category=category, order_id=ticket.order_id,
-                                          language=language, usage=usage):  # fmt: skip
+                                          language=language, usage=usage, timeout_s=time_left):  # fmt: skip
         parts.append(piece)
         yield _sse("delta", {"text": piece})
     text = "".join(parts).strip()
+    source = "template" if usage.fallback or drafter.chat_model is None else "llm"
     with state.sessions.begin() as s:
         row = s.get(Conversation, conv.id)
         assert row is not None
-        row.tokens += usage.input_tokens + usage.output_tokens
+        row.tokens = spent_tokens + usage.input_tokens + usage.output_tokens
         if over_budget:
             row.status = "escalated"
-            s.add(Event(ticket_id=ticket.id, type="escalated", payload={"reason": "chat budget"}))
-        s.add(
-            Message(
-                ticket_id=ticket.id,
-                role="bot",
-                text=text,
-                source="template" if usage.fallback or drafter.chat_model is None else "llm",
-            )
-        )
+            s.add(Event(ticket_id=ticket.id, type="escalated",
+                        payload={"reason": "chat budget", "budget": budget}))  # fmt: skip
+        s.add(Message(ticket_id=ticket.id, role="bot", text=text, source=source))
         s.add(
             Event(
                 ticket_id=ticket.id,
@@ -185,4 +212,4 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
                 payload=usage.as_event(),
             )
         )
-    yield _sse("done", {"escalated": over_budget})
+    yield _sse("done", {"escalated": over_budget, "source": source})

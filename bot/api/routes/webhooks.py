@@ -13,7 +13,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep
+from bot.api._limits import check_message
+from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep, SettingsDep
 from bot.domain import Order
 from bot.errors import InputError
 from bot.service import TicketRequest, handle_ticket
@@ -48,9 +49,10 @@ class ZendeskPayload(BaseModel):
 @router.post("/zendesk")
 async def zendesk(
     body: ZendeskPayload, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
-    drafter: DrafterDep,
+    drafter: DrafterDep, settings: SettingsDep,
 ) -> dict[str, Any]:  # fmt: skip
     principal.require("service")
+    check_message(settings, body.ticket.description, "body.ticket.description")
     fields = {str(f.id): f.value for f in body.ticket.custom_fields}
     try:
         order = Order(id=str(fields["order_id"]), value=Decimal(str(fields.get("order_value", "0"))),
