@@ -100,8 +100,14 @@ def run(url: str, rate: int, seconds: float) -> dict[str, float]:
         asyncio.run(_load(base, 20, 1))  # warm up: triage/model loading, connections
         lat, errors = asyncio.run(_load(base, rate, seconds))
     finally:
+        # Graceful first (uvicorn drains open connections), then a kill: a benchmark on a
+        # loaded machine must still end, and its figures are already taken.
         proc.terminate()
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
     lat.sort()
     return {
         "n": len(lat),

@@ -211,6 +211,9 @@ class TriageResult(_Model):
     language: str
     order_refs: list[str] = Field(default_factory=list)
     wants_human: bool = False
+    instructions: bool = Field(
+        default=False, description="the text talks to the bot (rules, roles, data): a person looks"
+    )
     confidence: dict[str, float] = Field(default_factory=dict)
 
 

@@ -34,6 +34,7 @@ def resolve(
     drafter: Drafter,
     triager: Triager | None = None,
     budget_spent: Decimal | None = None,
+    budget_spent_month: Decimal | None = None,
     language: str | None = None,
 ) -> Resolution:
     triage = None
@@ -46,7 +47,20 @@ def resolve(
         else:
             issue = Issue(category=triage.category, severity=triage.severity)
     case = Case(customer=ticket.customer, order=ticket.order, issue=issue)
-    decision = decide(case, policy, budget_spent=budget_spent)
+    decision = decide(
+        case, policy, budget_spent=budget_spent, budget_spent_month=budget_spent_month
+    )
+    if triage is not None and triage.instructions and not decision.escalate:
+        decision = decision.model_copy(
+            update={
+                "escalate": True,
+                "reasons": [
+                    *decision.reasons,
+                    "the message gives the bot instructions (possible manipulation): "
+                    "severity read as 1, a person reviews",
+                ],
+            }
+        )
     if triage is not None and triage.wants_human and not decision.escalate:
         decision = decision.model_copy(
             update={

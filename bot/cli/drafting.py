@@ -1,4 +1,4 @@
-"""`appease check-draft`, `resolve` and `triage`: the pipeline from the command line."""
+"""`appease check-draft` and `resolve`: the pipeline from the command line (triage: bot.cli.triage)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from bot.errors import AppeaseError
 
 __all__ = ["register"]
 
-triage_app = typer.Typer(help="Read category, severity, sentiment and language from a message.")
 Jsonl = Annotated[bool, typer.Option("--jsonl", help="One object a line in, one a line out.")]
 PolicyOpt = Annotated[
     Path | None, typer.Option("--policy", help="Policy YAML (default: policies/default.yaml).")
@@ -22,7 +21,6 @@ PolicyOpt = Annotated[
 def register(app: typer.Typer) -> None:
     app.command("check-draft")(check_draft_cmd)
     app.command("resolve")(resolve_cmd)
-    app.add_typer(triage_app, name="triage")
 
 
 def check_draft_cmd(jsonl: Jsonl = False) -> None:
@@ -62,53 +60,3 @@ def resolve_cmd(policy: PolicyOpt = None, jsonl: Jsonl = False) -> None:
         }
 
     run_json_command(handle, jsonl=jsonl)
-
-
-@triage_app.callback(invoke_without_command=True)
-def triage_cmd(ctx: typer.Context, policy: PolicyOpt = None, jsonl: Jsonl = False) -> None:
-    """Read {"message"} and print category, severity, sentiment, language and confidence."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from bot.errors import InputError
-    from bot.policy import load_policy
-    from bot.triage import load_triager
-
-    try:
-        loaded = load_policy(policy)
-    except AppeaseError as exc:
-        fail(str(exc))
-    triager = load_triager()
-
-    def handle(obj: Any) -> Any:
-        if not isinstance(obj, dict) or "message" not in obj:
-            raise InputError("message", "Field required")
-        return triager.triage(obj["message"], policy=loaded)
-
-    run_json_command(handle, jsonl=jsonl)
-
-
-@triage_app.command("train")
-def train_cmd(
-    labelled: Annotated[
-        Path, typer.Argument(help="CSV with text, category, severity[, language].")
-    ],
-    out: Annotated[Path, typer.Option(help="Where to save the trained model.")] = Path(
-        "triage-model.pkl"
-    ),
-) -> None:
-    """Train triage on your own labelled tickets and report held-out accuracy."""
-    from bot.triage import read_labelled, train
-    from bot.triage._evaluate import evaluate
-
-    try:
-        rows = read_labelled(labelled)
-    except AppeaseError as exc:
-        fail(str(exc))
-    report = evaluate(rows)
-    model = train(labelled, rows=rows)
-    model.save(out)
-    typer.echo(
-        f"trained on {len(rows)} rows; held-out macro F1 {report.macro_f1:.3f}, "
-        f"severity within one step {report.severity_within_one:.1%}; saved {out}",
-        err=True,
-    )

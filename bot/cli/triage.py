@@ -35,8 +35,6 @@ ModelOpt = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    # bot.cli.drafting carried a stand-in `triage` until this module existed: one owner wins.
-    app.registered_groups[:] = [g for g in app.registered_groups if g.name != "triage"]
     app.add_typer(triage_app, name="triage")
 
 

@@ -37,6 +37,7 @@ from bot.drafting._render import category_plain, render_offer_sentence, template
 from bot.drafting.guard import check_draft
 from bot.errors import ProviderUnavailable
 from bot.redact import redact
+from bot.text import visible_text
 
 __all__ = ["DraftOutcome", "Drafter", "Usage"]
 
@@ -426,6 +427,7 @@ def _delimit(text: str) -> str:
     Emails, phones, cards and addresses become placeholders (`[email]`, ...): an apology needs
     none of them, so they never reach a model. The stored message keeps them.
     """
+    text = visible_text(text)  # hidden instructions (tag characters, zero-width) are dropped
     return redact(re.sub(r"</?\s*customer_message\s*>", "", text, flags=re.IGNORECASE))[:4000]
 
 

@@ -107,7 +107,7 @@ _INTERNAL = re.compile(
     r"\bclv\b|\blifetime\s+value\b|\bcustomer\s+value\b|\bresidual\b|\bp_alive\b"
     r"|\b(?:bronze|silver|gold|platinum)\s+(?:tier|customer|member|status|level)\b|\btier\b"
     r"|\bsegment\w*|\bchampions\s+segment\b|\bcan'?t\s+lose\s+them\b|\b(?:offer|goodwill|spending)\s+cap\b"
-    r"|\bpolicy\s+(?:rule|version|engine|file)s?\b|\bsystem\s+prompt\b|\bmy\s+instructions\b"
+    r"|\bpolicy[\s_-]+(?:rule|version|engine|file)s?\b|\bsystem[\s_-]+prompt\b|\bmy\s+instructions\b"
     r"|\binstructions\s+i\s+(?:was|have\s+been)\s+given\b|\bdecision\s+engine\b",
     re.IGNORECASE,
 )

@@ -240,15 +240,19 @@ def _resolve_and_record(
         customer=case_customer(st), order=request.order, issue=request.issue,
         message=request.message,
     )  # fmt: skip
-    budget_spent = _spent_today(sessions, now) if policy.budget.daily is not None else None
-    result = resolve(
-        ticket, policy=policy, drafter=drafter, triager=triager, budget_spent=budget_spent
+    when = now or utcnow()
+    day = when.replace(hour=0, minute=0, second=0, microsecond=0)
+    spent_day = _spent_since(sessions, day) if policy.budget.daily is not None else None
+    spent_month = (
+        _spent_since(sessions, day.replace(day=1)) if policy.budget.monthly is not None else None
     )
+    result = resolve(ticket, policy=policy, drafter=drafter, triager=triager,
+                     budget_spent=spent_day, budget_spent_month=spent_month)  # fmt: skip
     return _record(sessions, ticket_id, request, result, st, policy=policy, key=key, now=now)
 
 
-def _spent_today(sessions: sessionmaker[Session], now: datetime | None) -> Decimal:
-    start = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+def _spent_since(sessions: sessionmaker[Session], start: datetime) -> Decimal:
+    """Goodwill given since `start` (UTC): what the policy's daily and monthly budgets count."""
     with sessions() as s:
         total = s.execute(
             select(func.coalesce(func.sum(Offer.amount), 0)).where(

@@ -15,6 +15,7 @@ import re
 import unicodedata
 
 from bot.errors import InputError
+from bot.text import visible_text
 
 __all__ = [
     "CATEGORY_CUES",
@@ -496,10 +497,12 @@ def check_message(message: object) -> str:
         raise InputError("message", "binary data (NUL bytes), not text")
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in message):
         raise InputError("message", "not valid Unicode text (lone surrogates)")
-    text = unicodedata.normalize("NFC", message).strip()
+    # Invisible characters (tag-character smuggling, zero-width, bidi) are dropped, not refused:
+    # the customer still gets an answer, and what is read is what a person would see.
+    text = visible_text(unicodedata.normalize("NFC", message)).strip()
     if not text:
         raise InputError("message", "empty message")
-    control = sum(1 for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cn"))
+    control = sum(1 for ch in text if unicodedata.category(ch) == "Cc")
     control -= text.count("\n") + text.count("\t") + text.count("\r")
     if control > _MAX_CONTROL_SHARE * len(text):
         raise InputError("message", "binary data (control characters), not text")
@@ -510,8 +513,9 @@ def check_message(message: object) -> str:
 # refund" is not a billing error, "ignore your rules" is not an issue at all.
 _DEMAND = re.compile(
     r"\b(?:i|we)\s+(?:demand|want|expect|need|deserve|insist on)\b[^.!?]*"
-    r"\b(?:refund|compensation|credit|money|voucher|gift card|\$|€)"
-    r"|\b(?:refund me|give me|send (?:me )?the money|approve|compensat|reembols|rembours|"
+    r"\b(?:refund|compensation|credit|money|voucher|gift card|discount|\$|€)"
+    r"|\b(?:refund me|refund please|double refund|give me|send (?:me )?the money|approve|compensat|"
+    r"reembols|rembours|rimbors|terug|"
     r"geld zur[üu]ck|erstatt)"
     r"|\bignore\b|\bignorez\b|\bignora\b|system prompt|you are now|\bsystem\s*:|"
     r"\bseverity\b|\bemergency\b|\burgent\b|\bcritical\b|\blevel 3\b|\bdispute\b",
@@ -519,11 +523,46 @@ _DEMAND = re.compile(
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
 
+# Words a customer uses to describe a problem rarely talk to the bot about its own rules, roles,
+# prompts, approvals or data formats; manipulation does. A hit caps what the text can claim.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignor\w*|disregard|forget|overrid\w*|bypass)\b[^.!?\n]{0,40}"
+    r"\b(?:instruction|rule|polic|prompt|guideline|restriction|safety|everything|all)"
+    r"|system\s*prompt|\byou are (?:now|no longer)\b|\bact as\b|\bpretend\b|\bjailbreak|"
+    r"\bdo anything now\b|\bdeveloper mode\b|\brepeat after me\b|"
+    r"\[\s*system\s*\]|\bsystem\s*:|\bassistant\s*:|<\|im_start\|>|</?\s*customer_message|"
+    r"tool_result|<decision>|\"(?:offer|cap|amount|kind)\"\s*:|"
+    r"\b(?:as (?:a|the|your) (?:manager|supervisor|admin\w*)|this is the ceo|legal department here|"
+    r"supervisor override|internal note|order note|delivery note|courier comment|note to the bot|"
+    r"fraud team)\b|"
+    r"\b(?:decode|base64|rot13|hex encoded|binary encoded)\b|"
+    r"\b(?:goodwill cap|max_offer|escalate_offer|severity\s*=|priority\s*=|tier\s*=)|"
+    r"\b(?:ignora|ignorez|ignoriere|negeer|ignore as)\b[^.!?\n]{0,40}"
+    r"\b(?:instruc|r[eè]gl|regel|istruz|anterior|previous)|"
+    r"\b(?:du bist jetzt|keine (?:regeln|richtlinien)|tu es maintenant|ahora eres)\b|"
+    r"\b(?:in|to|at the end of) (?:your|every|any|each) (?:summary|reply|response|answer)|"
+    r"\b(?:granted|give[sn]?) (?:you )?permission\b|\bother customers\b|\bspell it\b|"
+    r"\b(?:[01]{8}\s+){3}|[A-Za-z0-9+/]{20,}={0,2}(?:\s|$)|(?:\b[A-Za-z]-){4,}",
+    re.IGNORECASE,
+)
+
+
+def gives_instructions(text: str) -> bool:
+    """Whether the message talks to the bot about its rules, roles or data, not about an issue.
+
+    Read on the text with look-alike letters folded (Cyrillic "е" for "e", full-width forms).
+    """
+    from bot.drafting.guard import normalise
+
+    return _INSTRUCTION.search(normalise(text)) is not None
+
 
 def issue_text(text: str) -> str:
     """The message without sentences that demand money or give instructions (may be empty)."""
+    from bot.drafting.guard import normalise
+
     sentences = [m.group(0) for m in _SENTENCE.finditer(text)]
-    kept = [s for s in sentences if not _DEMAND.search(s)]
+    kept = [s for s in sentences if not _DEMAND.search(normalise(s))]
     return "".join(kept).strip() if len(kept) < len(sentences) else text
 
 

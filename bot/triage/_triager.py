@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,7 +29,14 @@ from bot.triage._language import DEFAULT_LANGUAGE, detect_language
 from bot.triage._model import TextClassifiers
 from bot.triage._refine import ask_model
 from bot.triage._sentiment import sentiment_score
-from bot.triage._text import MAX_MESSAGE_CHARS, check_message, find_order_refs, wants_human
+from bot.triage._text import (
+    MAX_MESSAGE_CHARS,
+    check_message,
+    find_order_refs,
+    gives_instructions,
+    issue_text,
+    wants_human,
+)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -158,7 +166,10 @@ class Triager:
         if not any(ch.isalpha() for ch in text):
             return _nothing_to_read(text, confirmed_severity)
 
-        cat_p, sev_p = (p[0] for p in self._classifiers.predict_proba([text]))
+        # Demands and instructions are dropped before reading, in every feature view: appended to
+        # an honest complaint they must not move it to a category that pays more.
+        issue_part = issue_text(text) or text
+        cat_p, sev_p = (p[0] for p in self._classifiers.predict_proba([issue_part]))
         best = int(cat_p.argmax())
         category = IssueCategory(self._classifiers.categories[best])
         category_confidence = float(cat_p[best])
@@ -184,6 +195,9 @@ class Triager:
 
         if confidence["category"] < min_confidence:
             category, asks_for_person = IssueCategory.other, True
+        instructions = gives_instructions(text)
+        if instructions:  # text that talks to the bot claims nothing: the lowest severity
+            limit = 1
         severity = min(read, limit)
         if confirmed_severity is not None:
             severity = max(severity, confirmed_severity)
@@ -196,6 +210,7 @@ class Triager:
             language=language,
             order_refs=find_order_refs(text),
             wants_human=asks_for_person,
+            instructions=instructions,
             confidence={k: round(v, 3) for k, v in confidence.items()},
         )
 
@@ -260,7 +275,18 @@ def train(
     return Triager(classifiers, data)
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 @functools.cache
-def load_triager() -> Triager:
-    """The triager trained on the shipped set, once per process (about a second)."""
+def _shipped() -> Triager:
     return train(DATA)
+
+
+def load_triager() -> Triager:
+    """The triager trained on the shipped set, once per process (about a second).
+
+    Locked: the service's first concurrent tickets would otherwise each train their own.
+    """
+    with _LOAD_LOCK:
+        return _shipped()

@@ -140,3 +140,25 @@ def test_agent_edit_above_the_cap_is_refused(sessions, policy, drafter) -> None:
     done = approve_draft(sessions, draft["draft_id"], agent="ana",
                          edited_text=draft["text"] + " Thanks for your patience.")  # fmt: skip
     assert done["status"] == "edited" and done["decided_by"] == "ana"
+
+
+def test_the_monthly_budget_holds_across_tickets(sessions, drafter) -> None:
+    """The service counts this month's goodwill, so a monthly budget is a real ceiling."""
+    from bot.domain import Issue
+    from bot.policy import load_policy
+    from bot.policy._schema import Budget
+
+    base = load_policy()
+    policy = base.model_copy(update={"budget": Budget(monthly=Decimal("30"))})
+    with sessions() as s:
+        rich = s.execute(select(Customer.id).order_by(Customer.clv.desc()).limit(12)).scalars()
+        customers = list(rich)
+    issue = {"category": "damaged_item", "severity": 3}
+    amounts = []
+    for i, cid in enumerate(customers):
+        out = handle_ticket(sessions, request(cid, f"M{i}", issue=Issue(**issue)), policy=policy,
+                            drafter=drafter, idempotency_key=f"m{i}")  # fmt: skip
+        amounts.append(out.decision.offer.amount)
+    assert sum(amounts) <= Decimal("30")
+    assert amounts[0] > 0, "the first ticket is paid from a fresh budget"
+    assert amounts[-1] == 0, "once the month's budget is spent, no more money goes out"
