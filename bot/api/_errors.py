@@ -53,6 +53,8 @@ def install(app: FastAPI) -> None:
         headers = {}
         if isinstance(exc, StoreUnavailable):
             headers["Retry-After"] = "2"
+        if isinstance(exc, IdempotencyConflict) and exc.in_flight:
+            headers["Retry-After"] = "1"  # the first request is still working: ask again soon
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
         if isinstance(exc, Unauthorized):

@@ -11,6 +11,11 @@ one transaction, and a retry with the same key finds the message from step 1 and
 same ticket. A ticket whose request failed is marked `failed`; one whose worker died stays
 `in_flight` until its lease (`IN_FLIGHT_LEASE`) runs out. Either can then be claimed by a retry
 with the same key and body, by one conditional UPDATE, so two retries never both resume it.
+
+When the database goes away mid-request (a restart, a failover), the ticket cannot be marked
+`failed` either: this process then remembers it as abandoned (`_ABANDONED`), and a retry that
+reaches this process takes it over at once instead of waiting out the lease. A retry that
+reaches another worker still waits for the lease: that worker cannot know nobody is on it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -80,6 +86,29 @@ Channel = Literal["api", "webhook", "assist", "chat", "cli", "demo"]
 IN_FLIGHT_LEASE = timedelta(minutes=2)
 
 
+class _AbandonedTickets:
+    """Ids of tickets this process left `in_flight` because the database failed under it."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, ticket_id: str) -> None:
+        with self._lock:
+            self._ids.add(ticket_id)
+
+    def take(self, ticket_id: str) -> bool:
+        """True once per abandonment: only one retry may take it over."""
+        with self._lock:
+            if ticket_id in self._ids:
+                self._ids.discard(ticket_id)
+                return True
+            return False
+
+
+_ABANDONED = _AbandonedTickets()
+
+
 class TicketRequest(BaseModel):
     """What a channel sends: who, which order, what they wrote (the issue is optional)."""
 
@@ -111,31 +140,46 @@ def _open(
     sessions: sessionmaker[Session], request: TicketRequest, *, channel: str, key: str | None
 ) -> _Opened:
     """Step 1: the ticket row and the customer's message, committed (or the stored reply)."""
+    owned: list[str] = []  # the ticket this request created or took over, once it has an id
+    try:
+        with sessions.begin() as s:
+            return _open_in(s, request, channel=channel, key=key, owned=owned)
+    except DB_ERRORS:
+        # The commit may or may not have landed: either way nobody is working on the ticket.
+        for ticket_id in owned:
+            _ABANDONED.add(ticket_id)
+        raise
+
+
+def _open_in(
+    s: Session, request: TicketRequest, *, channel: str, key: str | None, owned: list[str]
+) -> _Opened:
     digest = _hash(request)
-    with sessions.begin() as s:
-        customer = s.get(Customer, request.customer_id)
-        if customer is None:
-            raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
-        if key is not None:
-            prior = s.execute(
-                select(Ticket).where(Ticket.idempotency_key == key)
-            ).scalar_one_or_none()
-            if prior is not None:
-                return _replay(s, prior, digest)
-        ticket = Ticket(
-            customer_id=customer.id, channel=channel, order_id=request.order.id,
-            order_value=request.order.value, currency=request.order.currency,
-            category=request.issue.category.value if request.issue else None,
-            severity=request.issue.severity if request.issue else None,
-            idempotency_key=key, request_hash=digest, state="in_flight",
-        )  # fmt: skip
-        s.add(ticket)
-        try:
-            s.flush()
-        except IntegrityError:
-            raise _RaceLost from None
-        s.add(Message(ticket_id=ticket.id, role="customer", text=request.message))
-        return _Opened(ticket.id, None)
+    customer = s.get(Customer, request.customer_id)
+    if customer is None:
+        raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
+    if key is not None:
+        prior = s.execute(select(Ticket).where(Ticket.idempotency_key == key)).scalar_one_or_none()
+        if prior is not None:
+            opened = _replay(s, prior, digest)
+            if opened.replay is None:
+                owned.append(opened.ticket_id)
+            return opened
+    ticket = Ticket(
+        customer_id=customer.id, channel=channel, order_id=request.order.id,
+        order_value=request.order.value, currency=request.order.currency,
+        category=request.issue.category.value if request.issue else None,
+        severity=request.issue.severity if request.issue else None,
+        idempotency_key=key, request_hash=digest, state="in_flight",
+    )  # fmt: skip
+    s.add(ticket)
+    try:
+        s.flush()
+    except IntegrityError:
+        raise _RaceLost from None
+    owned.append(ticket.id)
+    s.add(Message(ticket_id=ticket.id, role="customer", text=request.message))
+    return _Opened(ticket.id, None)
 
 
 class _RaceLost(Exception):
@@ -147,7 +191,14 @@ def _replay(s: Session, prior: Ticket, digest: str) -> _Opened:
         raise IdempotencyConflict("this Idempotency-Key was used with a different request body")
     if prior.state == "done" and prior.response is not None:
         return _Opened(prior.id, TicketResponse.model_validate(prior.response))
-    if _claim(s, prior.id):
+    abandoned = prior.state == "in_flight" and _ABANDONED.take(prior.id)
+    try:
+        claimed = _claim(s, prior.id, abandoned=abandoned)
+    except DB_ERRORS:
+        if abandoned:
+            _ABANDONED.add(prior.id)
+        raise
+    if claimed:
         log.info("resuming ticket", extra={"ticket_id": prior.id, "state": prior.state})
         return _Opened(prior.id, None)
     raise IdempotencyConflict(
@@ -155,12 +206,17 @@ def _replay(s: Session, prior: Ticket, digest: str) -> _Opened:
     )
 
 
-def _claim(s: Session, ticket_id: str) -> bool:
-    """Take over a failed or abandoned ticket; only one caller's UPDATE matches the row."""
+def _claim(s: Session, ticket_id: str, *, abandoned: bool = False) -> bool:
+    """Take over a failed or abandoned ticket; only one caller's UPDATE matches the row.
+
+    `abandoned`: this process left it in flight when the database failed, so no lease to wait.
+    """
     now = utcnow()
     claimable = or_(
         Ticket.state == "failed",
-        and_(Ticket.state == "in_flight", Ticket.updated_at < now - IN_FLIGHT_LEASE),
+        Ticket.state == "in_flight"
+        if abandoned
+        else and_(Ticket.state == "in_flight", Ticket.updated_at < now - IN_FLIGHT_LEASE),
     )
     result = s.execute(
         update(Ticket)
@@ -172,7 +228,11 @@ def _claim(s: Session, ticket_id: str) -> bool:
 
 
 def _mark_failed(sessions: sessionmaker[Session], ticket_id: str) -> None:
-    """Let a retry with the same key resume at once; if the database is down, the lease will."""
+    """Let a retry with the same key resume at once, here or on another worker.
+
+    If the database is down, a retry that reaches this process resumes it anyway (`_ABANDONED`);
+    one that reaches another worker waits for the lease.
+    """
     try:
         with sessions.begin() as s:
             s.execute(
@@ -182,6 +242,7 @@ def _mark_failed(sessions: sessionmaker[Session], ticket_id: str) -> None:
                 .execution_options(synchronize_session=False)
             )
     except DB_ERRORS:
+        _ABANDONED.add(ticket_id)
         log.warning("could not mark ticket failed", extra={"ticket_id": ticket_id})
 
 

@@ -187,3 +187,19 @@ def test_every_provider_gets_the_output_bound(tmp_path: Any) -> None:
     assert remote.extra_body == {"max_tokens": 77}  # type: ignore[attr-defined]
     assert remote.max_retries == 0  # type: ignore[attr-defined]
     assert get_chat_model(Settings(llm="template")) is None
+
+
+def test_a_request_still_in_flight_is_409_with_retry_after(db_url: str) -> None:
+    from bot.service import TicketRequest
+    from bot.service._tickets import _hash
+
+    settings = seeded_settings(db_url)
+    app = create_app(settings, drafter=Drafter(None))
+    body = {**BODY, "order": {"id": "IF1", "value": "80.00", "currency": "USD"}, "message": "late"}
+    with app.state.appease.sessions.begin() as s:  # the first request is still resolving
+        s.add(Ticket(customer_id="5", channel="api", order_id="IF1", order_value=80, currency="USD",
+                     idempotency_key="if-1", request_hash=_hash(TicketRequest.model_validate(body)),
+                     state="in_flight"))  # fmt: skip
+    with TestClient(app) as c:
+        r = c.post("/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": "if-1"})
+    assert r.status_code == 409 and r.headers["Retry-After"] == "1"
