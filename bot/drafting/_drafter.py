@@ -32,7 +32,7 @@ from tenacity.stop import stop_base
 
 from bot.domain import IssueCategory, OfferDecision, OfferKind, Reply, Violation
 from bot.drafting._prompts import Prompts, load_prompts
-from bot.drafting._providers import call_options, configured_timeout
+from bot.drafting._providers import configured_timeout, invoke_within, stream_within
 from bot.drafting._render import category_plain, render_offer_sentence, template_reply
 from bot.drafting.guard import check_draft
 from bot.errors import ProviderUnavailable
@@ -137,8 +137,10 @@ class Drafter:
                     if left <= 0:
                         raise _OutOfTime("no model time left for this message")
                     usage.model_calls += 1
-                    options = call_options(chat_model, left) if left != float("inf") else {}
-                    message = chat_model.invoke(list(messages), **options)
+                    if left == float("inf"):
+                        message = chat_model.invoke(list(messages))
+                    else:
+                        message = invoke_within(chat_model, list(messages), left)
                     if time.perf_counter() > deadline:
                         raise _OutOfTime(
                             f"the model answered after the {self.timeout_s} s deadline"
@@ -337,13 +339,17 @@ class Drafter:
         started = time.perf_counter()
         deadline = self._deadline(timeout_s)
         left = deadline - started
-        options = call_options(self.chat_model, left) if left != float("inf") else {}
         buffer, sent, tokens = "", 0, 0
         usage.model_calls += 1
         try:
             if left <= 0:
                 raise _OutOfTime("no model time left for this conversation")
-            for chunk in self.chat_model.stream(messages, **options):
+            chunks = (
+                self.chat_model.stream(messages)
+                if left == float("inf")
+                else stream_within(self.chat_model, list(messages), left)
+            )
+            for chunk in chunks:
                 if time.perf_counter() > deadline:
                     raise _OutOfTime("the model stream ran past its deadline")
                 tokens += 1

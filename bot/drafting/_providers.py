@@ -8,8 +8,11 @@ lazy; a missing one is a `ProviderUnavailable` naming the extra to install.
 from __future__ import annotations
 
 import atexit
+import contextvars
 import functools
 import importlib.metadata
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,8 +33,10 @@ __all__ = [
     "call_options",
     "configured_timeout",
     "get_chat_model",
+    "invoke_within",
     "register_provider",
     "smollm2_path",
+    "stream_within",
 ]
 
 Factory = Callable[[Settings], BaseChatModel | None]
@@ -67,6 +72,108 @@ def call_options(chat_model: BaseChatModel, timeout_s: float) -> dict[str, Any]:
     if "request_timeout" in type(chat_model).model_fields:
         return {"timeout": max(0.01, timeout_s)}
     return {}
+
+
+# Network calls abandoned at their deadline go on in their thread until the server or the
+# client's own timeout ends them; past this many at once, calls fail fast (the template answers).
+MAX_CALLS_IN_FLIGHT = 32
+_in_flight = threading.BoundedSemaphore(MAX_CALLS_IN_FLIGHT)
+
+
+def invoke_within(
+    chat_model: BaseChatModel, messages: list[BaseMessage], timeout_s: float
+) -> AIMessage:
+    """`chat_model.invoke(messages)`, given up after `timeout_s` seconds whatever the server does.
+
+    The client's timeout is per read, so a server that trickles bytes could hold a call open
+    far longer; here the call runs in a daemon thread and the caller waits only `timeout_s`.
+    Models without a network timeout (in process, fakes) are called directly, as before.
+    """
+    options = call_options(chat_model, timeout_s)
+    if not options:
+        return chat_model.invoke(messages)
+    if not _in_flight.acquire(blocking=False):
+        raise ProviderUnavailable(f"{MAX_CALLS_IN_FLIGHT} model calls already in flight")
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["message"] = chat_model.invoke(messages, **options)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+        finally:
+            _in_flight.release()
+            done.set()
+
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), daemon=True, name="appease-model").start()
+    if not done.wait(timeout_s):
+        raise ProviderUnavailable(f"the model did not answer within {timeout_s:.1f} s")
+    if "error" in box:
+        raise box["error"]
+    message: AIMessage = box["message"]
+    return message
+
+
+class _Failed:
+    """A streaming call's exception, carried through the queue to the caller."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def stream_within(
+    chat_model: BaseChatModel, messages: list[BaseMessage], timeout_s: float
+) -> Iterator[BaseMessage]:
+    """`chat_model.stream(messages)`, given up `timeout_s` seconds after the start.
+
+    As `invoke_within`: chunks come through a queue from a daemon thread, so a server that
+    stalls or trickles inside one event cannot hold the caller; when the caller stops, the
+    thread stops at its next chunk and closes the stream.
+    """
+    options = call_options(chat_model, timeout_s)
+    if not options:
+        yield from chat_model.stream(messages)
+        return
+    if not _in_flight.acquire(blocking=False):
+        raise ProviderUnavailable(f"{MAX_CALLS_IN_FLIGHT} model calls already in flight")
+    chunks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for chunk in chat_model.stream(messages, **options):
+                if stop.is_set():
+                    break
+                chunks.put(chunk)
+            chunks.put(_END)
+        except BaseException as exc:  # handed to the caller below
+            chunks.put(_Failed(exc))
+        finally:
+            _in_flight.release()
+
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), daemon=True, name="appease-model").start()
+    deadline = time.perf_counter() + timeout_s
+    try:
+        while True:
+            try:
+                item = chunks.get(timeout=max(0.0, deadline - time.perf_counter()))
+            except queue.Empty:
+                raise ProviderUnavailable(
+                    f"the model stream did not finish within {timeout_s:.1f} s"
+                ) from None
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
 
 
 def configured_timeout(chat_model: BaseChatModel | None) -> float | None:

@@ -1,8 +1,9 @@
 """Model faults: the real `openai` provider against loopback servers that misbehave.
 
 Each fault is a real HTTP endpoint started here: a closed port (connection refused), a server
-that accepts and never answers, one that answers only after the timeout, one that answers 200
-with garbage, and one that answers 500, 503 or 429 every time. Through `POST /v1/tickets` and
+that accepts and never answers, one that answers only after the timeout, one that trickles a
+valid answer a byte at a time (the client's timeout is per read: only the Drafter's deadline
+bounds it), one that answers 200 with garbage, and one that answers 500, 503 or 429 every time. Through `POST /v1/tickets` and
 through the chat stream, every customer message must still be answered by the template, with
 the authorized offer, passing the guard, within `llm_timeout_s` plus a margin: the retries
 (the Drafter's tenacity policy; the openai client's own are off) share one deadline per message.
@@ -121,6 +122,37 @@ def _status(code: int) -> Callable[[BaseHTTPRequestHandler, dict[str, Any]], Non
     return respond
 
 
+def _trickle(
+    fault_stop: threading.Event,
+) -> Callable[[BaseHTTPRequestHandler, dict[str, Any]], None]:
+    def respond(h: BaseHTTPRequestHandler, req: dict[str, Any]) -> None:
+        # A valid answer, one byte every 0.1 s: each read is quick, so the client's (per read)
+        # timeout never fires; only a deadline over the whole call bounds it.
+        if req.get("stream"):
+            delta = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                     "choices": [{"index": 0, "delta": {"content": "We are so sorry. "}}]}  # fmt: skip
+            body, ctype = (
+                f"data: {json.dumps(delta)}\n\ndata: [DONE]\n\n".encode(),
+                "text/event-stream",
+            )
+        else:
+            body, ctype = (
+                _completion("We are truly sorry about your order. " * 3),
+                "application/json",
+            )
+        h.send_response(200)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        for i in range(len(body)):
+            if fault_stop.wait(0.1):
+                return
+            h.wfile.write(body[i : i + 1])
+            h.wfile.flush()
+
+    return respond
+
+
 def _late(fault_stop: threading.Event) -> Callable[[BaseHTTPRequestHandler, dict[str, Any]], None]:
     def respond(h: BaseHTTPRequestHandler, _req: dict[str, Any]) -> None:
         # Answers, well, but only after three timeouts: too late to be used.
@@ -162,7 +194,18 @@ def silent_url() -> Iterator[str]:
         sock.close()
 
 
-FAULTS = ["refused", "silent", "late", "html", "invalid_json", "no_choices", "500", "503", "429"]
+FAULTS = [
+    "refused",
+    "silent",
+    "late",
+    "trickle",
+    "html",
+    "invalid_json",
+    "no_choices",
+    "500",
+    "503",
+    "429",
+]
 
 
 @pytest.fixture
@@ -177,6 +220,8 @@ def fault_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, FaultServer
     fault = FaultServer(respond=lambda h, b: None)
     if kind == "late":
         fault.respond = _late(fault.stop)
+    elif kind == "trickle":
+        fault.respond = _trickle(fault.stop)
     elif kind.isdigit():
         fault.respond = _status(int(kind))
     else:

@@ -6,12 +6,16 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import Field
 
 from bot.domain import IssueCategory
 from bot.drafting import Drafter
+from bot.drafting._providers import invoke_within
+from bot.errors import ProviderUnavailable
 from tests.factories import make_decision
 
 DECISION = make_decision("store_credit", "18.00", cap="24.00")
@@ -84,3 +88,31 @@ def test_a_shorter_budget_passed_per_turn_wins() -> None:
     assert took < 0.2 + 0.3
     out = "".join(drafter.stream_chat_turn(history=[], message="late", timeout_s=0, **KIND))
     assert "18" in out and model.calls == 2, "no time left: the template, no model call"
+
+
+class NetworkLikeModel(StallingModel):
+    """Has a per-request timeout, as ChatOpenAI does: calls go through the deadline thread."""
+
+    request_timeout: float | None = 30.0
+    timeouts: list[float] = Field(default_factory=list)
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:  # fmt: skip
+        self.timeouts.append(kwargs["timeout"])
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_a_call_that_ignores_its_timeout_is_given_up_at_the_deadline() -> None:
+    model = NetworkLikeModel(stall_s=3.0)
+    with pytest.raises(ProviderUnavailable, match="within"):
+        _timed(lambda: invoke_within(model, [HumanMessage("hi")], 0.3))
+    out, took = _timed(lambda: Drafter(model, timeout_s=0.4).resolution(message="late", **KIND))
+    assert out.reply.source == "template" and took < 0.4 + 0.3
+    assert 0 < model.timeouts[-1] <= 0.4, "each call is given what is left as its own timeout"
+
+
+def test_a_stream_that_stalls_inside_a_chunk_is_given_up_at_the_deadline() -> None:
+    model = NetworkLikeModel(stall_s=2.0)
+    text, took = _timed(lambda: "".join(
+        Drafter(model, timeout_s=0.3).stream_chat_turn(history=[], message="late", **KIND)))  # fmt: skip
+    assert took < 0.3 + 0.3 and "18" in text
