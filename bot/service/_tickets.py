@@ -87,23 +87,27 @@ IN_FLIGHT_LEASE = timedelta(minutes=2)
 
 
 class _AbandonedTickets:
-    """Ids of tickets this process left `in_flight` because the database failed under it."""
+    """Ids of tickets this process left `in_flight` because the database failed under it.
 
-    def __init__(self) -> None:
-        self._ids: set[str] = set()
+    Bounded: past `limit` ids (a long outage, clients that never retry) the oldest are
+    forgotten, and those tickets heal by their lease as before.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._ids: dict[str, None] = {}  # insertion-ordered: the oldest first
+        self._limit = limit
         self._lock = threading.Lock()
 
     def add(self, ticket_id: str) -> None:
         with self._lock:
-            self._ids.add(ticket_id)
+            self._ids[ticket_id] = None
+            while len(self._ids) > self._limit:
+                del self._ids[next(iter(self._ids))]
 
     def take(self, ticket_id: str) -> bool:
         """True once per abandonment: only one retry may take it over."""
         with self._lock:
-            if ticket_id in self._ids:
-                self._ids.discard(ticket_id)
-                return True
-            return False
+            return self._ids.pop(ticket_id, False) is None
 
 
 _ABANDONED = _AbandonedTickets()

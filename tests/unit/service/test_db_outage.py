@@ -82,3 +82,13 @@ def test_a_worker_that_does_not_know_the_ticket_still_waits_for_the_lease(sessio
                       idempotency_key="r-2")  # fmt: skip
     assert err.value.in_flight
     assert _count(sessions, Offer, order_id="R2") == 0
+
+
+def test_the_registry_of_abandoned_tickets_is_bounded() -> None:
+    from bot.service._tickets import _AbandonedTickets
+
+    registry = _AbandonedTickets(limit=3)
+    for n in range(5):
+        registry.add(f"t{n}")
+    assert not registry.take("t0") and not registry.take("t1"), "the oldest are forgotten"
+    assert registry.take("t4") and not registry.take("t4"), "taken once only"
