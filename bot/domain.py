@@ -11,9 +11,10 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "MAX_MONEY",
     "MINOR_UNITS",
     "Case",
     "CaseCustomer",
@@ -120,7 +121,19 @@ def round_down(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(minor_unit(currency), rounding=ROUND_DOWN)
 
 
-_Money = Annotated[Decimal, Field(allow_inf_nan=False)]
+# The most money one amount may be: what the store's Numeric(14, 2) columns hold. Beyond it
+# an amount is not money this system can record, and Decimal rounding of it overflows.
+MAX_MONEY = Decimal("999999999999.99")
+
+
+def _storable(amount: Decimal) -> Decimal:
+    # A validator, not `ge`/`le` on the alias: a field's own `ge=0` would override those.
+    if amount.copy_abs() > MAX_MONEY:  # copy_abs: no context, so 1E+999999999 cannot overflow
+        raise ValueError(f"more than {MAX_MONEY}: not an amount appease can hold")
+    return amount
+
+
+_Money = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_storable)]
 _Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 
 

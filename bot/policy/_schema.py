@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.domain import IssueCategory, OfferKind, Segment, Tier
+from bot.domain import MAX_MONEY, IssueCategory, OfferKind, Segment, Tier
 from bot.errors import PolicyError
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
-Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
 
 # Offers whose amount the engine computes as a share of the cap (scaled by severity).
 MONEY_KINDS = frozenset({OfferKind.discount_code, OfferKind.store_credit, OfferKind.refund_partial})

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bot.errors import ConvergenceError
 from bot.scoring._bgnbd import BgNbd
 from bot.scoring._gammagamma import GammaGamma
 from bot.scoring._segments import TierThresholds, assign_segments, assign_tiers
@@ -57,6 +58,14 @@ def score_summary(
     value = clv(bg, gg, x, t_x, T, m, horizon_months=horizon_months,
                 discount_rate=discount_rate, unit=unit)  # fmt: skip
     horizon = horizon_months * DAYS_PER_MONTH[unit]
+    p_alive = bg.p_alive(x, t_x, T)
+    expected = bg.expected_purchases(horizon, x, t_x, T)
+    unfit = ~(np.isfinite(value) & np.isfinite(p_alive) & np.isfinite(expected))
+    if unfit.any():  # a NaN score would reach the store as NULL, or a CSV as "nan"
+        raise ConvergenceError(
+            f"the fitted models give no finite score for {int(unfit.sum())} of {len(x)} "
+            "customers (too little or too extreme purchase history to fit); nothing was scored"
+        )
     spent = np.zeros(len(x))
     ids = summary.index.astype(str)
     if goodwill:
@@ -68,8 +77,8 @@ def score_summary(
             "recency": t_x,
             "T": T,
             "monetary_value": m,
-            "p_alive": bg.p_alive(x, t_x, T),
-            "expected_purchases": bg.expected_purchases(horizon, x, t_x, T),
+            "p_alive": p_alive,
+            "expected_purchases": expected,
             "clv": value,
             "residual_clv": residual_clv(value, spent),
             "tier": [t.value for t in assign_tiers(value, thresholds)],

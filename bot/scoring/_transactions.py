@@ -13,12 +13,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from bot.domain import MAX_MONEY
 from bot.errors import InputError
 
 __all__ = ["read_transactions", "summarize"]
 
 Unit = Literal["D", "W"]
 _DAYS_PER_UNIT = {"D": 1.0, "W": 7.0}
+_CLOCK_WORDS = frozenset({"now", "today", "tomorrow", "yesterday"})
 
 
 def read_transactions(
@@ -63,14 +65,21 @@ def validate_transactions(
     if blank.any():
         raise InputError(customer_col, f"row {_row(blank)}: empty customer id")
 
-    dates = pd.to_datetime(raw[date_col], errors="coerce", format="mixed")
+    column = raw[date_col]
+    if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+        # pandas reads "now" and "today" as the clock's time: not a purchase date, and an
+        # import that gave other scores each time it ran.
+        relative = column.astype(str).str.strip().str.lower().isin(_CLOCK_WORDS)
+        column = column.where(~relative)
+    # utc=True: a file mixing offsets (or offsets and none) is one timeline, not an error;
+    # dates without an offset are read as UTC, as before.
+    dates = pd.to_datetime(column, errors="coerce", format="mixed", utc=True)
     if dates.isna().any():
         bad = dates.isna()
         raise InputError(
             date_col, f"row {_row(bad)}: cannot read {raw[date_col][bad].iloc[0]!r} as a date"
         )
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+    dates = dates.dt.tz_localize(None)
 
     amounts = pd.to_numeric(raw[amount_col], errors="coerce")
     if amounts.isna().any() or not np.all(np.isfinite(amounts.to_numpy(dtype=float))):
@@ -81,6 +90,11 @@ def validate_transactions(
     if (amounts < 0).any():
         bad = amounts < 0
         raise InputError(amount_col, f"row {_row(bad)}: negative amount {amounts[bad].iloc[0]}")
+    if (amounts > float(MAX_MONEY)).any():  # what the store can hold, and the models can sum
+        bad = amounts > float(MAX_MONEY)
+        raise InputError(
+            amount_col, f"row {_row(bad)}: {raw[amount_col][bad].iloc[0]!r} is above {MAX_MONEY}"
+        )
 
     return pd.DataFrame(
         {

@@ -7,6 +7,7 @@ where no survey came back.
 
 from bot.triage._evaluate import Evaluation, evaluate
 from bot.triage._refine import ModelReading
+from bot.triage._text import check_message
 from bot.triage._triager import (
     DATA,
     MAX_MESSAGE_CHARS,
@@ -25,6 +26,7 @@ __all__ = [
     "LabelledRow",
     "ModelReading",
     "Triager",
+    "check_message",
     "evaluate",
     "load_triager",
     "read_labelled",

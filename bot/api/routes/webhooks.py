@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bot.api._limits import check_message
@@ -46,6 +46,36 @@ class ZendeskPayload(BaseModel):
     ticket: ZendeskTicket
 
 
+_FIELD_OF = {"id": "order_id", "value": "order_value", "currency": "currency"}
+
+
+def _order(fields: dict[str, Any]) -> Order:
+    """The order from Zendesk custom fields; a bad one is a 422 naming the field at fault.
+
+    A null or blank `order_id` is missing, not an order called "None": one offer per order
+    and issue would otherwise join unrelated tickets.
+    """
+    order_id, value = fields.get("order_id"), fields.get("order_value", "0")
+    if (
+        isinstance(order_id, bool)
+        or not isinstance(order_id, str | int)
+        or not str(order_id).strip()
+    ):
+        raise InputError("ticket.custom_fields.order_id", "missing (a text or number id)")
+    try:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ArithmeticError
+        amount = Decimal(str(value).strip())
+    except ArithmeticError as exc:  # decimal.InvalidOperation included
+        raise InputError("ticket.custom_fields.order_value", "not a money amount") from exc
+    try:
+        return Order(id=str(order_id), value=amount, currency=str(fields.get("currency") or "USD"))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = _FIELD_OF.get(str(err["loc"][0]) if err["loc"] else "", "order_value")
+        raise InputError(f"ticket.custom_fields.{name}", str(err["msg"])) from exc
+
+
 @router.post("/zendesk")
 async def zendesk(
     body: ZendeskPayload, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
@@ -53,14 +83,7 @@ async def zendesk(
 ) -> dict[str, Any]:  # fmt: skip
     principal.require("service")
     check_message(settings, body.ticket.description, "body.ticket.description")
-    fields = {str(f.id): f.value for f in body.ticket.custom_fields}
-    try:
-        order = Order(id=str(fields["order_id"]), value=Decimal(str(fields.get("order_value", "0"))),
-                      currency=str(fields.get("currency") or "USD"))  # fmt: skip
-    except KeyError as exc:
-        raise InputError("ticket.custom_fields.order_id", "missing") from exc
-    except Exception as exc:
-        raise InputError("ticket.custom_fields.order_value", "not a money amount") from exc
+    order = _order({str(f.id): f.value for f in body.ticket.custom_fields})
     request = TicketRequest(customer_id=body.ticket.requester.external_id, order=order,
                             message=body.ticket.description)  # fmt: skip
     out = await run_in_threadpool(
