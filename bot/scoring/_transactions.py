@@ -39,6 +39,16 @@ def read_transactions(
         raise InputError(str(path), "the file is empty") from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"not a readable CSV file: {exc}") from exc
+    if not isinstance(raw.index, pd.RangeIndex):
+        # Rows with one field more than the header: pandas would silently take the first
+        # column as an index and shift every value one column left.
+        raise InputError(
+            str(path),
+            "rows have more fields than the header (a trailing comma?): name every column",
+        )
+    for col in (customer_col, date_col, amount_col):
+        if f"{col}.1" in raw.columns:  # pandas renames a second `amount` to `amount.1`
+            raise InputError(col, "column given twice: which one holds the data is unclear")
     return validate_transactions(
         raw, customer_col=customer_col, date_col=date_col, amount_col=amount_col
     )

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import random
+import re
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -94,7 +95,7 @@ junk = st.one_of(
 
 
 DEFECTS = ["junk cell", "drop column", "duplicate column", "by hand", "utf-16", "binary",
-           "short row", "long row", "no rows", "quote"]  # fmt: skip
+           "short row", "long row", "no rows", "quote", "trailing comma"]  # fmt: skip
 
 
 @st.composite
@@ -132,6 +133,9 @@ def transaction_csvs(draw: st.DrawFn) -> tuple[bytes, bool]:
             draw(st.sampled_from(rows)).pop()
         elif defect == "long row" and rows:
             draw(st.sampled_from(rows)).append(draw(st.text(max_size=5)))
+        elif defect == "trailing comma":
+            for row in rows:
+                row.append("")
         elif defect == "quote" and rows:
             row = draw(st.sampled_from(rows))
             row[0] = '"' + row[0]
@@ -190,6 +194,34 @@ def test_read_transactions_loads_every_row_or_raises_input_error(tmp_path: Path,
         header, *rows = csv.reader(io.StringIO(data.decode("utf-8-sig")))
         where = header.index("customer_id")
         assert list(df["customer_id"]) == [r[where] for r in rows], "rows lost or invented"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("c1,now,5\n", "date: row 1: cannot read 'now'"),
+        ("c1,2024-01-01,5,\nc2,2024-01-02,6,\n", "more fields than the header"),
+        ("c1,2024-01-01,1e13\n", "amount: row 1: '1e13' is above 999999999999.99"),
+    ],
+    ids=["clock word", "trailing comma", "beyond the store"],
+)
+def test_what_the_fuzzer_found_in_csvs_is_refused_by_name(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = _write(tmp_path, ("customer_id,date,amount\n" + text).encode())
+    with pytest.raises(InputError, match=re.escape(problem)):
+        read_transactions(path)
+    twice = _write(tmp_path, b"customer_id,date,amount,amount\nc1,2024-01-01,5,6\n")
+    with pytest.raises(InputError, match="amount: column given twice"):
+        read_transactions(twice)
+
+
+def test_mixed_utc_offsets_are_one_timeline(tmp_path: Path) -> None:
+    rows = "c1,2024-01-01 12:00,5\nc2,2024-01-01T12:00:00+02:00,6\nc3,2024-01-01T12:00:00Z,7\n"
+    df = read_transactions(_write(tmp_path, ("customer_id,date,amount\n" + rows).encode()))
+    assert [str(d) for d in df["date"]] == [
+        "2024-01-01 12:00:00", "2024-01-01 10:00:00", "2024-01-01 12:00:00",
+    ]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
