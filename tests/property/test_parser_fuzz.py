@@ -40,6 +40,7 @@ from bot.scoring import ConvergenceWarning, read_transactions
 from bot.service import import_customers
 from bot.store import (
     Customer,
+    Message,
     ModelParams,
     ScoreSnapshot,
     Ticket,
@@ -591,6 +592,12 @@ def test_zendesk_webhook_answers_2xx_or_4xx_with_detail(webhook, payload: Any) -
         return
     body = r.json()["ticket"]
     assert body["comment"]["body"] and body["status"] in ("open", "solved")
+    ticket_id = body["custom_fields"][0]["value"]
+    with sessions() as s:
+        said = s.scalars(
+            select(Message.text).where(Message.ticket_id == ticket_id, Message.role == "customer")
+        ).all()
+    assert said == [payload["ticket"].get("description", "")], "the customer's words were not kept"
 
 
 @fuzz(0.5)
