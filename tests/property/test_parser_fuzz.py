@@ -35,7 +35,7 @@ from bot.cli import app as cli
 from bot.domain import Case, OfferKind
 from bot.drafting import Drafter
 from bot.errors import AppeaseError, InputError, PolicyError
-from bot.policy import decide, default_policy_path, parse_policy
+from bot.policy import decide, default_policy_path, load_policy, parse_policy
 from bot.scoring import ConvergenceWarning, read_transactions
 from bot.service import import_customers
 from bot.store import (
@@ -462,6 +462,19 @@ def test_random_yaml_is_refused_with_a_policy_error(value: Any) -> None:
 @given(st.text(max_size=300))
 def test_random_text_is_refused_with_a_policy_error(text: str) -> None:
     event("accepted" if _parses_or_policy_error(text) else "refused")
+
+
+@fuzz(0.25)
+@given(st.binary(max_size=300))
+def test_a_policy_file_of_any_bytes_is_refused_with_a_policy_error(
+    tmp_path: Path, raw: bytes
+) -> None:
+    path = tmp_path / f"policy-{uuid.uuid4().hex}.yaml"
+    path.write_bytes(raw)
+    try:
+        load_policy(path)
+    except PolicyError as exc:
+        assert str(exc).startswith(str(path))
 
 
 @pytest.mark.parametrize(
