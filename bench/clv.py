@@ -40,7 +40,10 @@ def machine() -> str:
         pass
     import os
 
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    # The load average when the figures were taken: a 2-core machine shared with other work
+    # gives slower tails, and a reader should know which kind of run they are looking at.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, load average {load}"
 
 
 def fit_both(n: int, seed: int) -> dict[str, float]:

@@ -20,7 +20,7 @@ from bot.drafting import Drafter, get_chat_model, load_prompts
 from bot.policy import Policy, load_policy
 from bot.store import make_engine, make_sessionmaker, upgrade
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -135,3 +135,8 @@ def create_app(
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one of `appease serve --workers N`: settings from APPEASE_*, migrated already."""
+    return create_app(Settings(), migrate=False)

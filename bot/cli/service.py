@@ -105,19 +105,34 @@ def followups_run(limit: int = 100) -> None:
 # -- serving (owned by the HTTP API) ---------------------------------------------------------
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (stateless; they share one database).")
+    ] = 1,
+) -> None:
     """Serve the HTTP API, the chat widget (/widget) and the dashboard (/dashboard)."""
     import uvicorn
 
     from bot.api import create_app
     from bot.cli._logging import configure_logging
     from bot.config import get_settings
+    from bot.store import upgrade
 
+    settings = get_settings()
     try:
-        app = create_app(get_settings())
-    except AppeaseError as exc:
+        if workers == 1:
+            app: Any = create_app(settings)  # migrates an empty database, checks every setting
+        else:
+            # Each worker builds its own app from the same APPEASE_* settings; migrate once here.
+            settings.parsed_api_keys()
+            upgrade(settings.database_url)
+            app = "bot.api:app_from_environment"
+    except (AppeaseError, ValueError) as exc:
         fail(str(exc))
     # uvicorn's own config would give its loggers handlers without the redacting filter (the
     # access log prints `?key=` URLs): with log_config=None they propagate to ours.
     configure_logging(logging.getLogger().level or logging.WARNING)
-    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None)
+    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None,
+                factory=workers > 1, workers=workers if workers > 1 else None)  # fmt: skip

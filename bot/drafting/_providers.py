@@ -197,7 +197,7 @@ def smollm2_path() -> Path:
 
 
 @functools.cache
-def _llama(path: str, n_ctx: int, n_threads: int, seed: int) -> Any:
+def _llama(path: str, n_ctx: int, n_threads: int, seed: int) -> _Locked:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
@@ -207,7 +207,20 @@ def _llama(path: str, n_ctx: int, n_threads: int, seed: int) -> Any:
     model = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
     # Free llama.cpp's memory before the interpreter tears modules down (else a noisy traceback).
     atexit.register(model.close)
-    return model
+    return _Locked(model)
+
+
+class _Locked:
+    """One llama.cpp context and the lock its callers share.
+
+    A context is not thread-safe, and the service drafts from a thread pool: two tickets at
+    once, or a call the Drafter gave up on still running, would otherwise decode into the same
+    KV cache. Callers take `lock` for a whole completion, streamed or not.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.lock = threading.Lock()
 
 
 def _role(message: BaseMessage) -> str:
@@ -229,7 +242,7 @@ class LocalLlamaChat(BaseChatModel):
     def _llm_type(self) -> str:
         return "appease-local-llama"
 
-    def _client(self) -> Any:
+    def _client(self) -> _Locked:
         return _llama(self.model_path, self.n_ctx, self.n_threads, self.seed)
 
     def _payload(self, messages: list[BaseMessage], stop: list[str] | None) -> dict[str, Any]:
@@ -248,7 +261,9 @@ class LocalLlamaChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        out = self._client().create_chat_completion(**self._payload(messages, stop))
+        client = self._client()
+        with client.lock:
+            out = client.model.create_chat_completion(**self._payload(messages, stop))
         text = out["choices"][0]["message"]["content"] or ""
         usage = out.get("usage") or {}
         meta = {
@@ -266,18 +281,21 @@ class LocalLlamaChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        llm = self._client()
+        client = self._client()
+        llm = client.model
         payload = self._payload(messages, stop)
-        prompt_tokens = len(
-            llm.tokenize("\n".join(m["content"] for m in payload["messages"]).encode())
-        )
         count = 0
-        for chunk in llm.create_chat_completion(stream=True, **payload):
-            delta = chunk["choices"][0].get("delta", {}).get("content")
-            if not delta:
-                continue
-            count += 1  # streamed chunks are tokens; llama.cpp reports no usage when streaming
-            yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        # Held until the stream ends or its consumer closes it (the guard stopped the model).
+        with client.lock:
+            prompt_tokens = len(
+                llm.tokenize("\n".join(m["content"] for m in payload["messages"]).encode())
+            )
+            for chunk in llm.create_chat_completion(stream=True, **payload):
+                delta = chunk["choices"][0].get("delta", {}).get("content")
+                if not delta:
+                    continue
+                count += 1  # streamed chunks are tokens; llama.cpp reports no usage streaming
+                yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
         self._last_usage = {"input_tokens": prompt_tokens, "output_tokens": count}
 
 

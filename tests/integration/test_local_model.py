@@ -30,3 +30,20 @@ def test_resolve_with_the_embedded_model_end_to_end() -> None:
         in out.reply.text
     )
     assert out.decision.offer.amount <= out.decision.cap
+
+
+def test_concurrent_drafts_share_one_context_safely() -> None:
+    """The service drafts from a thread pool; one llama.cpp context must serve them in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from langchain_core.messages import HumanMessage
+
+    require_service(importlib.util.find_spec("llama_cpp") is not None, "needs the `local` extra")
+    model = get_chat_model(Settings(llm="local", llm_max_tokens=24))
+    prompt = [HumanMessage("Say sorry for a late parcel in one sentence.")]
+    alone = model.invoke(prompt).content
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda _: model.invoke(prompt).content, range(4)))
+        streamed = list(pool.map(lambda _: "".join(str(c.content) for c in model.stream(prompt)), range(2)))  # fmt: skip
+    assert together == [alone] * 4
+    assert streamed == [alone] * 2
