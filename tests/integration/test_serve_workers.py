@@ -51,7 +51,7 @@ def test_two_workers_answer_and_never_double_an_offer(tmp_path: Path) -> None:
             pytest.fail("appease serve --workers 2 did not come up")
 
         def post(i: int) -> httpx.Response:
-            body = {"customer_id": str(i % 5), "order": {"id": "W-1", "value": "80", "currency": "USD"},
+            body = {"customer_id": "1", "order": {"id": "W-1", "value": "80", "currency": "USD"},
                     "issue": {"category": "damaged_item", "severity": 2}, "message": "It broke."}  # fmt: skip
             return httpx.post(f"{base}/v1/tickets", json=body, timeout=30,
                               headers={"Authorization": "Bearer k", "Idempotency-Key": f"w{i}"})  # fmt: skip
@@ -61,9 +61,9 @@ def test_two_workers_answer_and_never_double_an_offer(tmp_path: Path) -> None:
         assert [r.status_code for r in answers] == [200] * 24
         offers = httpx.get(f"{base}/v1/offers", params={"order_id": "W-1"},
                            headers={"Authorization": "Bearer k"}).json()["offers"]  # fmt: skip
-        assert len(offers) <= 1
         amounts = {r.json()["decision"]["offer"]["amount"] for r in answers}
         assert len(amounts) == 1, "every duplicate is answered with the one recorded offer"
+        assert len(offers) == (float(amounts.pop()) > 0)
     finally:
         proc.terminate()
         try:
