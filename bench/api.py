@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,14 +19,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.net import appease_serve
+
 RESULTS = Path(__file__).resolve().parent / "results" / "api.md"
 PG = os.environ.get("APPEASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _seed(url: str) -> None:
@@ -92,39 +86,16 @@ def _load(base: str, rate: int, seconds: float, threads: int = 32) -> tuple[list
 
 def run(url: str, rate: int, seconds: float, workers: int = 1) -> dict[str, float]:
     _seed(url)
-    port = _port()
     env = {**os.environ, "APPEASE_DATABASE_URL": url, "APPEASE_LLM": "template", "APPEASE_API_KEYS": "bench-key:service",
            "APPEASE_RATE_LIMIT_PER_MINUTE": "1000000"}  # fmt: skip
-    exe = str(Path(sys.executable).with_name("appease"))
-    log = open(Path(tempfile.gettempdir()) / f"bench-api-{port}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [exe, "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with (
+        open(Path(tempfile.gettempdir()) / f"bench-api-{uuid.uuid4().hex[:6]}.log", "wb") as log,
+        appease_serve(env, workers=workers, log=log) as base,
+    ):
         _load(base, 20, 2, threads=4)  # warm up: triage/model loading, connections
         started = time.perf_counter()
         lat, errors = _load(base, rate, seconds)
         elapsed = time.perf_counter() - started
-    finally:
-        # Graceful first (uvicorn drains open connections), then a kill: a benchmark on a
-        # loaded machine must still end, and its figures are already taken.
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
     lat.sort()
     return {
         "n": len(lat),

@@ -4,7 +4,6 @@ serving the embedded GGUF; langchain-openai's ChatOpenAI and the real openai cli
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,9 @@ from bot.pipeline import resolve
 from bot.policy import load_policy
 from tests.conftest import require_service
 from tests.factories import make_ticket
+from tests.net import free_port
 
 pytestmark = pytest.mark.llm_server
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +28,7 @@ def server() -> Iterator[str]:
     require_service(
         importlib.util.find_spec("llama_cpp.server") is not None, "needs llama-cpp-python[server]"
     )
-    port = _port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--model_alias", "smollm2",
          "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False", "--host", "127.0.0.1", "--port", str(port)],

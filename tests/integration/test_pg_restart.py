@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from sqlalchemy import create_engine, func, select, text
 from bot.store import Message, Offer, Ticket
 from tests.conftest import require_service
 from tests.db import _pg_base, postgres_ok
+from tests.net import free_port
 from tests.unit.api.conftest import KEYS, SERVICE, seeded_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -86,16 +86,10 @@ def pg_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def service(pg_schema_url: str, tmp_path: Path) -> Iterator[str]:
     seeded_settings(pg_schema_url)  # migrate and import 200 customers
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "APPEASE_DATABASE_URL": pg_schema_url, "APPEASE_LLM": "template",
            "APPEASE_API_KEYS": KEYS, "APPEASE_RATE_LIMIT_PER_MINUTE": "100000"}  # fmt: skip
     appease = Path(sys.executable).with_name("appease")

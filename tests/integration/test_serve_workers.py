@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,14 +12,9 @@ import pytest
 from bot.scoring import BgNbdParams, simulate_transactions
 from bot.service import import_transactions
 from bot.store import make_engine, make_sessionmaker, upgrade
+from tests.net import appease_serve
 
 pytestmark = pytest.mark.slow
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_two_workers_answer_and_never_double_an_offer(tmp_path: Path) -> None:
@@ -33,22 +24,9 @@ def test_two_workers_answer_and_never_double_an_offer(tmp_path: Path) -> None:
     import_transactions(make_sessionmaker(engine),
                         simulate_transactions(BgNbdParams(0.5, 20.0, 0.6, 3.0), 50, seed=2))  # fmt: skip
     engine.dispose()
-    port = _port()
     env = {**os.environ, "APPEASE_DATABASE_URL": url, "APPEASE_LLM": "template",
            "APPEASE_API_KEYS": "k:service"}  # fmt: skip
-    exe = Path(sys.executable).with_name("appease")
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", "2"], env=env,
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("appease serve --workers 2 did not come up")
+    with appease_serve(env, cwd=tmp_path, workers=2) as base:
 
         def post(i: int) -> httpx.Response:
             body = {"customer_id": "1", "order": {"id": "W-1", "value": "80", "currency": "USD"},
@@ -64,9 +42,3 @@ def test_two_workers_answer_and_never_double_an_offer(tmp_path: Path) -> None:
         amounts = {r.json()["decision"]["offer"]["amount"] for r in answers}
         assert len(amounts) == 1, "every duplicate is answered with the one recorded offer"
         assert len(offers) == (float(amounts.pop()) > 0)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()

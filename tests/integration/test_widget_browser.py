@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from bot.api import create_app, mint_widget_token
 from bot.domain import OfferDecision
 from bot.drafting import Drafter, render_offer_sentence
 from tests.conftest import require_service
+from tests.net import free_port
 from tests.unit.api.conftest import AGENT, SERVICE, seeded_settings
 
 pytestmark = pytest.mark.browser
@@ -28,19 +28,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, object]]:
     import uvicorn
 
     settings = seeded_settings(f"sqlite:///{tmp_path / 'web.db'}")
     app = create_app(settings, drafter=Drafter(None))
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from bot.drafting import Drafter
 from bot.redact import RedactingFilter, luhn_ok, redact
 from bot.store import Message, make_engine, make_sessionmaker
 from bot.triage import load_triager
+from tests.net import free_port
 from tests.unit.api.conftest import seeded_settings
 
 # -- redact(): what goes --------------------------------------------------------------------
@@ -316,12 +316,6 @@ def _message(n: int) -> str:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def debug_logs() -> Iterator[io.StringIO]:
     """The `serve` logging configuration, at DEBUG for every logger, into a buffer; restored after."""
@@ -372,7 +366,7 @@ def test_a_full_run_logs_no_pii_or_keys_and_prompts_carry_none(
     # Replies for the first ticket, then failures (warning path, template), then replies again.
     model = RecordingModel(script=[APOLOGY, "FAIL", "FAIL", *[APOLOGY] * 12])
     app = create_app(settings, drafter=Drafter(model))
-    port = _free_port()
+    port = free_port()
     # As `appease serve` runs it: log_config=None, so uvicorn's loggers reach the filtered handler.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                            log_level="debug", access_log=True))  # fmt: skip
