@@ -50,27 +50,14 @@ def resolve(
     decision = decide(
         case, policy, budget_spent=budget_spent, budget_spent_month=budget_spent_month
     )
-    if triage is not None and triage.instructions and not decision.escalate:
-        decision = decision.model_copy(
-            update={
-                "escalate": True,
-                "reasons": [
-                    *decision.reasons,
-                    "the message gives the bot instructions (possible manipulation): "
-                    "severity read as 1, a person reviews",
-                ],
-            }
+    if triage is not None and triage.instructions:
+        decision = _to_a_person(
+            decision,
+            "the message gives the bot instructions (possible manipulation): "
+            "severity read as 1, a person reviews",
         )
-    if triage is not None and triage.wants_human and not decision.escalate:
-        decision = decision.model_copy(
-            update={
-                "escalate": True,
-                "reasons": [
-                    *decision.reasons,
-                    "the customer asked for a person, or triage was unsure",
-                ],
-            }
-        )
+    if triage is not None and triage.wants_human:
+        decision = _to_a_person(decision, "the customer asked for a person, or triage was unsure")
     lang = language or (triage.language if triage else "en")
     outcome = drafter.resolution(
         message=ticket.message,
@@ -82,3 +69,10 @@ def resolve(
     return Resolution(
         issue=issue, decision=decision, reply=outcome.reply, triage=triage, usage=outcome.usage
     )
+
+
+def _to_a_person(decision: OfferDecision, reason: str) -> OfferDecision:
+    """Escalate with the reason; a decision the policy already escalated keeps its reasons."""
+    if decision.escalate:
+        return decision
+    return decision.model_copy(update={"escalate": True, "reasons": [*decision.reasons, reason]})

@@ -7,11 +7,23 @@ and prompts see the visible text; the stored message keeps every character the c
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["hidden_count", "visible_text"]
+__all__ = ["normalise", "visible_text"]
 
 _KEEP = frozenset("\n\t\r")
+
+# Letters from other scripts that look Latin: mapped so "rеfund" (Cyrillic е) is still a refund.
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+        "ј": "j", "ѕ": "s", "һ": "h", "ԁ": "d", "ɡ": "g", "ո": "n", "ս": "u",
+        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+        "С": "C", "Т": "T", "Х": "X", "Ι": "I", "Ο": "O", "Ρ": "P", "ο": "o", "ν": "v",
+        "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
+    }
+)  # fmt: skip
 
 
 def _hidden(ch: str) -> bool:
@@ -28,6 +40,10 @@ def visible_text(text: str) -> str:
     return "".join(ch for ch in text if not _hidden(ch))
 
 
-def hidden_count(text: str) -> int:
-    """How many invisible characters `text` carries (0 for plain text)."""
-    return 0 if text.isascii() else sum(1 for ch in text if _hidden(ch))
+def normalise(text: str) -> str:
+    """NFKC, look-alike letters to Latin, invisible characters removed, spaces folded.
+
+    What the guard checks drafts on, and what triage looks for demands and instructions in.
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
+    return re.sub(r"[ \t\r\f\v]+", " ", text)

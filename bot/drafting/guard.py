@@ -22,23 +22,12 @@ template reply, a false acceptance costs money.
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from bot.domain import GuardResult, OfferDecision, OfferKind, Violation
+from bot.text import normalise
 
 __all__ = ["check_draft", "find_amounts", "normalise"]
-
-# Letters from other scripts that look Latin: mapped so "rеfund" (Cyrillic е) is still a refund.
-_CONFUSABLES = str.maketrans(
-    {
-        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
-        "ј": "j", "ѕ": "s", "һ": "h", "ԁ": "d", "ɡ": "g", "ո": "n", "ս": "u",
-        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
-        "С": "C", "Т": "T", "Х": "X", "Ι": "I", "Ο": "O", "Ρ": "P", "ο": "o", "ν": "v",
-        "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
-    }
-)  # fmt: skip
 
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW"}
 _CODES = "USD|EUR|GBP|JPY|CAD|AUD|CHF|SEK|NOK|DKK|PLN|INR|BRL|MXN|KWD|US\\$|CA\\$|AU\\$"
@@ -117,12 +106,6 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+|\n+")
-
-
-def normalise(text: str) -> str:
-    """NFKC, look-alike letters to Latin, invisible characters removed, spaces folded."""
-    text = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
-    return re.sub(r"[ \t\r\f\v]+", " ", text)
 
 
 def _to_decimal(raw: str) -> Decimal | None:

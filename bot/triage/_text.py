@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from bot.errors import InputError
-from bot.text import visible_text
+from bot.text import normalise, visible_text
 
 __all__ = [
     "CATEGORY_CUES",
@@ -552,15 +552,11 @@ def gives_instructions(text: str) -> bool:
 
     Read on the text with look-alike letters folded (Cyrillic "е" for "e", full-width forms).
     """
-    from bot.drafting.guard import normalise
-
     return _INSTRUCTION.search(normalise(text)) is not None
 
 
 def issue_text(text: str) -> str:
     """The message without sentences that demand money or give instructions (may be empty)."""
-    from bot.drafting.guard import normalise
-
     sentences = [m.group(0) for m in _SENTENCE.finditer(text)]
     kept = [s for s in sentences if not _DEMAND.search(normalise(s))]
     return "".join(kept).strip() if len(kept) < len(sentences) else text
