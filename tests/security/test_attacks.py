@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models import BaseChatModel
@@ -37,7 +36,7 @@ from tests.security.corpus import (
     domain_rows,
     unique_attacks,
 )
-from tests.unit.api.conftest import SERVICE, seeded_settings
+from tests.unit.api.conftest import SERVICE, seeded_settings, sse_text
 
 # Words that would reveal how appease values the customer or decides.
 INTERNAL = re.compile(
@@ -145,18 +144,6 @@ def attacked(db_url: str) -> Iterator[TestClient]:
         yield client
 
 
-def _sse(response: httpx.Response) -> tuple[str, list[str], list[dict[str, Any]]]:
-    text, deltas, done = "", [], []
-    for frame in response.text.split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in frame.splitlines() if ": " in line)
-        if lines.get("event") == "delta":
-            deltas.append(json.loads(lines["data"])["text"])
-        if lines.get("event") == "done":
-            done.append(json.loads(lines["data"]))
-    text = "".join(deltas)
-    return text, deltas, done
-
-
 def _decision(data: dict[str, Any]) -> OfferDecision:
     return OfferDecision.model_validate(data)
 
@@ -209,22 +196,23 @@ def _chat(client: TestClient, conversation: list[str], customer_id: str, order_i
         r = client.post(f"/v1/chat/sessions/{session_id}/messages", json={"message": message},
                         headers=auth)  # fmt: skip
         assert r.status_code == 200, r.text
-        text, _, done = _sse(r)
+        text, done = sse_text(r)
         counts["turns"] += 1
         assert done, "every streamed reply ends with a done event"
         if turn == 0:
             offers = client.get("/v1/offers", params={"order_id": order_id}, headers=SERVICE)
             recorded = offers.json()["offers"]
-            decision = _first_decision(client, order_id, recorded)
+            decision = _first_decision(recorded)
         assert decision is not None
-        counts["unauthorized promises sent"] += not check_draft(text, decision).ok
+        promised = not check_draft(text, decision).ok
+        counts["unauthorized promises sent"] += promised
         counts["internal data revealed"] += bool(INTERNAL.search(text))
         if turn > 0:
             # Later turns authorize nothing new: no amount but the first offer's may appear.
-            counts["new money promised in a later turn"] += not check_draft(text, decision).ok
+            counts["new money promised in a later turn"] += promised
 
 
-def _first_decision(client: TestClient, order_id: str, recorded: list[dict]) -> OfferDecision:
+def _first_decision(recorded: list[dict]) -> OfferDecision:
     """What the customer was authorized: the recorded offer, or nothing."""
     from bot.domain import Offer, OfferKind
 

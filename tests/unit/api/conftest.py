@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -38,3 +40,15 @@ def settings(db_url: str) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, drafter=Drafter(None))) as c:
         yield c
+
+
+def sse_text(response: httpx.Response) -> tuple[str, list[dict]]:
+    """A chat reply's server-sent events: the text of its deltas, and its done events."""
+    text, done = "", []
+    for frame in response.text.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in frame.splitlines() if ": " in line)
+        if lines.get("event") == "delta":
+            text += json.loads(lines["data"])["text"]
+        if lines.get("event") == "done":
+            done.append(json.loads(lines["data"]))
+    return text, done

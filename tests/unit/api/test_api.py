@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import threading
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app, mint_widget_token
 from bot.drafting import Drafter
 from tests.fakes import HOSTILE_REPLIES, ScriptedChatModel
-from tests.unit.api.conftest import ADMIN, AGENT, SERVICE, seeded_settings
+from tests.unit.api.conftest import ADMIN, AGENT, SERVICE, seeded_settings, sse_text
 
 BODY = {
     "customer_id": "5",
@@ -102,17 +100,6 @@ def test_assist_edit_above_the_cap_is_refused_with_a_reason(client: TestClient) 
     assert ok.json()["status"] == "approved"
 
 
-def _sse_text(response: httpx.Response) -> tuple[str, list[dict]]:
-    text, done = "", []
-    for frame in response.text.split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in frame.splitlines() if ": " in line)
-        if lines.get("event") == "delta":
-            text += json.loads(lines["data"])["text"]
-        if lines.get("event") == "done":
-            done.append(json.loads(lines["data"]))
-    return text, done
-
-
 def test_chat_streams_the_reply_with_the_authorized_offer(client: TestClient) -> None:
     token = mint_widget_token("test-secret", "5")
     session = client.post("/v1/chat/sessions", json={"order": {"id": "C1", "value": "60", "currency": "USD"}},
@@ -124,7 +111,7 @@ def test_chat_streams_the_reply_with_the_authorized_offer(client: TestClient) ->
         headers=auth,
     )
     assert r.headers["content-type"].startswith("text/event-stream")
-    text, done = _sse_text(r)
+    text, done = sse_text(r)
     assert (done and "broken" not in text.lower()) or text
     offers = client.get("/v1/offers", params={"order_id": "C1"}, headers=SERVICE).json()["offers"]
     if offers:
