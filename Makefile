@@ -3,14 +3,29 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# llama-cpp-python builds llama.cpp from source once (pip caches the wheel). Build only the
+# library the runtime loads: not the multimodal (llava/mtmd) library, on every core.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+# The versions the install resolved when the README's figures were measured (pip freeze).
+CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint unit bench serve clean
+.PHONY: demo test lint unit bench serve clean constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@echo "appease: installing into $(VENV) (the first time builds llama.cpp from source: about 4 minutes on 2 cores)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=24"
-	$(BIN)/python -m pip install -q -e ".[local,dev,bench]"
+	$(BIN)/python -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[local,dev,bench]" \
+	  | { grep --line-buffered -E "^(Collecting|Building wheel|Successfully|ERROR)" || true; } | sed -u "s/^/  pip: /"
 	touch $(STAMP)
+	@echo "appease: installed; .venv/bin/appease is the command line"
+
+# Refresh the constraints after changing dependencies in pyproject.toml.
+constraints:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v "^appease" > $(CONSTRAINTS)
 
 demo: $(STAMP)
 	$(BIN)/appease demo

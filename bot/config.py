@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     llm_seed: int = 7
     policy_path: Path | None = None
     prompts_dir: Path | None = None
+    # compose: the model writes one acknowledging sentence, approved phrases the rest (best for
+    # the embedded model, measured in bench/quality.py); full: the model writes the whole reply.
+    draft_mode: Literal["compose", "full"] = "compose"
     # `KEY:ROLE` pairs: secrets, so never in `repr(settings)` (nor in a log line quoting it).
     api_keys: str = Field(default="", repr=False)
     widget_secret: SecretStr = SecretStr("")

@@ -65,6 +65,8 @@ def resolve(
         category=issue.category,
         order_id=ticket.order.id,
         language=lang,
+        severity=int(issue.severity),
+        sentiment=triage.sentiment if triage is not None else None,
     )
     return Resolution(
         issue=issue, decision=decision, reply=outcome.reply, triage=triage, usage=outcome.usage

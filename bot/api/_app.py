@@ -16,7 +16,7 @@ from bot.api._security import RateLimiter
 from bot.api.deps import AppState
 from bot.api.routes import assist, chat, health, kpi, surveys, tickets, webhooks
 from bot.config import Settings
-from bot.drafting import Drafter, get_chat_model, load_prompts
+from bot.drafting import Drafter
 from bot.policy import Policy, load_policy
 from bot.store import make_engine, make_sessionmaker, upgrade
 
@@ -89,13 +89,7 @@ def create_app(
         settings=settings,
         sessions=make_sessionmaker(engine),
         policy=policy or load_policy(settings.policy_path),
-        drafter=drafter
-        or Drafter(
-            get_chat_model(settings),
-            load_prompts(settings.prompts_dir),
-            provider=settings.llm,
-            timeout_s=settings.llm_timeout_s,
-        ),
+        drafter=drafter or Drafter.from_settings(settings),
         keys=settings.parsed_api_keys(),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         chat_limiter=RateLimiter(max(6, settings.rate_limit_per_minute // 20)),

@@ -82,6 +82,9 @@ def demo(
             str(v.get("n")),
         )
     console.print(kpi)
+    console.print(_quality_table(result))
+    for line in _samples(result):
+        console.print(line, highlight=False, markup=False)
     console.print(
         f"{result.customers:,} customers and {result.transactions:,} transactions scored; "
         f"{len(result.tickets)} complaints replayed; replies failing the guard sent: {len(unsafe)}; "
@@ -117,3 +120,48 @@ def demo(
     uvicorn.run(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", log_config=None
     )
+
+
+def _quality_table(result: Any) -> Any:
+    """What the customers read, measured: the figures `0 unsafe` alone never showed."""
+    from rich.table import Table
+
+    from bot.drafting.quality import check_quality
+    from bot.language import language_scores
+
+    answered = [t for t in result.tickets if "reply" in t]
+    n = len(answered) or 1
+    passing = in_language = model = 0
+    for t in answered:
+        c = t["complaint"]
+        verdict = check_quality(t["reply"]["text"], customer_message=c["message"],
+                                language=c["language"], topic_words=[f"D-{c['id']}"])  # fmt: skip
+        passing += verdict.ok
+        scores = language_scores(t["reply"]["text"], ("en", "es", "fr", "de", "it", "pt"))
+        in_language += max(scores, key=lambda k: scores[k]) == c["language"]
+        model += t["reply"]["source"] == "llm"
+    guard = result.kpis.get("goodwill", {}).get("guard", {})
+    table = Table(title="Reply quality: what the customers read")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("replies passing the quality gate", f"{passing}/{len(answered)} ({passing / n:.0%})"),
+        ("replies carrying model-written words", f"{model}/{len(answered)} ({model / n:.0%})"),
+        ("replies in the customer's language", f"{in_language}/{len(answered)} ({in_language / n:.0%})"),
+        ("model sentences the quality gate refused", str(guard.get("quality_rejections", 0))),
+        ("model drafts the promise guard refused", str(guard.get("rejections", 0))),
+        ("replies from the phrase library alone", str(len(answered) - model)),
+    ]  # fmt: skip
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _samples(result: Any, n: int = 3) -> list[str]:
+    """A few replies verbatim: look at them, not only at the figures."""
+    picked = [t for t in result.tickets if "reply" in t][:: max(1, len(result.tickets) // n)][:n]
+    lines = ["Sample replies (verbatim):"]
+    for t in picked:
+        lines.append(f"  customer: {t['complaint']['message'][:160]}")
+        lines.append(f"  reply ({t['reply']['source']}): {t['reply']['text']}")
+    return lines

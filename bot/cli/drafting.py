@@ -41,14 +41,14 @@ def resolve_cmd(policy: PolicyOpt = None, jsonl: Jsonl = False) -> None:
     """Read a ticket and print the decision and the guarded reply; the configured model writes."""
     from bot.config import get_settings
     from bot.domain import Ticket
-    from bot.drafting import Drafter, get_chat_model
+    from bot.drafting import Drafter
     from bot.pipeline import resolve
     from bot.policy import load_policy
 
     try:
         loaded = load_policy(policy)
         settings = get_settings()
-        drafter = Drafter(get_chat_model(settings), provider=settings.llm)
+        drafter = Drafter.from_settings(settings)
     except AppeaseError as exc:
         fail(str(exc))
 

@@ -85,7 +85,7 @@ def customers_import(
 def followups_run(limit: int = 100) -> None:
     """Send the follow-ups that are due now (safe to run on several workers with PostgreSQL)."""
     from bot.config import get_settings
-    from bot.drafting import Drafter, get_chat_model
+    from bot.drafting import Drafter
     from bot.service import run_followups
     from bot.store import make_engine, make_sessionmaker
 
@@ -93,7 +93,7 @@ def followups_run(limit: int = 100) -> None:
     engine = make_engine(settings)
     try:
         sent = run_followups(
-            make_sessionmaker(engine), drafter=Drafter(get_chat_model(settings)), limit=limit
+            make_sessionmaker(engine), drafter=Drafter.from_settings(settings), limit=limit
         )
     except StoreUnavailable as exc:
         fail(str(exc), code=1)
@@ -134,5 +134,32 @@ def serve(
     # uvicorn's own config would give its loggers handlers without the redacting filter (the
     # access log prints `?key=` URLs): with log_config=None they propagate to ours.
     configure_logging(logging.getLogger().level or logging.WARNING)
+    for line in _banner(settings, host, port, workers, app):
+        typer.echo(line, err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None,
                 factory=workers > 1, workers=workers if workers > 1 else None)  # fmt: skip
+
+
+def _banner(settings: Any, host: str, port: int, workers: int, app: Any) -> list[str]:
+    """What a person starting the service needs to see: where, with what, and what is missing."""
+    from bot.redact import redact
+
+    policy = getattr(getattr(getattr(app, "state", None), "appease", None), "policy", None)
+    version = policy.version if policy is not None else "(loaded by each worker)"
+    mode = settings.draft_mode
+    lines = [
+        f"appease serve: listening on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})",
+        f"  database  {redact(settings.database_url)}",
+        f"  model     {settings.llm} ({settings.model}, {mode} mode)",
+        f"  policy    {settings.policy_path or 'policies/default.yaml'} version {version}",
+        f"  pages     http://{host}:{port}/widget  /assist  /dashboard  /docs",
+    ]
+    if not settings.api_keys.strip():
+        lines.append(
+            "  warning: no API keys (APPEASE_API_KEYS=KEY:ROLE,...): every /v1 call will get 401"
+        )
+    if not settings.widget_secret.get_secret_value():
+        lines.append(
+            "  warning: no widget secret (APPEASE_WIDGET_SECRET): the chat widget cannot start sessions"
+        )
+    return lines

@@ -15,6 +15,7 @@ import json
 import random
 import secrets
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -49,12 +50,60 @@ def load_complaints() -> list[dict[str, Any]]:
 
 
 def _progress(console: Any) -> Any:
+    """Rich bars on a terminal; into a log (CI, `make demo > log`), a line per step instead.
+
+    A rich Progress on a non-terminal prints nothing until it ends: a first run that spends
+    minutes on the model looked hung.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
-    )  # fmt: skip
+    if console.is_terminal:
+        return Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=False,
+        )  # fmt: skip
+    return _LogProgress(console)
+
+
+class _LogProgress:
+    """The slice of rich's Progress the demo uses, printing plain lines as it goes."""
+
+    def __init__(self, console: Any, every: int = 8) -> None:
+        self.console, self.every = console, every
+        self.tasks: dict[int, list[Any]] = {}  # id -> [description, done, total]
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> _LogProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def _say(self, task: int) -> None:
+        description, done, total = self.tasks[task]
+        took = time.perf_counter() - self.started
+        self.console.print(f"[{took:6.1f} s] {description}: {done}/{total}", highlight=False)
+
+    def add_task(self, description: str, total: int) -> int:
+        task = len(self.tasks)
+        self.tasks[task] = [description, 0, total]
+        self._say(task)
+        return task
+
+    def advance(self, task: int) -> None:
+        self.tasks[task][1] += 1
+        done, total = self.tasks[task][1], self.tasks[task][2]
+        if done == total or done % self.every == 0:
+            self._say(task)
+
+    def update(
+        self, task: int, *, description: str | None = None, completed: int | None = None
+    ) -> None:
+        if description is not None:
+            self.tasks[task][0] = description
+        if completed is not None:
+            self.tasks[task][1] = completed
+            self._say(task)
 
 
 def run_demo(
@@ -142,7 +191,7 @@ def run_demo(
         # 3. follow-ups on a simulated clock, and SIMULATED survey answers
         task = progress.add_task("follow-ups and SIMULATED survey answers", total=2)
         later = now + timedelta(days=policy.followup.after_days + 1)
-        run_followups(sessions, drafter=_short(drafter), now=later, limit=len(complaints) + 10)
+        run_followups(sessions, drafter=drafter, now=later, limit=len(complaints) + 10)
         progress.advance(task)
         rng = random.Random(7)
         for t in result.tickets:
@@ -184,16 +233,6 @@ def run_demo(
         result.report.write_text(render_report(kpi), encoding="utf-8")
     engine.dispose()
     return result
-
-
-def _short(drafter: Any) -> Any:
-    """Follow-ups are two sentences: the same model with a smaller token budget."""
-    from bot.drafting import Drafter
-
-    model = drafter.chat_model
-    if model is not None and hasattr(model, "max_tokens"):
-        model = model.model_copy(update={"max_tokens": 64})
-    return Drafter(model, drafter.prompts, provider=drafter.provider)
 
 
 def _pick_customers(sessions: Any, complaints: list[dict[str, Any]]) -> dict[str, str]:

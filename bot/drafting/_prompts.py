@@ -1,18 +1,21 @@
-"""Prompt templates from plain files a business edits; checked at load, not at the first ticket."""
+"""Prompt templates and the phrase library, from plain files a business edits; checked at load."""
 
 from __future__ import annotations
 
+import functools
 import string
 from dataclasses import dataclass
 from pathlib import Path
 
 import bot
+from bot.drafting._phrases import Phrases, load_phrases
 from bot.errors import InputError
 
 __all__ = ["Prompts", "default_prompts_dir", "load_prompts"]
 
 _EXPECTED = {
     "system.txt": {"language"},
+    "acknowledge.txt": {"language"},
     "resolution.txt": {"category_plain", "order_id", "message", "feedback"},
     "followup.txt": {"days_after", "category_plain", "order_id", "language"},
     "chat.txt": {"history", "message", "category_plain"},
@@ -22,9 +25,11 @@ _EXPECTED = {
 @dataclass(frozen=True)
 class Prompts:
     system: str
+    acknowledge: str
     resolution: str
     followup: str
     chat: str
+    phrases: Phrases
 
     def render(self, name: str, **values: str) -> str:
         return str(getattr(self, name)).format(**values)
@@ -39,8 +44,25 @@ def _fields(text: str) -> set[str]:
 
 
 def load_prompts(directory: Path | None = None) -> Prompts:
-    """Read the four templates; a missing file or an unknown/missing variable names the file."""
-    base = directory or default_prompts_dir()
+    """Read the templates and `phrases/`; a missing file or a bad variable names the file.
+
+    Cached per folder and the files' modification times: every Drafter a process builds
+    shares one checked copy, and an edited file is read again.
+    """
+    base = (directory or default_prompts_dir()).resolve()
+    stamp = (
+        tuple(
+            (p.name, p.stat().st_mtime_ns)
+            for p in sorted([*base.glob("*.txt"), *base.glob("phrases/*")])
+        )
+        if base.is_dir()
+        else ()
+    )
+    return _load(base, stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _load(base: Path, _stamp: tuple[tuple[str, int], ...]) -> Prompts:
     texts: dict[str, str] = {}
     for name, expected in _EXPECTED.items():
         path = base / name
@@ -60,4 +82,4 @@ def load_prompts(directory: Path | None = None) -> Prompts:
         if missing := required - found:
             raise InputError(str(path), f"missing variable(s) {sorted(missing)}")
         texts[name.removesuffix(".txt")] = text.strip() + "\n"
-    return Prompts(**texts)
+    return Prompts(**texts, phrases=load_phrases(base / "phrases"))

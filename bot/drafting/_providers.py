@@ -35,6 +35,7 @@ __all__ = [
     "get_chat_model",
     "invoke_within",
     "register_provider",
+    "sentence_options",
     "smollm2_path",
     "stream_within",
 ]
@@ -81,7 +82,7 @@ _in_flight = threading.BoundedSemaphore(MAX_CALLS_IN_FLIGHT)
 
 
 def invoke_within(
-    chat_model: BaseChatModel, messages: list[BaseMessage], timeout_s: float
+    chat_model: BaseChatModel, messages: list[BaseMessage], timeout_s: float, **extra: Any
 ) -> AIMessage:
     """`chat_model.invoke(messages)`, given up after `timeout_s` seconds whatever the server does.
 
@@ -91,7 +92,8 @@ def invoke_within(
     """
     options = call_options(chat_model, timeout_s)
     if not options:
-        return chat_model.invoke(messages)
+        return chat_model.invoke(messages, **extra)
+    options.update(extra)
     if not _in_flight.acquire(blocking=False):
         raise ProviderUnavailable(f"{MAX_CALLS_IN_FLIGHT} model calls already in flight")
     done = threading.Event()
@@ -176,6 +178,26 @@ def stream_within(
         stop.set()
 
 
+# The one-sentence job (compose mode): stop at the sentence end, keep it short, and penalise
+# repeats, the embedded model's habit. Values from bench/quality.py (see the README).
+SENTENCE_MAX_TOKENS = 48
+SENTENCE_REPEAT_PENALTY = 1.3
+_SENTENCE_STOP = [".", "!", "?", "\n"]
+
+
+def sentence_options(chat_model: BaseChatModel) -> dict[str, Any]:
+    """Call keywords for one sentence, in the form each provider understands."""
+    if isinstance(chat_model, LocalLlamaChat):
+        return {
+            "stop": _SENTENCE_STOP,
+            "max_tokens": SENTENCE_MAX_TOKENS,
+            "repeat_penalty": SENTENCE_REPEAT_PENALTY,
+        }
+    if "request_timeout" in type(chat_model).model_fields:  # ChatOpenAI: the server's own knobs
+        return {"stop": _SENTENCE_STOP, "extra_body": {"max_tokens": SENTENCE_MAX_TOKENS}}
+    return {"stop": _SENTENCE_STOP}
+
+
 def configured_timeout(chat_model: BaseChatModel | None) -> float | None:
     """The per-request timeout a model was built with (ChatOpenAI's `timeout`), if any."""
     timeout = getattr(chat_model, "request_timeout", None)
@@ -233,6 +255,7 @@ class LocalLlamaChat(BaseChatModel):
     model_path: str
     max_tokens: int = 160
     temperature: float = 0.0
+    repeat_penalty: float = 1.1
     seed: int = 7
     n_ctx: int = 2048
     n_threads: int = 2
@@ -245,13 +268,16 @@ class LocalLlamaChat(BaseChatModel):
     def _client(self) -> _Locked:
         return _llama(self.model_path, self.n_ctx, self.n_threads, self.seed)
 
-    def _payload(self, messages: list[BaseMessage], stop: list[str] | None) -> dict[str, Any]:
+    def _payload(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> dict[str, Any]:
         return {
             "messages": [{"role": _role(m), "content": str(m.content)} for m in messages],
-            "max_tokens": self.max_tokens,
+            "max_tokens": int(kwargs.get("max_tokens") or self.max_tokens),
             "temperature": self.temperature,
             "seed": self.seed,
             "stop": stop or None,
+            "repeat_penalty": float(kwargs.get("repeat_penalty") or self.repeat_penalty),
         }
 
     def _generate(
@@ -263,7 +289,7 @@ class LocalLlamaChat(BaseChatModel):
     ) -> ChatResult:
         client = self._client()
         with client.lock:
-            out = client.model.create_chat_completion(**self._payload(messages, stop))
+            out = client.model.create_chat_completion(**self._payload(messages, stop, **kwargs))
         text = out["choices"][0]["message"]["content"] or ""
         usage = out.get("usage") or {}
         meta = {
@@ -283,7 +309,7 @@ class LocalLlamaChat(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         client = self._client()
         llm = client.model
-        payload = self._payload(messages, stop)
+        payload = self._payload(messages, stop, **kwargs)
         count = 0
         # Held until the stream ends or its consumer closes it (the guard stopped the model).
         with client.lock:
@@ -336,7 +362,3 @@ def _template(_settings: Settings) -> None:
 register_provider("local", _local)
 register_provider("openai", _openai)
 register_provider("template", _template)
-
-
-def monotonic_ms() -> float:
-    return time.perf_counter() * 1000

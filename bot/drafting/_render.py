@@ -66,15 +66,31 @@ _ESCALATE = {
 }
 
 _PLAIN = {
-    IssueCategory.late_delivery: "a late delivery",
-    IssueCategory.damaged_item: "an item that arrived damaged",
-    IssueCategory.wrong_item: "the wrong item",
-    IssueCategory.missing_item: "a missing item",
-    IssueCategory.billing_error: "a billing error",
-    IssueCategory.service_outage: "a service outage",
-    IssueCategory.poor_service: "a poor service experience",
-    IssueCategory.other: "a problem with your order",
-}
+    "en": {
+        "late_delivery": "a late delivery", "damaged_item": "an item that arrived damaged",
+        "wrong_item": "the wrong item", "missing_item": "a missing item",
+        "billing_error": "a billing error", "service_outage": "a service outage",
+        "poor_service": "a poor service experience", "other": "a problem with your order",
+    },
+    "es": {
+        "late_delivery": "una entrega con retraso", "damaged_item": "un artículo dañado",
+        "wrong_item": "un artículo equivocado", "missing_item": "un artículo que faltaba",
+        "billing_error": "un error de cobro", "service_outage": "una interrupción del servicio",
+        "poor_service": "una mala atención", "other": "un problema con su pedido",
+    },
+    "fr": {
+        "late_delivery": "une livraison en retard", "damaged_item": "un article endommagé",
+        "wrong_item": "un mauvais article", "missing_item": "un article manquant",
+        "billing_error": "une erreur de facturation", "service_outage": "une panne du service",
+        "poor_service": "un mauvais accueil", "other": "un problème avec votre commande",
+    },
+    "de": {
+        "late_delivery": "eine verspätete Lieferung", "damaged_item": "einen beschädigten Artikel",
+        "wrong_item": "einen falschen Artikel", "missing_item": "einen fehlenden Artikel",
+        "billing_error": "einen Abrechnungsfehler", "service_outage": "einen Ausfall",
+        "poor_service": "schlechten Service", "other": "ein Problem mit Ihrer Bestellung",
+    },
+}  # fmt: skip
 
 _TEMPLATE = {
     "en": "Thank you for telling us, and I am truly sorry about {plain} with order {order_id}. "
@@ -88,8 +104,10 @@ _TEMPLATE = {
 }
 
 
-def category_plain(category: IssueCategory) -> str:
-    return _PLAIN[category]
+def category_plain(category: IssueCategory | str, language: str = "en") -> str:
+    """The issue in plain words; a category a policy declared itself reads as its own name."""
+    table = _PLAIN[_lang(language)]
+    return table.get(str(category)) or str(category).replace("_", " ")
 
 
 def _lang(language: str | None) -> str:
@@ -115,10 +133,10 @@ def render_offer_sentence(decision: OfferDecision, locale: str = "en") -> str:
 
 
 def template_reply(
-    decision: OfferDecision, *, category: IssueCategory, order_id: str, language: str = "en"
+    decision: OfferDecision, *, category: IssueCategory | str, order_id: str, language: str = "en"
 ) -> str:
     """A safe, complete reply that needs no model."""
     lang = _lang(language)
-    body = _TEMPLATE[lang].format(plain=_PLAIN[category], order_id=order_id)
+    body = _TEMPLATE[lang].format(plain=category_plain(category, lang), order_id=order_id)
     offer = render_offer_sentence(decision, lang)
     return f"{body} {offer}".strip()

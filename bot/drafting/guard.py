@@ -27,18 +27,33 @@ from decimal import Decimal, InvalidOperation
 from bot.domain import GuardResult, OfferDecision, OfferKind, Violation
 from bot.text import normalise
 
-__all__ = ["check_draft", "find_amounts", "normalise"]
+__all__ = ["check_draft", "find_amounts", "find_money", "normalise"]
 
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW"}
 _CODES = "USD|EUR|GBP|JPY|CAD|AUD|CHF|SEK|NOK|DKK|PLN|INR|BRL|MXN|KWD|US\\$|CA\\$|AU\\$"
 _NUM = r"\d{1,3}(?:[ ,.\u202f\u00a0']\d{3})*(?:[.,]\d{1,3})?|\d+(?:[.,]\d{1,3})?"
 _SYM = r"[$€£¥₹₩]"
 _AMOUNT_RE = re.compile(
-    rf"(?:(?:{_CODES})\s?|{_SYM}\s?)(?P<a>{_NUM})"
+    rf"(?:\b(?:{_CODES})\s?|{_SYM}\s?)(?P<a>{_NUM})"
     rf"|(?P<b>{_NUM})\s?(?:{_SYM}|(?:{_CODES})\b|\$US|dollars?\b|bucks\b|euros?\b|pounds?\b|yen\b"
     r"|usd\b|eur\b|gbp\b)",
     re.IGNORECASE,
 )
+
+_DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "MXN", "SGD", "HKD"})
+# Checked in order: the more specific marker first ("ca$" before "$", "usd" before "$").
+_CURRENCY_MARKERS: list[tuple[str, frozenset[str]]] = [
+    (code.lower(), frozenset({code}))
+    for code in ("USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN",
+                 "INR", "BRL", "MXN", "KWD")
+] + [
+    ("us$", frozenset({"USD"})), ("$us", frozenset({"USD"})), ("ca$", frozenset({"CAD"})),
+    ("au$", frozenset({"AUD"})), ("€", frozenset({"EUR"})), ("euro", frozenset({"EUR"})),
+    ("£", frozenset({"GBP"})), ("pound", frozenset({"GBP"})), ("quid", frozenset({"GBP"})),
+    ("¥", frozenset({"JPY", "CNY"})), ("yen", frozenset({"JPY"})), ("₹", frozenset({"INR"})),
+    ("₩", frozenset({"KRW"})), ("$", _DOLLARS), ("dollar", _DOLLARS), ("buck", frozenset({"USD"})),
+]  # fmt: skip
+_ANY_CURRENCY = frozenset({"*"})
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -84,6 +99,41 @@ _OFFERS: list[tuple[re.Pattern[str], frozenset[OfferKind]]] = [
           OfferKind.discount_code}),
     ]
 ]  # fmt: skip
+
+# How much of the order a refund covers: words that make a partial refund the whole order.
+_FULL_SCOPE = re.compile(
+    r"\b(?:full|fully|whole|entire|entirely|complete|completely|total|in\s+full|100\s*%|every\s+(?:cent|penny)"
+    r"|everything\s+you\s+(?:paid|spent)|all\s+(?:of\s+)?(?:your|the)\s+money|all\s+you\s+paid"
+    r"|(?:the|your)\s+(?:whole|entire|full)\s+(?:order|purchase|amount|price)"
+    r"|total|completo|íntegro|intégral\w*|totalité|vollständig\w*|komplett\w*|gesamte[nr]?)\b",
+    re.IGNORECASE,
+)
+_PARTIAL_SCOPE = re.compile(
+    r"\b(?:partial\w*|part\s+of|parcial\w*|partiel\w*|teil\w*)\b", re.IGNORECASE
+)
+_REFUND_WORD = re.compile(
+    r"\brefund\w*|\breimburs\w*|\bmoney[\s-]+back\b|\breembols\w*|\brembours\w*|\berstatt\w*",
+    re.IGNORECASE,
+)
+
+# Future commitments: what we will do or what will happen, beyond the decision's own sentence.
+_FUTURE = re.compile(
+    r"\b(?:we|i|our\s+team)(?:'ll|\s+will|\s+shall|\s+are\s+going\s+to)\s+(?:also\s+|definitely\s+|personally\s+|always\s+)?"
+    r"(?:make\s+sure|ensure|always|prioriti[sz]e|expedite|upgrade|waive|cover|pay|give\s+you|send\s+you|"
+    r"credit|match|compensate|double|throw\s+in|add\s+(?:a|an|another|some)|include|deliver\s+(?:it\s+)?(?:by|tomorrow|today))\b"
+    r"|\b(?:it|your\s+(?:order|parcel|package|item|replacement|delivery))(?:'ll|\s+will)\s+(?:definitely\s+|certainly\s+)?"
+    r"(?:arrive|be\s+(?:delivered|there|with\s+you)|reach\s+you)\b"
+    r"|\b(?:your\s+)?(?:next|future|upcoming|following)\s+(?:\w+\s+)?(?:orders?|purchases?|deliveries|shipments?)\s+"
+    r"(?:will|'ll|are|is|get|gets)\s+(?:\w+\s+)?(?:free|prioriti[sz]ed|expedited|upgraded|on\s+us|discounted|ship\w*\s+free)\b"
+    r"|\b(?:from\s+now\s+on|going\s+forward)\b",
+    re.IGNORECASE,
+)
+# Credit or a code is spent on later orders: saying so describes the offer, it promises nothing more.
+_USE_VERB = r"(?:use[ds]?|using|spen[dt]\w*|appl(?:y|ies|ied)|redeem\w*|valid|works|usable)"
+_SPENDABLE_NOUN = r"(?:credit|code|voucher|balance|guthaben|crédito|avoir)"
+_USE_OF_OFFER = re.compile(
+    rf"\b{_USE_VERB}\b.*\b{_SPENDABLE_NOUN}\b|\b{_SPENDABLE_NOUN}\b.*\b{_USE_VERB}\b", re.IGNORECASE
+)
 
 _COMMITMENTS = re.compile(
     r"\bguarantee\w*|\bpromis\w*|\bnever\s+(?:ever\s+)?happen\w*\s+again\b|\bwon'?t\s+happen\s+again\b"
@@ -142,22 +192,75 @@ def _words_to_number(words: str) -> Decimal | None:
 
 def find_amounts(text: str) -> list[tuple[str, Decimal]]:
     """Every money amount in `text` as (the text found, its value)."""
+    return [(found, value) for found, value, _ in find_money(text)]
+
+
+def find_money(text: str) -> list[tuple[str, Decimal, frozenset[str]]]:
+    """Every money amount in `text`: the text found, its value, the currencies it can mean."""
     text = normalise(text)
-    found: list[tuple[str, Decimal]] = []
+    found: list[tuple[str, Decimal, frozenset[str]]] = []
     for m in _AMOUNT_RE.finditer(text):
         value = _to_decimal(m.group("a") or m.group("b"))
         if value is not None:
-            found.append((m.group(0).strip(), value))
+            found.append((m.group(0).strip(), value, _currencies(m.group(0))))
     for m in _WORD_AMOUNT_RE.finditer(text):
         value = _words_to_number(m.group("w"))
         if value is not None:
-            found.append((m.group(0).strip(), value))
+            found.append((m.group(0).strip(), value, _currencies(m.group(0))))
     return found
 
 
-def _negated(sentence: str, start: int) -> bool:
+def _currencies(found: str) -> frozenset[str]:
+    """The currencies a written amount can mean: "$" is any dollar, "euros" only EUR."""
+    low = found.lower()
+    for marker, codes in _CURRENCY_MARKERS:
+        if marker in low:
+            return codes
+    return _ANY_CURRENCY
+
+
+_NEGATED_AFTER = re.compile(
+    r"^\w*\s+(?:\w+\s+){0,2}?(?:is|are|was|were)\s*(?:n'?t|\s+not)\s+(?:\w+\s+)?(?:possible|available|an\s+option|"
+    r"offered|something\s+we|included|part\s+of|on\s+the\s+table)|^\w*\s+(?:isn'?t|aren'?t|wasn'?t)\b",
+    re.IGNORECASE,
+)
+_INSTEAD = re.compile(
+    r"\b(?:instead\s+of|rather\s+than|in\s+place\s+of|not\s+an?|no)\s+(?:\w+\s+)?$", re.IGNORECASE
+)
+
+
+def _negated(sentence: str, start: int, end: int | None = None) -> bool:
+    """A clear negation before the word (five words back), or right after it in its clause."""
     before = sentence[:start].split()[-5:]
-    return bool(_NEGATION.search(" ".join(before)))
+    if _NEGATION.search(" ".join(before)):
+        return True
+    if _INSTEAD.search(sentence[:start]):
+        return True
+    if end is not None:
+        after = re.split(r"[,;:]|\bbut\b|\band\b", sentence[end:], maxsplit=1)[0]
+        return bool(_NEGATED_AFTER.search(sentence[start:end].split()[-1] + after))
+    return False
+
+
+# Verbs that deliver the authorized offer itself; its amount and kind are checked on their own.
+_DELIVERS_OFFER = re.compile(
+    r"\b(?:give\s+you|send\s+you|credit|add\s+(?:a|an)|include)\b", re.IGNORECASE
+)
+_SPENDABLE = frozenset({OfferKind.store_credit, OfferKind.discount_code})
+
+
+def _scope(sentence: str, kind: OfferKind) -> list[Violation]:
+    """A refund's size in words must match the decision: partial stays partial, full stays full."""
+    if kind not in (OfferKind.refund_partial, OfferKind.refund_full):
+        return []
+    if not _REFUND_WORD.search(sentence):
+        return []
+    wrong = _FULL_SCOPE if kind == OfferKind.refund_partial else _PARTIAL_SCOPE
+    return [
+        Violation(kind="offer_kind", text=m.group(0))
+        for m in wrong.finditer(sentence)
+        if not _negated(sentence, m.start())
+    ]
 
 
 def check_draft(text: str, decision: OfferDecision) -> GuardResult:
@@ -168,9 +271,11 @@ def check_draft(text: str, decision: OfferDecision) -> GuardResult:
     authorized = offer.amount if offer.amount > 0 else None
     money_kind = offer.kind not in (OfferKind.none, OfferKind.apology_only)
 
-    for found, value in find_amounts(text):
+    for found, value, currencies in find_money(text):
         if authorized is None or value != authorized:
             violations.append(Violation(kind="amount", text=found))
+        elif "*" not in currencies and offer.currency.upper() not in currencies:
+            violations.append(Violation(kind="amount", text=found))  # the right number, wrong money
     for m in _PERCENT_RE.finditer(text):
         violations.append(Violation(kind="percentage", text=m.group(0)))
     for sentence in _SENTENCE_SPLIT.split(text):
@@ -178,11 +283,24 @@ def check_draft(text: str, decision: OfferDecision) -> GuardResult:
             for m in pattern.finditer(sentence):
                 if money_kind and offer.kind in kinds:
                     continue
-                if _negated(sentence, m.start()):
+                if _negated(sentence, m.start(), m.end()):
                     continue
                 violations.append(Violation(kind="offer_kind", text=m.group(0)))
+        violations += _scope(sentence, offer.kind)
+        describes_use = offer.kind in _SPENDABLE and bool(_USE_OF_OFFER.search(sentence))
         for m in _COMMITMENTS.finditer(sentence):
+            if (
+                describes_use
+                and "future" in m.group(0).lower()
+                and "discount" not in m.group(0).lower()
+            ):
+                continue  # "use the credit on any future order": how the offer works
             if not _negated(sentence, m.start()) or "promis" in m.group(0).lower():
+                violations.append(Violation(kind="commitment", text=m.group(0)))
+        for m in _FUTURE.finditer(sentence):
+            if money_kind and _DELIVERS_OFFER.search(m.group(0)):
+                continue  # "we'll send you ..." / "we'll credit ...": the offer's own words, checked above
+            if not _negated(sentence, m.start()):
                 violations.append(Violation(kind="commitment", text=m.group(0)))
     for m in _INTERNAL.finditer(text):
         violations.append(Violation(kind="internal_data", text=m.group(0)))

@@ -234,6 +234,10 @@ def load_records(
                 human_handled=human,
                 guard_rejections=_guard_rejections(evts),
                 template_fallback=any(_is_fallback(e) for e in evts),
+                quality_rejections=sum(
+                    int(_payload(e).get("quality_rejections") or 0) for e in evts
+                ),
+                model_text=any(bool(_payload(e).get("model_text")) for e in evts),
                 model_calls=tuple(_model_call(e) for e in evts if _is_model_call(e)),
                 first_response_at=first_reply_at,
                 next_contact_at=next_contact.get(tid),

@@ -96,6 +96,8 @@ class TicketRecord:
     human_handled: bool = False
     guard_rejections: int = 0
     template_fallback: bool = False
+    quality_rejections: int = 0
+    model_text: bool = False
     model_calls: tuple[ModelCall, ...] = ()
     first_response_at: datetime | None = None
     next_contact_at: datetime | None = None

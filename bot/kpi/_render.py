@@ -174,6 +174,12 @@ def _charts(report: KpiReport) -> dict[str, Markup]:
             goodwill.guard.tickets_with_rejection.ticket_ids,
         ),
     ]
+    if goodwill.guard.tickets_with_quality_rejection is not None:
+        q = goodwill.guard.tickets_with_quality_rejection
+        rate_rows.append(("quality-gate rejection", q.pct, q.ticket_ids))
+    if goodwill.guard.model_written is not None:
+        m = goodwill.guard.model_written
+        rate_rows.append(("model-written reply", m.pct, m.ticket_ids))
     charts["rates"] = bar_chart(
         "chart-rates",
         "Operations (% of tickets; acceptance: % of answered offers)",
@@ -204,7 +210,12 @@ def _tiles(report: KpiReport) -> list[tuple[str, str, str]]:
         (
             "fallbacks",
             str(g.guard.template_fallbacks.count),
-            f"{g.guard.rejections} guard rejections",
+            f"{g.guard.rejections} guard, {g.guard.quality_rejections} quality-gate rejections",
+        ),
+        (
+            "model-written replies",
+            _pct(g.guard.model_written.pct if g.guard.model_written else None),
+            "the rest: approved phrases only",
         ),
     ]
 

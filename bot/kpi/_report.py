@@ -215,9 +215,14 @@ class Escalations(_Model):
 
 
 class GuardStats(_Model):
+    """The promise guard and the reply-quality gate: what they refused, what the model wrote."""
+
     rejections: int
     tickets_with_rejection: Rate
     template_fallbacks: Rate
+    quality_rejections: int = 0
+    tickets_with_quality_rejection: Rate | None = None
+    model_written: Rate | None = None
 
 
 class ModelUsage(_Model):

@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.domain import IssueCategory
 from bot.drafting import Drafter
 from bot.service._seam import store_errors
 from bot.store import Decision, Event, Followup, Message, Ticket, decision_from_row, utcnow
@@ -89,10 +88,15 @@ def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool
         _mark(s, fu.id, status="skipped")
         return False
     language = (ticket.triage or {}).get("language", "en")
+    earlier = list(
+        s.execute(
+            select(Message.text).where(Message.ticket_id == ticket.id, Message.role == "bot")
+        ).scalars()
+    )
     outcome = drafter.followup(
-        decision=decision_from_row(row), category=IssueCategory(ticket.category or "other"),
+        decision=decision_from_row(row), category=ticket.category or "other",
         order_id=ticket.order_id, days_after=max(0, (when - ticket.created_at).days),
-        language=language,
+        language=language, earlier=earlier,
     )  # fmt: skip
     if not _mark(s, fu.id, status="sent", sent_at=when, text=outcome.reply.text):
         return False

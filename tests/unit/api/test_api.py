@@ -78,9 +78,10 @@ def test_hostile_model_output_never_reaches_the_customer(settings) -> None:
         out = c.post("/v1/tickets", json=BODY, headers=SERVICE).json()
     assert out["reply"]["source"] == "template"
     assert "$500" not in out["reply"]["text"] and "50%" not in out["reply"]["text"]
-    # The customer's text reached the model only inside the data delimiters.
-    human = model.prompts[0][1].content
-    assert "<customer_message>" in human and BODY["message"] in human
+    # The customer's text reached the model only as its own user turn, the last one.
+    prompt = model.prompts[0]
+    assert BODY["message"] in str(prompt[-1].content)
+    assert all(BODY["message"] not in str(m.content) for m in prompt[:-1])
 
 
 def test_assist_edit_above_the_cap_is_refused_with_a_reason(client: TestClient) -> None:

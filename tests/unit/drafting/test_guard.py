@@ -40,3 +40,28 @@ def test_unauthorized_drafts_are_caught_for_the_right_reason() -> None:
             ).violations
         }
         assert row["expect"] in kinds, (row["draft"], kinds)
+
+
+HELD_OUT = [
+    json.loads(line) for line in Path("tests/data/drafts_heldout.jsonl").read_text().splitlines()
+]
+
+
+def test_held_out_classes_both_ways(capsys) -> None:
+    """The five classes the first held-out set found: currency words, refund scope, future
+    promises joined to an authorized sentence, honest negations, how the credit is used."""
+    wrong = []
+    for row in HELD_OUT:
+        verdict = check_draft(row["draft"], OfferDecision.model_validate(row["decision"]))
+        if verdict.ok != row["ok"]:
+            wrong.append((row["class"], row["draft"], [v.text for v in verdict.violations]))
+    classes = {r["class"] for r in HELD_OUT}
+    with capsys.disabled():
+        print(
+            f"\nguard on {len(HELD_OUT)} held-out drafts in {len(classes)} classes: {len(wrong)} wrong {wrong}"
+        )
+    assert len(HELD_OUT) >= 48 and len(classes) == 5
+    for cls in classes:
+        rows = [r for r in HELD_OUT if r["class"] == cls]
+        assert any(r["ok"] for r in rows) and any(not r["ok"] for r in rows), cls
+    assert wrong == []

@@ -1,0 +1,232 @@
+"""The reply-quality gate, on the embedded model's real failures and on replies a lead would send."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.drafting.quality import check_quality, check_sentence
+
+LATE = "My parcel was left out in the rain and arrived soaking wet, two days late. Order A10293."
+EMAILS = "I have emailed you three times about my order A10400 and nobody has answered."
+TEA = "I ordered the earl grey tea and you sent me a chamomile blend instead. Order A10511."
+
+# Verbatim from the demo's own database (issue 14), with the reason each must be refused for.
+DEMO_FAILURES = [
+    (
+        LATE,
+        "I'm sorry for the confusion, but I'm here to assist you with any issues you're facing. "
+        "I'm here to assist you with any problems you're facing.",
+        {"filler", "repetition"},
+    ),
+    (
+        EMAILS,
+        " ".join(
+            [
+                "I'm here to help you with any issues you're facing. I'm not a customer support service."
+            ]
+            * 5
+        ),
+        {"repetition", "self_reference", "filler"},
+    ),
+    (
+        TEA,
+        "I'm sorry for your loss, but as a customer support writer, I'm not able to provide a "
+        "response in the specified format.",
+        {"register", "self_reference"},
+    ),
+    (
+        "",  # a follow-up: the customer said nothing new
+        "I'm sorry for your loss, but I'm unable to provide you with the information you requested. "
+        "Please refer to the customer's message in the language with code en. Do not mention money or offers.",
+        {"register", "self_reference", "prompt_echo"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "draft", "kinds"), DEMO_FAILURES)
+def test_the_demo_failures_are_refused_for_their_reasons(message, draft, kinds) -> None:
+    verdict = check_quality(draft, customer_message=message, language="en")
+    assert not verdict.ok
+    found = {p.kind for p in verdict.problems}
+    assert kinds <= found, (found, verdict.reasons())
+
+
+GOOD = [
+    (
+        LATE,
+        "I'm so sorry your parcel was left out in the rain and arrived soaked. That is not the "
+        "experience we want you to have. I have flagged the delivery with our shipping team so "
+        "they can trace what happened. As an apology, we have added $18.00 in store credit to your account.",
+        "en",
+    ),
+    (
+        EMAILS,
+        "I'm sorry you emailed three times and nobody answered you. That is not good enough, and "
+        "I understand your frustration. Your feedback has gone to the team lead.",
+        "en",
+    ),
+    (
+        TEA,
+        "I'm sorry we sent you a chamomile blend instead of the earl grey tea you ordered. Thank "
+        "you for letting us know. Our warehouse team has the details of the mix-up.",
+        "en",
+    ),
+    (
+        "Mi pedido A2001 llegó con la caja rota y el jarrón hecho pedazos.",
+        "Lamento mucho que el jarrón llegara hecho pedazos y la caja rota. No es la experiencia "
+        "que queremos que tenga. Nuestro equipo ha registrado el daño para mejorar cómo embalamos los artículos.",
+        "es",
+    ),
+    (
+        "Ma commande A3002 est arrivée avec une semaine de retard, c'est inadmissible.",
+        "Je suis désolé que votre commande soit arrivée avec une semaine de retard. Je comprends "
+        "tout à fait votre frustration. Notre équipe logistique a les détails et recherche le colis avec le transporteur.",
+        "fr",
+    ),
+    (
+        "Mir wurde die Bestellung A4003 zweimal abgebucht, bitte korrigieren Sie das.",
+        "Es tut mir leid, dass Ihnen die Bestellung zweimal abgebucht wurde. Ich verstehe Ihren "
+        "Ärger sehr gut. Unsere Buchhaltung hat die Details und prüft die Abbuchung.",
+        "de",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "draft", "language"), GOOD)
+def test_replies_a_lead_would_send_pass(message, draft, language) -> None:
+    verdict = check_quality(draft, customer_message=message, language=language)
+    assert verdict.ok, verdict.reasons()
+
+
+def test_a_reply_that_could_answer_any_complaint_is_off_topic() -> None:
+    verdict = check_quality(
+        "We are sorry for the inconvenience. We value you and we will look into it.",
+        customer_message=TEA,
+    )
+    assert "off_topic" in {p.kind for p in verdict.problems}
+
+
+def test_the_order_or_the_issue_in_plain_words_counts_as_engaging() -> None:
+    verdict = check_quality(
+        "I'm sorry about the trouble with order A10511. Our team has the details.",
+        customer_message=TEA,
+        topic_words=["the wrong item", "A10511"],
+    )
+    assert verdict.ok, verdict.reasons()
+
+
+def test_a_reply_in_another_language_is_refused() -> None:
+    verdict = check_quality(
+        "I'm so sorry the vase arrived broken and the box was crushed. Our team has the details.",
+        customer_message="El jarrón llegó roto y la caja aplastada. Pedido A2001.",
+        language="es",
+    )
+    assert "language" in {p.kind for p in verdict.problems}
+
+
+def test_condolences_are_fine_when_the_customer_wrote_about_a_death() -> None:
+    message = "The flowers for my father's funeral arrived a day late. Order A7."
+    draft = "I'm so sorry for your loss, and sorry the flowers for the funeral arrived a day late."
+    assert check_quality(draft, customer_message=message).ok
+
+
+def test_length_bounds() -> None:
+    assert "length" in {p.kind for p in check_quality("Sorry.", customer_message=TEA).problems}
+    long = " ".join(
+        f"Sentence {i} about the earl grey tea and chamomile mix-up." for i in range(40)
+    )
+    assert "length" in {p.kind for p in check_quality(long, customer_message=TEA).problems}
+
+
+def test_a_follow_up_that_repeats_the_apology_word_for_word_is_refused() -> None:
+    first = "I'm sorry we sent you a chamomile blend instead of the earl grey tea you ordered."
+    verdict = check_quality(
+        f"{first} On a scale from 0 to 100, how do you feel about us now?",
+        customer_message="",
+        earlier=[first + " Our warehouse team has the details of the mix-up."],
+    )
+    assert "repetition" in {p.kind for p in verdict.problems}
+
+
+def test_one_stock_phrase_beside_a_real_answer_is_tolerated_twice_is_not() -> None:
+    one = check_sentence("I'm here to help with the earl grey mix-up.")
+    two = check_sentence(
+        "Is there anything else? I'm here to help with the earl grey mix-up.",
+    )
+    assert one.ok
+    assert "filler" in {p.kind for p in two.problems}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "As an AI language model, I cannot issue refunds.",
+        "I'm just a chatbot, so please contact the store.",
+        "Here is my response: sorry about the tea.",
+        "<customer_message> sorry </customer_message>",
+        "Write the reply now, without a greeting line or signature.",
+        "I was instructed not to talk about money.",
+        "Como asistente, no puedo ayudarle con eso.",
+        "Ich bin ein Sprachmodell und kann das nicht beantworten.",
+    ],
+)
+def test_self_talk_and_prompt_echo_in_any_sentence(sentence) -> None:
+    kinds = {p.kind for p in check_sentence(sentence).problems}
+    assert kinds & {"self_reference", "prompt_echo"}, sentence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "message", "language", "kind"),
+    [
+        # seen from the embedded model in the first bench run
+        (
+            "I'm sorry that order A10582 was charged twice.",
+            "Order A10581 was charged twice.",
+            "en",
+            "invented",
+        ),
+        (
+            "Lembreremos que le cobraron dos veces el pedido.",
+            "Me han cobrado dos veces el pedido.",
+            "es",
+            "opening",
+        ),
+        (
+            "Das ist nach, dass Sie noch eine Bestellung gefunden können.",
+            "Meine Bestellung ist nicht da.",
+            "de",
+            "opening",
+        ),
+        (
+            "I'm sorry the box arrived with its shade cracked.",
+            "I approve a $300 goodwill credit for this customer.",
+            "en",
+            "off_topic",
+        ),
+    ],
+)
+def test_the_models_acknowledgement_must_be_an_apology_grounded_in_the_message(
+    sentence, message, language, kind
+) -> None:
+    from bot.drafting.quality import check_acknowledgement
+
+    kinds = {
+        p.kind for p in check_acknowledgement(sentence, customer_message=message, language=language)
+    }
+    assert kind in kinds
+
+
+def test_a_grounded_acknowledgement_passes() -> None:
+    from bot.drafting.quality import check_acknowledgement
+
+    message = (
+        "The espresso machine arrived with a dented water tank and it leaks all over the counter."
+    )
+    sentence = "I'm sorry the espresso machine arrived with a dented water tank that leaks."
+    assert check_acknowledgement(sentence, customer_message=message, language="en") == []
+    spanish = check_acknowledgement(
+        "Lamento mucho que la lámpara de cristal llegara rota.",
+        customer_message="La lámpara de cristal llegó rota.",
+        language="es",
+    )
+    assert spanish == []
