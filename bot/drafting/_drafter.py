@@ -30,7 +30,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from bot.domain import IssueCategory, OfferDecision, OfferKind, Reply, Violation
+from bot.domain import OfferDecision, OfferKind, Reply, Violation
 from bot.drafting._prompts import Prompts, load_prompts
 from bot.drafting._providers import configured_timeout, invoke_within, stream_within
 from bot.drafting._render import category_plain, render_offer_sentence, template_reply
@@ -207,7 +207,7 @@ class Drafter:
         *,
         message: str,
         decision: OfferDecision,
-        category: IssueCategory,
+        category: str,
         order_id: str,
         language: str = "en",
     ) -> DraftOutcome:
@@ -234,7 +234,7 @@ class Drafter:
         self,
         *,
         decision: OfferDecision,
-        category: IssueCategory,
+        category: str,
         order_id: str,
         days_after: int,
         language: str = "en",
@@ -273,7 +273,7 @@ class Drafter:
         history: Sequence[tuple[str, str]],
         message: str,
         decision: OfferDecision,
-        category: IssueCategory,
+        category: str,
         order_id: str,
         language: str = "en",
         first: bool = True,
@@ -308,7 +308,7 @@ class Drafter:
         history: Sequence[tuple[str, str]],
         message: str,
         decision: OfferDecision,
-        category: IssueCategory,
+        category: str,
         order_id: str,
         language: str = "en",
         usage: Usage | None = None,

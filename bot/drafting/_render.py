@@ -65,7 +65,7 @@ _ESCALATE = {
     "de": "Ein Mitglied unseres Teams prüft Ihren Fall persönlich und meldet sich bei Ihnen.",
 }
 
-_PLAIN = {
+_PLAIN: dict[str, str] = {
     IssueCategory.late_delivery: "a late delivery",
     IssueCategory.damaged_item: "an item that arrived damaged",
     IssueCategory.wrong_item: "the wrong item",
@@ -88,8 +88,9 @@ _TEMPLATE = {
 }
 
 
-def category_plain(category: IssueCategory) -> str:
-    return _PLAIN[category]
+def category_plain(category: str) -> str:
+    """The retail category in words; a policy's own category reads as the problem reported."""
+    return _PLAIN.get(category, "the problem you reported")
 
 
 def _lang(language: str | None) -> str:
@@ -115,10 +116,10 @@ def render_offer_sentence(decision: OfferDecision, locale: str = "en") -> str:
 
 
 def template_reply(
-    decision: OfferDecision, *, category: IssueCategory, order_id: str, language: str = "en"
+    decision: OfferDecision, *, category: str, order_id: str, language: str = "en"
 ) -> str:
     """A safe, complete reply that needs no model."""
     lang = _lang(language)
-    body = _TEMPLATE[lang].format(plain=_PLAIN[category], order_id=order_id)
+    body = _TEMPLATE[lang].format(plain=category_plain(category), order_id=order_id)
     offer = render_offer_sentence(decision, lang)
     return f"{body} {offer}".strip()

@@ -98,12 +98,13 @@ def record_offer(
     policy_version: str,
     idempotency_key: str | None,
     status: str = "sent",
+    basis: str = "goodwill",
 ) -> tuple[Offer, bool]:
     """Insert the offer unless one exists for this order and issue; return it and if it is new."""
     values = dict(
         ticket_id=ticket_id, customer_id=customer_id, order_id=order_id, category=category,
         kind=kind, amount=amount, currency=currency, policy_version=policy_version,
-        idempotency_key=idempotency_key, status=status, created_at=utcnow(),
+        idempotency_key=idempotency_key, status=status, basis=basis, created_at=utcnow(),
     )  # fmt: skip
     dialect = session.get_bind().dialect.name
     stmt: Any
