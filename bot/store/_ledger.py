@@ -48,9 +48,15 @@ class CustomerStanding:
 def goodwill_given(
     session: Session, customer_id: str, *, since: datetime | None = None
 ) -> tuple[int, Decimal]:
-    """Count and money value of goodwill given to a customer (since a date, if given)."""
+    """Count and money value of goodwill given to a customer (since a date, if given).
+
+    Entitlements (owed by law or contract) are not goodwill: they neither lower residual CLV
+    nor make a customer a repeat claimant.
+    """
     query = select(func.count(Offer.id), func.coalesce(func.sum(Offer.amount), 0)).where(
-        Offer.customer_id == customer_id, Offer.status.in_(GIVEN_STATUSES)
+        Offer.customer_id == customer_id,
+        Offer.status.in_(GIVEN_STATUSES),
+        Offer.basis == "goodwill",
     )
     if since is not None:
         query = query.where(Offer.created_at >= since)
