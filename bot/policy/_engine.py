@@ -38,7 +38,7 @@ from bot.domain import (
     round_down,
 )
 from bot.errors import InputError
-from bot.policy._rules import Facts, Rule, facts_of
+from bot.policy._rules import Facts, Rule, as_decimal, facts_of
 from bot.policy._schema import (
     FIXED_VALUE_KINDS,
     MONEY_KINDS,
@@ -306,9 +306,10 @@ def _amount(
         lines.append(f"{_pct(spec.value)} of order {money(case.order.value)} = {money(base)}")
     else:
         assert spec.by is not None
-        value = facts.get(spec.by)
-        if not isinstance(value, int | Decimal) or isinstance(value, bool):
+        raw = facts.get(spec.by)
+        if not isinstance(raw, int | float | Decimal) or isinstance(raw, bool):
             return None, [f"{spec.by} is missing or not a number, and the amount depends on it"]
+        value = as_decimal(raw)
         band = next(
             (
                 b for b in spec.bands
@@ -327,9 +328,10 @@ def _amount(
         base = base * (1 - cut.by)
         lines.append(f"less {_pct(cut.by)} ({cut.name}: {cut.when.why(facts)}) = {money(base)}")
     if spec.per is not None:
-        units = facts.get(spec.per)
-        if not isinstance(units, int | Decimal) or isinstance(units, bool) or units < 0:
+        count = facts.get(spec.per)
+        if not isinstance(count, int | float | Decimal) or isinstance(count, bool) or count < 0:
             return None, [f"{spec.per} is missing or not a count, and the amount is per {spec.per}"]
+        units = as_decimal(count)
         base = base * units
         lines.append(f"x {units} ({spec.per}) = {money(base)}")
     return base, lines

@@ -38,13 +38,14 @@ __all__ = [
     "Reduction",
     "Rule",
     "RuleError",
+    "as_decimal",
     "compile_rules",
     "facts_of",
     "rule_warnings",
 ]
 
 _MISSING: Any = object()
-Fact = str | int | bool | Decimal
+Fact = str | int | float | bool | Decimal
 Facts = dict[str, Fact]
 
 # Fields every case has; attributes are read as `customer.X`, `order.X`, `issue.X`.
@@ -96,18 +97,24 @@ def facts_of(case: Case) -> Facts:
     for prefix, attrs in (("customer.", c.attributes), ("order.", o.attributes),
                           ("issue.", i.attributes)):  # fmt: skip
         for key, value in attrs.items():
-            # floats as the decimal they print as: 0.1 compares equal to a policy's 0.1
-            facts[prefix + key] = Decimal(repr(value)) if isinstance(value, float) else value
+            facts[prefix + key] = value
     return facts
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def as_decimal(value: int | float | Decimal) -> Decimal:
+    """A float as the decimal it prints as (0.1, not 0.1000000000000000055...)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
 def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        value = as_decimal(value)
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
     if isinstance(value, tuple):
@@ -140,8 +147,9 @@ _NUMBER_TYPES = (int, Decimal)  # `type(v) in` these: a bool is not a number her
 
 
 def _predicate(name: str, op: str, operand: Any) -> Callable[[Facts], bool]:
-    """The test as one closure. Facts hold bools, ints, Decimals and str only; equality is
-    typed (`true` is not `1`) and a missing field fails every test but `present: false`."""
+    """The test as one closure. Equality is typed (`true` is not `1`); a missing field fails
+    every test but `present: false`. A float is compared with the policy's number as a float
+    (the same as comparing the decimal it prints as, for numbers of up to 15 digits)."""
     missing = _MISSING
     if op == "present":
         want = bool(operand)
@@ -150,15 +158,21 @@ def _predicate(name: str, op: str, operand: Any) -> Callable[[Facts], bool]:
         compare = {"below": operator.lt, "at_most": operator.le, "above": operator.gt,
                    "at_least": operator.ge}[op]  # fmt: skip
 
+        as_float = float(operand)
+
         def numeric(f: Facts) -> bool:
             v = f.get(name, missing)
-            return type(v) in _NUMBER_TYPES and bool(compare(v, operand))
+            t = type(v)
+            if t is float:
+                return bool(compare(v, as_float))
+            return t in _NUMBER_TYPES and bool(compare(v, operand))
 
         return numeric
     values = operand if op in ("in", "not_in") else (operand,)
     bools = frozenset(v for v in values if isinstance(v, bool))
     texts = frozenset(v for v in values if isinstance(v, str))
     numbers = frozenset(v for v in values if _is_number(v))
+    floats = frozenset(float(v) for v in numbers)
     negate = op in ("is_not", "not_in")
 
     def member(f: Facts) -> bool:
@@ -168,6 +182,8 @@ def _predicate(name: str, op: str, operand: Any) -> Callable[[Facts], bool]:
             hit = v in texts
         elif t is bool:
             hit = v in bools
+        elif t is float:
+            hit = v in floats
         elif t in _NUMBER_TYPES:
             hit = v in numbers
         else:
