@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from itertools import product
 from typing import Any, Literal
 
@@ -249,8 +250,12 @@ class All(Condition):
             return failed.why(facts)
         return "; ".join(p.why(facts) for p in self.parts)
 
-    def text(self) -> str:
+    @cached_property
+    def _text(self) -> str:
         return " and ".join(p.text() for p in self.parts)
+
+    def text(self) -> str:
+        return self._text
 
     def seen(self, facts: Facts) -> str:
         return "; ".join(dict.fromkeys(p.seen(facts) for p in self.parts))
@@ -280,8 +285,12 @@ class AnyOf(Condition):
             return held.why(facts)
         return "none of: " + " | ".join(p.why(facts) for p in self.parts)
 
-    def text(self) -> str:
+    @cached_property
+    def _text(self) -> str:
         return "(" + " or ".join(_grouped(p) for p in self.parts) + ")"
+
+    def text(self) -> str:
+        return self._text
 
     def seen(self, facts: Facts) -> str:
         return "; ".join(dict.fromkeys(p.seen(facts) for p in self.parts))
@@ -300,8 +309,12 @@ class Not(Condition):
             return f"{seen}, so not {self.part.text()}"
         return f"{seen} (the rule wants not {self.part.text()})"
 
-    def text(self) -> str:
+    @cached_property
+    def _text(self) -> str:
         return f"not {_grouped(self.part)}"
+
+    def text(self) -> str:
+        return self._text
 
     def seen(self, facts: Facts) -> str:
         return self.part.seen(facts)
