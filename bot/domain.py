@@ -7,15 +7,32 @@ currency code, never `float`.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+)
 
 __all__ = [
     "MAX_MONEY",
     "MINOR_UNITS",
+    "AttributeValue",
+    "Attributes",
+    "Basis",
     "Case",
     "CaseCustomer",
     "CustomerScore",
@@ -26,6 +43,7 @@ __all__ = [
     "OfferDecision",
     "OfferKind",
     "Order",
+    "PolicyCategory",
     "Reply",
     "Segment",
     "Severity",
@@ -33,6 +51,7 @@ __all__ = [
     "Tier",
     "TriageResult",
     "Violation",
+    "category_of",
     "minor_unit",
     "round_down",
 ]
@@ -49,6 +68,51 @@ class IssueCategory(StrEnum):
     service_outage = "service_outage"
     poor_service = "poor_service"
     other = "other"
+
+
+class PolicyCategory(str):
+    """A category a policy declares beyond the retail eight (`flight_cancelled`).
+
+    A plain string with the enum's `.value`, so code written for `IssueCategory` reads both.
+    """
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+
+_CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # the store keeps 40 characters
+
+
+def category_of(name: str) -> IssueCategory | PolicyCategory:
+    """The retail category of that name, or a policy's own (validated as snake_case)."""
+    if isinstance(name, IssueCategory | PolicyCategory):
+        return name
+    if name in IssueCategory.__members__:
+        return IssueCategory(name)
+    if not isinstance(name, str) or not _CATEGORY_NAME.match(name):
+        raise ValueError(
+            "a category is a snake_case name (one of "
+            + ", ".join(c.value for c in IssueCategory)
+            + ", or one the policy declares)"
+        )
+    return PolicyCategory(name)
+
+
+def _category(value: object) -> IssueCategory | PolicyCategory:
+    if not isinstance(value, str):
+        raise ValueError("a category is a text name")
+    return category_of(value)
+
+
+Category = Annotated[
+    IssueCategory | PolicyCategory,
+    PlainValidator(_category),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": _CATEGORY_NAME.pattern}),
+]
 
 
 class OfferKind(StrEnum):
@@ -141,6 +205,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What a business knows of a case beyond our fields (membership, cabin, distance_km): a flat
+# JSON object a policy's rules read. Strict types: "3" stays text, true stays a boolean.
+AttributeValue = (
+    StrictBool
+    | StrictInt
+    | Annotated[StrictFloat, Field(allow_inf_nan=False)]
+    | Annotated[StrictStr, Field(max_length=500)]
+)
+Attributes = Annotated[
+    dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], AttributeValue],
+    Field(max_length=100),
+]
+
+
 class CaseCustomer(_Model):
     """What the policy knows of a customer: a score, never their words."""
 
@@ -151,12 +229,14 @@ class CaseCustomer(_Model):
     segment: Segment
     appeasements_90d: int = Field(default=0, ge=0)
     appeasement_spend_90d: _Money = Field(default=Decimal(0), ge=0)
+    attributes: Attributes = Field(default_factory=dict)
 
 
 class Order(_Model):
     id: str = Field(min_length=1, max_length=200)
     value: _Money = Field(ge=0)
     currency: _Currency = "USD"
+    attributes: Attributes = Field(default_factory=dict)
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -165,8 +245,9 @@ class Order(_Model):
 
 
 class Issue(_Model):
-    category: IssueCategory
+    category: Category
     severity: Severity = 1
+    attributes: Attributes = Field(default_factory=dict)
 
 
 class Case(_Model):
@@ -177,10 +258,16 @@ class Case(_Model):
     issue: Issue
 
 
+# goodwill: what the business chooses to give (capped by CLV, tier, order, budget);
+# entitlement: what law or contract says is owed (never capped, never refused for a budget).
+Basis = Literal["goodwill", "entitlement"]
+
+
 class Offer(_Model):
     kind: OfferKind
     amount: _Money = Field(default=Decimal(0), ge=0)
     currency: _Currency = "USD"
+    basis: Basis = "goodwill"
 
 
 class OfferDecision(_Model):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from bot.domain import Case, Issue, OfferDecision, Reply, Ticket, TriageResult
 from bot.drafting import Drafter, Usage
 from bot.policy import Policy, decide
-from bot.triage import Triager, load_triager
+from bot.triage import Triager, asks_for_compensation, load_triager
 
 __all__ = ["Resolution", "resolve"]
 
@@ -46,6 +46,12 @@ def resolve(
             issue = Issue(category="other", severity=1)
         else:
             issue = Issue(category=triage.category, severity=triage.severity)
+    if policy.compiled_rules and "asked_for_compensation" not in issue.attributes:
+        # rulebooks may pay only when asked: say so from the words, deterministically
+        asked = asks_for_compensation(ticket.message)
+        issue = issue.model_copy(
+            update={"attributes": {**issue.attributes, "asked_for_compensation": asked}}
+        )
     case = Case(customer=ticket.customer, order=ticket.order, issue=issue)
     decision = decide(
         case, policy, budget_spent=budget_spent, budget_spent_month=budget_spent_month

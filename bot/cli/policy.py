@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
+import re
+import sys
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -43,6 +46,22 @@ CSV_COLUMNS = {
 }
 _COLUMN_OF: dict[tuple[str, str], str] = {path: col for col, path in CSV_COLUMNS.items()}
 _DEFAULTS = {"appeasements_90d": "0", "appeasement_spend_90d": "0", "currency": "USD"}
+# Attribute columns: `customer.membership`, `order.passengers`, `issue.notice_days`.
+_ATTRIBUTE_COLUMN = re.compile(r"^(customer|order|issue)\.([A-Za-z_][A-Za-z0-9_]{0,63})$")
+_INT = re.compile(r"^[+-]?\d+$")
+_FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
+
+
+def _attribute_value(text: str) -> str | int | float | bool:
+    """A CSV cell as the JSON value it spells: true/false, a number, or text."""
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
 
 
 def register(app: typer.Typer) -> None:
@@ -81,7 +100,64 @@ def decide_cmd(
 def check(path: Annotated[Path, typer.Argument(help="Policy YAML to validate.")]) -> None:
     """Validate a policy file; print its version or the key that is wrong."""
     loaded = _load(path)
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {path}: {warning}", err=True)
     typer.echo(f"ok {loaded.version}")
+
+
+@policy_app.command("explain")
+def explain_cmd(
+    case: Annotated[
+        Path, typer.Argument(help="A case as JSON (as `decide` reads it); - for stdin.")
+    ],
+    policy: PolicyOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
+) -> None:
+    """Decide one case and say which rule matched, and why each other rule did or did not."""
+    from pydantic import ValidationError
+
+    from bot.cli._io import dump, validation_to_input_error
+    from bot.domain import Case
+    from bot.policy import explain
+
+    loaded = _load(policy)
+    try:
+        text = sys.stdin.read() if str(case) == "-" else case.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{case}: cannot read: {getattr(exc, 'strerror', None) or exc}")
+    try:
+        parsed = Case.model_validate(json.loads(text))
+        result = explain(parsed, loaded)
+    except json.JSONDecodeError as exc:
+        fail(f"{case}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    except ValidationError as exc:
+        fail(f"{case}: {validation_to_input_error(exc)}")
+    except AppeaseError as exc:
+        fail(f"{case}: {exc}")
+    decision = result.decision
+    if as_json:
+        payload = {
+            "decision": json.loads(decision.model_dump_json()),
+            "rules": [
+                {"rule": t.name, "index": t.index, "status": t.status, "why": t.why}
+                for t in result.rules
+            ],
+        }
+        typer.echo(dump(payload))
+        return
+    offer = decision.offer
+    typer.echo(f"policy {decision.policy_version}")
+    typer.echo(
+        f"decision: {offer.kind.value} {offer.amount} {offer.currency} ({offer.basis}), "
+        f"cap {decision.cap}" + (", escalate to a person" if decision.escalate else "")
+    )
+    if not result.rules:
+        typer.echo("this policy has no rules: the CLV ladder decides")
+    for t in result.rules:
+        typer.echo(f"  rules.{t.index} {t.name!r}: {t.status}: {t.why}")
+    typer.echo("reasons:")
+    for reason in decision.reasons:
+        typer.echo(f"  - {reason}")
 
 
 def _case_from_row(row: dict[str | None, Any], where: str) -> Case:
@@ -98,11 +174,18 @@ def _case_from_row(row: dict[str | None, Any], where: str) -> Case:
     for column, (part, name) in CSV_COLUMNS.items():
         value = row[column].strip()
         data[part][name] = value or _DEFAULTS.get(column, value)
+    for header, cell in row.items():
+        match = _ATTRIBUTE_COLUMN.match(header or "")
+        if match and cell is not None and cell.strip():  # an empty cell: the attribute is absent
+            attrs = data[match[1]].setdefault("attributes", {})
+            attrs[match[2]] = _attribute_value(cell.strip())
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]
+        if len(loc) > 2 and loc[1] == "attributes":
+            fail(f"{where}: column {loc[0]}.{loc[2]}: {err['msg']}")
         column = _COLUMN_OF.get((loc[0], loc[1]), ".".join(loc)) if len(loc) > 1 else ".".join(loc)
         fail(f"{where}: column {column}: {err['msg']}")
 
@@ -147,6 +230,8 @@ def _group_measures(section: str, name: str, g: SimulationGroup, out: Measures) 
         out[(section, name, f"goodwill {cur}")] = (g.goodwill[cur], cur)
         out[(section, name, f"mean goodwill {cur}")] = (g.mean_goodwill(cur), cur)
         out[(section, name, f"goodwill / CLV {cur} (%)")] = (g.share_of_clv(cur), "pct")
+    for cur in sorted(g.entitlement):  # owed money, counted apart from goodwill
+        out[(section, name, f"entitlement {cur}")] = (g.entitlement[cur], cur)
 
 
 def _measures(summary: SimulationSummary) -> Measures:
@@ -216,7 +301,7 @@ def _write_csv(out: Path, header: list[str], rows: list[tuple[str, str, str, lis
 def _on_screen(measure: str) -> bool:
     """By tier and category the screen keeps what a change costs; the CSV has every measure."""
     return measure in ("tickets", "escalations") or (
-        measure.startswith("goodwill ") and not measure.startswith("mean")
+        measure.startswith(("goodwill ", "entitlement ")) and not measure.startswith("mean")
     )
 
 

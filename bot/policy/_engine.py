@@ -11,6 +11,11 @@
     amount <= cap always: every amount and the cap round DOWN to the currency's minor unit
     (`bot.domain.round_down`), so rounding can never lift an offer over a limit.
 
+A policy with `rules` (bot.policy._rules) is read first: the first rule whose condition holds
+decides. An entitlement pays the rulebook's amount exactly; a goodwill rule's amount goes under
+the same cap as above; a rule may deny; `amount: ladder` hands over to the ladder. No rule
+matching falls back to the ladder where the policy has one for the category.
+
 No automatic money, escalate to a human: residual CLV at or below zero (if the policy says
 so), a repeat claimant (abuse rules), an exhausted goodwill budget. A category may also send
 a severity to a human while still making the offer (`escalate_at_severity`).
@@ -18,9 +23,22 @@ a severity to a human while still making the offer (`escalate_at_severity`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.domain import MINOR_UNITS, Case, Offer, OfferDecision, OfferKind, Tier, round_down
+from bot.domain import (
+    MAX_MONEY,
+    MINOR_UNITS,
+    Basis,
+    Case,
+    Offer,
+    OfferDecision,
+    OfferKind,
+    Tier,
+    round_down,
+)
+from bot.errors import InputError
+from bot.policy._rules import Facts, Rule, as_decimal, facts_of
 from bot.policy._schema import (
     FIXED_VALUE_KINDS,
     MONEY_KINDS,
@@ -30,7 +48,7 @@ from bot.policy._schema import (
     Policy,
 )
 
-__all__ = ["decide", "format_money"]
+__all__ = ["Explanation", "RuleTrace", "decide", "explain", "format_money"]
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _PLAIN = {
@@ -61,11 +79,18 @@ def _pct(share: Decimal) -> str:
 
 
 def _no_money(
-    case: Case, policy: Policy, cap: Decimal, escalate: bool, reasons: list[str]
+    case: Case,
+    policy: Policy,
+    cap: Decimal,
+    escalate: bool,
+    reasons: list[str],
+    basis: Basis = "goodwill",
 ) -> OfferDecision:
     cur = case.order.currency
     return OfferDecision(
-        offer=Offer(kind=OfferKind.apology_only, amount=round_down(_ZERO, cur), currency=cur),
+        offer=Offer(
+            kind=OfferKind.apology_only, amount=round_down(_ZERO, cur), currency=cur, basis=basis
+        ),
         cap=round_down(cap, cur),
         escalate=escalate,
         reasons=reasons,
@@ -80,16 +105,33 @@ def decide(
     budget_spent: Decimal | None = None,
     budget_spent_month: Decimal | None = None,
 ) -> OfferDecision:
-    """Decide the goodwill offer for one case; same inputs, same decision and version.
+    """Decide the offer for one case; same inputs, same decision and version.
 
     `budget_spent` is the goodwill already given today and `budget_spent_month` this month,
     in the order's currency; a budget the policy sets is only applied when its spend is given.
     """
+    category = str(case.issue.category)
+    if not policy.knows_category(category):
+        raise InputError(
+            "issue.category",
+            f"{category!r} is not a category of this policy (declare it under issue_categories)",
+        )
+    budget = (budget_spent, budget_spent_month)
+    if policy.compiled_rules:
+        return _by_rules(case, policy, budget, facts_of(case))
+    return _by_ladder(case, policy, budget)
+
+
+_Budget = tuple[Decimal | None, Decimal | None]
+
+
+def _cap(
+    case: Case, policy: Policy, order_share: Decimal | None, budget: _Budget
+) -> tuple[Decimal, list[str]] | OfferDecision:
+    """Today's goodwill cap and its reasons, or the no-money decision that comes first."""
     cur = case.order.currency
     cust, issue, order = case.customer, case.issue, case.order
-    sev = issue.severity
     tier_rule = policy.tiers[cust.tier]
-    cat_rule = policy.categories[issue.category]
     seg_rule = policy.segments.get(cust.segment)
     if seg_rule is not None and seg_rule.clv_share is not None:
         share, share_src = seg_rule.clv_share, f"{cust.tier.value} ({cust.segment.value} segment)"
@@ -121,21 +163,31 @@ def decide(
              "escalate to a human"],
         )  # fmt: skip
 
-    order_share = cat_rule.order_share[sev - 1]
+    sev = issue.severity
     by_share = round_down(share * residual, cur)
     by_tier = round_down(tier_rule.max_amount, cur)
-    by_order = round_down(order_share * order.value, cur)
-    cap = min(by_share, by_tier, by_order)
-    binding = (
-        "CLV share" if cap == by_share else "tier limit" if cap == by_tier else "order-value limit"
-    )
+    limits = f"{cust.tier.value} limit {money(by_tier)}"
+    if order_share is None:
+        cap = min(by_share, by_tier)
+        binding = "CLV share" if cap == by_share else "tier limit"
+    else:
+        by_order = round_down(order_share * order.value, cur)
+        cap = min(by_share, by_tier, by_order)
+        binding = (
+            "CLV share" if cap == by_share else "tier limit" if cap == by_tier
+            else "order-value limit"
+        )  # fmt: skip
+        limits += (
+            f"; {issue.category.value} severity {sev}: "
+            f"{_pct(order_share)} of order {money(order.value)} = {money(by_order)}"
+        )
     reasons = [
         f"{share_src}: {_pct(share)} of residual CLV {money(residual)} = {money(by_share)}",
-        f"{cust.tier.value} limit {money(by_tier)}; {issue.category.value} severity {sev}: "
-        f"{_pct(order_share)} of order {money(order.value)} = {money(by_order)}",
+        limits,
         f"cap {money(cap)} (the {binding})",
     ]
 
+    budget_spent, budget_spent_month = budget
     left: list[tuple[str, Decimal]] = []
     if policy.budget.daily is not None and budget_spent is not None:
         left.append(("daily", policy.budget.daily - budget_spent))
@@ -149,9 +201,34 @@ def decide(
     if left and cap <= 0:
         reasons.append("goodwill budget exhausted: no automatic offer, escalate to a human")
         return _no_money(case, policy, _ZERO, True, reasons)
+    return cap, reasons
+
+
+def _may_get(case: Case, policy: Policy, kind: OfferKind) -> bool:
+    """The tier may get this kind (refunds only from `refunds_from_tier` up)."""
+    tier = case.customer.tier
+    if kind in NO_MONEY_KINDS:
+        return True
+    if kind not in policy.tiers[tier].kinds:
+        return False
+    return kind not in REFUND_KINDS or _TIERS.index(tier) >= _TIERS.index(policy.refunds_from_tier)
+
+
+def _by_ladder(case: Case, policy: Policy, budget: _Budget) -> OfferDecision:
+    cur = case.order.currency
+    issue, order = case.issue, case.order
+    sev = issue.severity
+    cat_rule = policy.categories[issue.category]
+    capped = _cap(case, policy, cat_rule.order_share[sev - 1], budget)
+    if isinstance(capped, OfferDecision):
+        return capped
+    cap, reasons = capped
+
+    def money(a: Decimal) -> str:
+        return format_money(a, cur)
 
     escalate = cat_rule.escalate_at_severity is not None and sev >= cat_rule.escalate_at_severity
-    refunds_ok = _TIERS.index(cust.tier) >= _TIERS.index(policy.refunds_from_tier)
+    assert policy.severity_scale is not None  # the schema requires it wherever there are ladders
     scale = policy.severity_scale[sev - 1]
     target = round_down(cap * scale, cur)
     offer: Offer | None = None
@@ -159,9 +236,7 @@ def decide(
         kind = rung.kind
         if not rung.min_severity <= sev <= rung.max_severity:
             continue
-        if kind not in NO_MONEY_KINDS and kind not in tier_rule.kinds:
-            continue
-        if kind in REFUND_KINDS and not refunds_ok:
+        if not _may_get(case, policy, kind):
             continue
         if kind in MONEY_KINDS:
             amount = target
@@ -189,3 +264,182 @@ def decide(
     return OfferDecision(
         offer=offer, cap=cap, escalate=escalate, reasons=reasons, policy_version=policy.version
     )
+
+
+# The rulebook -------------------------------------------------------------------------------
+
+
+def _by_rules(case: Case, policy: Policy, budget: _Budget, facts: Facts) -> OfferDecision:
+    skipped: list[str] = []
+    for rule in policy.compiled_rules:
+        if rule.when is None or rule.when.holds(facts):
+            why = rule.when.why(facts) if rule.when is not None else "it has no condition"
+            return _apply(
+                rule, case, policy, budget, facts, [*skipped, f"rule {rule.name!r} applies: {why}"]
+            )
+        skipped.append(f"rule {rule.name!r} does not apply: {rule.when.why(facts)}")
+    if case.issue.category in policy.categories:
+        decision = _by_ladder(case, policy, budget)
+        reasons = [*skipped, "no rule applies: the CLV ladder decides", *decision.reasons]
+        return decision.model_copy(update={"reasons": reasons})
+    return _no_money(case, policy, _ZERO, False, [*skipped, "no rule applies: no offer"])
+
+
+def _amount(
+    rule: Rule, case: Case, facts: Facts, currency: str
+) -> tuple[Decimal | None, list[str]]:
+    """The rulebook's amount for this case in `currency`, with how it was reached; None and
+    the problem when the case lacks a number the amount needs."""
+    spec = rule.amount
+    assert spec is not None and spec.mode != "ladder"
+
+    def money(a: Decimal) -> str:
+        return format_money(a, currency)
+
+    lines: list[str] = []
+    reductions = rule.reduce
+    if spec.mode == "fixed":
+        base = spec.value
+        lines.append(f"{money(base)}" + (" each" if spec.per else ""))
+    elif spec.mode == "share_of_order":
+        base = spec.value * case.order.value
+        lines.append(f"{_pct(spec.value)} of order {money(case.order.value)} = {money(base)}")
+    else:
+        assert spec.by is not None
+        raw = facts.get(spec.by)
+        if not isinstance(raw, int | float | Decimal) or isinstance(raw, bool):
+            return None, [f"{spec.by} is missing or not a number, and the amount depends on it"]
+        value = as_decimal(raw)
+        band = next(
+            (
+                b for b in spec.bands
+                if (b.up_to is None or value <= b.up_to) and (b.when is None or b.when.holds(facts))
+            ),
+            None,
+        )  # fmt: skip
+        if band is None:
+            return None, [f"{spec.by} {value} falls in none of the bands"]
+        base = band.amount
+        lines.append(f"{spec.by} is {value}: the band {band.label()} pays {money(base)}"
+                     + (" each" if spec.per else ""))  # fmt: skip
+        reductions = band.reduce + reductions
+    cut = next((r for r in reductions if r.when.holds(facts)), None)
+    if cut is not None:
+        base = base * (1 - cut.by)
+        lines.append(f"less {_pct(cut.by)} ({cut.name}: {cut.when.why(facts)}) = {money(base)}")
+    if spec.per is not None:
+        count = facts.get(spec.per)
+        if not isinstance(count, int | float | Decimal) or isinstance(count, bool) or count < 0:
+            return None, [f"{spec.per} is missing or not a count, and the amount is per {spec.per}"]
+        units = as_decimal(count)
+        base = base * units
+        lines.append(f"x {units} ({spec.per}) = {money(base)}")
+    return base, lines
+
+
+def _apply(
+    rule: Rule, case: Case, policy: Policy, budget: _Budget, facts: Facts, reasons: list[str]
+) -> OfferDecision:
+    cur = case.order.currency
+    basis: Basis = rule.kind
+    if rule.amount is None:
+        reasons.append(f"{rule.name}: " + (rule.because or "nothing is given under this rule"))
+        return _no_money(case, policy, _ZERO, rule.escalate, reasons, basis)
+    if rule.amount.mode == "ladder":
+        if case.issue.category not in policy.categories:
+            reasons.append(f"the policy has no ladder for {case.issue.category}: a person decides")
+            return _no_money(case, policy, _ZERO, True, reasons)
+        decision = _by_ladder(case, policy, budget)
+        escalate = decision.escalate or rule.escalate
+        return decision.model_copy(
+            update={"reasons": [*reasons, *decision.reasons], "escalate": escalate}
+        )
+    stated = policy.currency or cur
+    amount, lines = _amount(rule, case, facts, stated)
+    reasons.extend(lines)
+    if amount is None:
+        reasons.append("a person works out the amount")
+        return _no_money(case, policy, _ZERO, True, reasons, basis)
+    if stated != cur:
+        reasons.append(
+            f"the rule's amounts are in {stated}, the order is in {cur}: a person converts"
+        )
+        return _no_money(case, policy, _ZERO, True, reasons, basis)
+    if amount > MAX_MONEY:
+        reasons.append("more than appease can hold: a person decides")
+        return _no_money(case, policy, _ZERO, True, reasons, basis)
+    amount = round_down(amount, cur)
+    if rule.because:
+        reasons.append(rule.because)
+    if rule.kind == "entitlement":
+        if amount <= 0:
+            reasons.append("nothing is owed")
+            return _no_money(case, policy, _ZERO, rule.escalate, reasons, basis)
+        reasons.append(
+            f"{_PLAIN[rule.offer]} {format_money(amount, cur)}, owed: an entitlement, "
+            "not capped by CLV or budget"
+        )
+        return OfferDecision(
+            offer=Offer(kind=rule.offer, amount=amount, currency=cur, basis=basis),
+            cap=amount, escalate=rule.escalate, reasons=reasons, policy_version=policy.version,
+        )  # fmt: skip
+    order_share = None
+    cat_rule = policy.categories.get(case.issue.category)
+    if cat_rule is not None:
+        order_share = cat_rule.order_share[case.issue.severity - 1]
+    capped = _cap(case, policy, order_share, budget)
+    if isinstance(capped, OfferDecision):
+        return capped.model_copy(update={"reasons": [*reasons, *capped.reasons]})
+    cap, cap_reasons = capped
+    reasons.extend(cap_reasons)
+    if not _may_get(case, policy, rule.offer):
+        reasons.append(f"{case.customer.tier.value} may not get {_PLAIN[rule.offer]}: apology")
+        return _no_money(case, policy, cap, rule.escalate, reasons)
+    if amount > cap:
+        reasons.append(f"{format_money(amount, cur)} is over the cap: {format_money(cap, cur)}")
+        amount = cap
+    if amount <= 0 or amount < policy.min_amount:
+        reasons.append(f"{format_money(amount, cur)} is under the smallest offer: apology")
+        return _no_money(case, policy, cap, rule.escalate, reasons)
+    reasons.append(f"{_PLAIN[rule.offer]} {format_money(amount, cur)} (goodwill)")
+    return OfferDecision(
+        offer=Offer(kind=rule.offer, amount=amount, currency=cur, basis=basis),
+        cap=cap, escalate=rule.escalate, reasons=reasons, policy_version=policy.version,
+    )  # fmt: skip
+
+
+# Explaining ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """One rule's part in a decision: `status` is applied, skipped, or not reached."""
+
+    index: int
+    name: str
+    status: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    decision: OfferDecision
+    rules: list[RuleTrace]
+
+
+def explain(case: Case, policy: Policy) -> Explanation:
+    """The decision, and for every rule whether it matched and why (or why not)."""
+    decision = decide(case, policy)
+    facts = facts_of(case)
+    traces: list[RuleTrace] = []
+    decided = False
+    for i, rule in enumerate(policy.compiled_rules):
+        holds = rule.when is None or rule.when.holds(facts)
+        why = rule.when.why(facts) if rule.when is not None else "it has no condition"
+        if decided:
+            status = "not reached (would match)" if holds else "not reached"
+        else:
+            status = "applied" if holds else "did not match"
+            decided = holds
+        traces.append(RuleTrace(index=i, name=rule.name, status=status, why=why))
+    return Explanation(decision=decision, rules=traces)

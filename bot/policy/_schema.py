@@ -13,6 +13,7 @@ import hashlib
 import json
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 from itertools import pairwise
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from pydantic import (
 
 from bot.domain import MAX_MONEY, IssueCategory, OfferKind, Segment, Tier
 from bot.errors import PolicyError
+from bot.policy._rules import Rule, RuleError, compile_rules, rule_warnings
 
 __all__ = [
     "FIXED_VALUE_KINDS",
@@ -145,23 +147,29 @@ class NoResidualRule(_Strict):
 
 
 _OPTIONAL_SECTIONS = frozenset(
-    {"segments", "offer_values", "abuse", "budget", "no_residual", "triage", "followup", "kpi"}
-)
+    {"segments", "offer_values", "abuse", "budget", "no_residual", "triage", "followup", "kpi",
+     "rules", "issue_categories"}
+)  # fmt: skip
+_RETAIL = frozenset(c.value for c in IssueCategory)
+_CATEGORY_NAME = r"^[a-z][a-z0-9_]{0,39}$"
+# Sections a rulebook added; left out of the version hash when empty, so a policy without
+# rules keeps the version it had before rules existed.
+_RULEBOOK_DEFAULTS: dict[str, Any] = {"currency": None, "issue_categories": {}, "rules": []}
 
 
 class Policy(_Strict):
     """A validated policy; `version` is the declared version plus a hash of the content."""
 
     declared_version: str = Field(alias="version", min_length=1, max_length=100)
-    severity_scale: list[Share] = Field(
-        min_length=3, max_length=3, description="share of the cap used by severity 1-3"
+    severity_scale: Annotated[list[Share], Field(min_length=3, max_length=3)] | None = Field(
+        default=None, description="share of the cap used by severity 1-3"
     )
-    tiers: dict[Tier, TierRule]
+    tiers: dict[Tier, TierRule] = Field(default_factory=dict)
     refunds_from_tier: Tier = Field(
         default=Tier.gold, description="lowest tier that may get a refund; below it, none"
     )
     segments: dict[Segment, SegmentRule] = Field(default_factory=dict)
-    categories: dict[IssueCategory, CategoryRule]
+    categories: dict[str, CategoryRule] = Field(default_factory=dict)
     offer_values: dict[OfferKind, Amount] = Field(default_factory=dict)
     min_amount: Amount = Decimal("1.00")
     abuse: AbuseRules = Field(default_factory=AbuseRules)
@@ -170,9 +178,18 @@ class Policy(_Strict):
     triage: TriageRules = Field(default_factory=TriageRules)
     followup: FollowupRules = Field(default_factory=FollowupRules)
     kpi: KpiRules = Field(default_factory=KpiRules)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(
+        default=None, description="currency of the rules' amounts (None: the order's)"
+    )
+    issue_categories: dict[Annotated[str, Field(pattern=_CATEGORY_NAME)], str] = Field(
+        default_factory=dict, description="the policy's own categories and their plain words"
+    )
+    rules: list[Any] = Field(default_factory=list, description="the rulebook, first match wins")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     _content_hash: str = PrivateAttr(default="")
+    _rules: tuple[Rule, ...] = PrivateAttr(default=())
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
     @classmethod
@@ -192,19 +209,48 @@ class Policy(_Strict):
 
     @field_validator("severity_scale")
     @classmethod
-    def _scale_rises(cls, scale: list[Decimal]) -> list[Decimal]:
-        if any(b < a for a, b in pairwise(scale)):
+    def _scale_rises(cls, scale: list[Decimal] | None) -> list[Decimal] | None:
+        if scale is not None and any(b < a for a, b in pairwise(scale)):
             raise ValueError("must not fall as severity rises (severity 1, 2, 3)")
         return scale
 
     @model_validator(mode="after")
     def _complete(self) -> Policy:
+        given = self.model_fields_set
+        for name, words in self.issue_categories.items():
+            if name in _RETAIL:
+                raise ValueError(
+                    f"issue_categories.{name}: a retail category already; leave it out"
+                )
+            if not words.strip():
+                raise ValueError(f"issue_categories.{name}: say it in plain words (a late flight)")
+        rules = compile_rules(self.rules, self.issue_categories)
+        for section in ("tiers", "categories", "severity_scale"):
+            if not rules and section not in given:
+                raise ValueError(f"{section}: Field required")
+        goodwill = any(r.kind == "goodwill" and not r.deny for r in rules)
+        if goodwill and "tiers" not in given:
+            raise ValueError("tiers: Field required (goodwill rules are capped by the tiers)")
         missing_tiers = [t.value for t in Tier if t not in self.tiers]
-        if missing_tiers:
+        if missing_tiers and (not rules or "tiers" in given):
             raise ValueError(f"tiers: missing {', '.join(missing_tiers)}")
+        for name in self.categories:
+            if name not in _RETAIL and name not in self.issue_categories:
+                raise ValueError(
+                    f"categories.{name}: not a category: the retail ones are "
+                    + ", ".join(repr(c.value) for c in IssueCategory)
+                    + "; declare others under issue_categories"
+                )
         missing = [c.value for c in IssueCategory if c not in self.categories]
-        if missing:
+        if missing and not rules:
             raise ValueError(f"categories: missing {', '.join(missing)}")
+        ladders = bool(self.categories) or any(
+            r.amount is not None and r.amount.mode == "ladder" for r in rules
+        )
+        if ladders and "tiers" not in given:
+            raise ValueError("tiers: Field required (the ladders are capped by the tiers)")
+        if ladders and self.severity_scale is None:
+            raise ValueError("severity_scale: Field required (the ladders scale the cap by it)")
         for tier, rule in self.tiers.items():
             refunds = sorted(k.value for k in rule.kinds if k in REFUND_KINDS)
             if refunds and _TIER_RANK[tier] < _TIER_RANK[self.refunds_from_tier]:
@@ -223,12 +269,32 @@ class Policy(_Strict):
         for kind in sorted(laddered & FIXED_VALUE_KINDS):
             if kind not in self.offer_values:
                 raise ValueError(f"offer_values.{kind.value}: needed because a ladder offers it")
+        self._rules = rules
+        self._warnings = tuple(rule_warnings(rules))
         self._content_hash = _digest(self)
         return self
 
-    @property
+    # cached_property: read on every decision, and a private attribute's lookup is slow.
+    @cached_property
     def version(self) -> str:
         return f"{self.declared_version}+{self._content_hash}"
+
+    @cached_property
+    def compiled_rules(self) -> tuple[Rule, ...]:
+        """The rulebook, validated and ready to evaluate (empty: the ladder decides)."""
+        return self._rules
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Rules that can never match or never apply; `policy check` prints them."""
+        return self._warnings
+
+    def knows_category(self, category: str) -> bool:
+        return category in _RETAIL or category in self.issue_categories
+
+    def category_words(self, category: str) -> str | None:
+        """The plain words a policy gives its own category (None for the retail ones)."""
+        return self.issue_categories.get(category)
 
 
 def _normalized(value: Any) -> Any:
@@ -237,6 +303,8 @@ def _normalized(value: Any) -> Any:
         return format(value.normalize(), "f")
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {str(_normalized(k)): _normalized(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -248,6 +316,9 @@ def _digest(policy: Policy) -> str:
     """Hash of the validated content, defaults filled: comments, key order and spelling of
     numbers do not change the version; any rule that changes a decision does."""
     data = _normalized(policy.model_dump(by_alias=True))
+    for key, empty in _RULEBOOK_DEFAULTS.items():
+        if data.get(key) == empty:
+            del data[key]
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -262,16 +333,17 @@ class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     loader.flatten_mapping(node)
-    seen: dict[Any, int] = {}
+    seen: dict[Any, tuple[int, int]] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
-        try:
-            first = seen.setdefault(key, key_node.start_mark.line + 1)
+        mark = key_node.start_mark
+        try:  # line and column: `{a: 1, a: 2}` repeats a key on one line
+            first = seen.setdefault(key, (mark.line + 1, mark.column))
         except TypeError:  # an unhashable key: let the normal constructor report it
             break
-        line = key_node.start_mark.line + 1
-        if first != line:
-            raise _DuplicateKey(key, line, first, key_node.start_mark)
+        line = mark.line + 1
+        if first != (line, mark.column):
+            raise _DuplicateKey(key, line, first[0], mark)
     return loader.construct_mapping(node)
 
 
@@ -369,6 +441,11 @@ def parse_policy(text: str, source: str = "<string>") -> Policy:
         raise PolicyError(source, "a policy is a mapping of keys (version, tiers, categories, ...)")
     try:
         return Policy.model_validate(data)
+    except RuleError as exc:
+        key = ".".join(str(p) for p in exc.path)
+        line = _line_of(text, exc.path)
+        where = f" (line {line})" if line else ""
+        raise PolicyError(f"{source}:{key}{where}", exc.problem) from exc
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = _location(err)

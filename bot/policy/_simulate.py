@@ -32,6 +32,7 @@ class SimulationGroup:
     money_offers: int = 0  # offers with a money value (not apologies)
     by_kind: Counter[str] = field(default_factory=Counter)
     goodwill: dict[str, Decimal] = field(default_factory=dict)
+    entitlement: dict[str, Decimal] = field(default_factory=dict)  # owed, counted apart
     clv: dict[str, Decimal] = field(default_factory=dict)
     cases_in: Counter[str] = field(default_factory=Counter)  # cases per currency
 
@@ -42,7 +43,10 @@ class SimulationGroup:
         self.escalations += decision.escalate
         self.money_offers += decision.offer.amount > 0
         self.by_kind[decision.offer.kind.value] += 1
-        self.goodwill[cur] = self.goodwill.get(cur, Decimal(0)) + decision.offer.amount
+        if decision.offer.basis == "entitlement":
+            self.entitlement[cur] = self.entitlement.get(cur, Decimal(0)) + decision.offer.amount
+        else:
+            self.goodwill[cur] = self.goodwill.get(cur, Decimal(0)) + decision.offer.amount
         self.clv[cur] = self.clv.get(cur, Decimal(0)) + max(case.customer.clv, Decimal(0))
 
     def mean_goodwill(self, currency: str) -> Decimal:
@@ -94,7 +98,7 @@ def simulate(cases: Iterable[Case], policy: Policy) -> SimulationSummary:
         groups = (
             out.overall,
             out.by_tier.setdefault(case.customer.tier.value, SimulationGroup()),
-            out.by_category.setdefault(case.issue.category.value, SimulationGroup()),
+            out.by_category.setdefault(str(case.issue.category), SimulationGroup()),
         )
         for group in groups:
             group.add(case, decision)

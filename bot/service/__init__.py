@@ -4,6 +4,7 @@ from bot.service._customers import ImportSummary, import_customers, import_trans
 from bot.service._followups import run_followups
 from bot.service._tickets import (
     IN_FLIGHT_LEASE,
+    TicketCustomer,
     TicketRequest,
     TicketResponse,
     approve_draft,
@@ -16,6 +17,7 @@ from bot.service._tickets import (
 __all__ = [
     "IN_FLIGHT_LEASE",
     "ImportSummary",
+    "TicketCustomer",
     "TicketRequest",
     "TicketResponse",
     "approve_draft",

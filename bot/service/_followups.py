@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.domain import category_of
 from bot.drafting import Drafter
 from bot.service._seam import store_errors
 from bot.store import Decision, Event, Followup, Message, Ticket, decision_from_row, utcnow
@@ -94,7 +95,7 @@ def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool
         ).scalars()
     )
     outcome = drafter.followup(
-        decision=decision_from_row(row), category=ticket.category or "other",
+        decision=decision_from_row(row), category=category_of(ticket.category or "other"),
         order_id=ticket.order_id, days_after=max(0, (when - ticket.created_at).days),
         language=language, earlier=earlier,
     )  # fmt: skip

@@ -34,7 +34,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.domain import GuardResult, Issue, OfferDecision, OfferKind, Order, Reply
+from bot.domain import Attributes, GuardResult, Issue, OfferDecision, OfferKind, Order, Reply
 from bot.domain import Offer as DomainOffer
 from bot.domain import Ticket as DomainTicket
 from bot.drafting import Drafter, check_draft, template_reply
@@ -113,12 +113,21 @@ class _AbandonedTickets:
 _ABANDONED = _AbandonedTickets()
 
 
+class TicketCustomer(BaseModel):
+    """What a channel may say of the customer beyond the id: attributes a policy's rules read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attributes: Attributes = Field(default_factory=dict)
+
+
 class TicketRequest(BaseModel):
     """What a channel sends: who, which order, what they wrote (the issue is optional)."""
 
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=200)
+    customer: TicketCustomer | None = None
     order: Order
     issue: Issue | None = None
     message: str = Field(default="", max_length=20_000)
@@ -174,6 +183,7 @@ def _open_in(
         order_value=request.order.value, currency=request.order.currency,
         category=request.issue.category.value if request.issue else None,
         severity=request.issue.severity if request.issue else None,
+        attributes=_attributes(request),
         idempotency_key=key, request_hash=digest, state="in_flight",
     )  # fmt: skip
     s.add(ticket)
@@ -184,6 +194,16 @@ def _open_in(
     owned.append(ticket.id)
     s.add(Message(ticket_id=ticket.id, role="customer", text=request.message))
     return _Opened(ticket.id, None)
+
+
+def _attributes(request: TicketRequest) -> dict[str, Any] | None:
+    """The case's attributes as the ticket row keeps them (None when there are none)."""
+    parts = {
+        "customer": request.customer.attributes if request.customer else {},
+        "order": request.order.attributes,
+        "issue": request.issue.attributes if request.issue else {},
+    }
+    return {k: v for k, v in parts.items() if v} or None
 
 
 class _RaceLost(Exception):
@@ -262,6 +282,10 @@ def handle_ticket(
     now: datetime | None = None,
 ) -> TicketResponse:
     """Resolve one ticket through the shared pipeline; at most one offer per order and issue."""
+    if request.issue is not None and not policy.knows_category(str(request.issue.category)):
+        raise InputError(
+            "issue.category", f"{request.issue.category!s} is not a category of this policy"
+        )
     try:
         try:
             opened = _open(sessions, request, channel=channel, key=idempotency_key)
@@ -301,10 +325,12 @@ def _resolve_and_record(
         if customer is None:
             raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
         st = standing(s, customer, now=now, window_days=policy.abuse.window_days)
+    who = case_customer(st)
+    if request.customer is not None and request.customer.attributes:
+        who = who.model_copy(update={"attributes": request.customer.attributes})
     ticket = DomainTicket(
-        customer=case_customer(st), order=request.order, issue=request.issue,
-        message=request.message,
-    )  # fmt: skip
+        customer=who, order=request.order, issue=request.issue, message=request.message
+    )
     when = now or utcnow()
     day = when.replace(hour=0, minute=0, second=0, microsecond=0)
     spent_day = _spent_since(sessions, day) if policy.budget.daily is not None else None
@@ -321,7 +347,9 @@ def _spent_since(sessions: sessionmaker[Session], start: datetime) -> Decimal:
     with sessions() as s:
         total = s.execute(
             select(func.coalesce(func.sum(Offer.amount), 0)).where(
-                Offer.created_at >= start, Offer.status.in_(GIVEN_STATUSES)
+                Offer.created_at >= start,
+                Offer.status.in_(GIVEN_STATUSES),
+                Offer.basis == "goodwill",  # entitlements are owed, not drawn from a budget
             )
         ).scalar_one()
     return Decimal(str(total))
@@ -354,6 +382,7 @@ def _record(
                 category=result.issue.category.value, kind=offer_kind.value,
                 amount=decision.offer.amount, currency=decision.offer.currency,
                 policy_version=decision.policy_version, idempotency_key=key,
+                basis=decision.offer.basis,
             )  # fmt: skip
             if not inserted:
                 # Someone resolved this order and issue first: answer with *their* offer.

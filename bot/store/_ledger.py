@@ -48,9 +48,15 @@ class CustomerStanding:
 def goodwill_given(
     session: Session, customer_id: str, *, since: datetime | None = None
 ) -> tuple[int, Decimal]:
-    """Count and money value of goodwill given to a customer (since a date, if given)."""
+    """Count and money value of goodwill given to a customer (since a date, if given).
+
+    Entitlements (owed by law or contract) are not goodwill: they neither lower residual CLV
+    nor make a customer a repeat claimant.
+    """
     query = select(func.count(Offer.id), func.coalesce(func.sum(Offer.amount), 0)).where(
-        Offer.customer_id == customer_id, Offer.status.in_(GIVEN_STATUSES)
+        Offer.customer_id == customer_id,
+        Offer.status.in_(GIVEN_STATUSES),
+        Offer.basis == "goodwill",
     )
     if since is not None:
         query = query.where(Offer.created_at >= since)
@@ -98,12 +104,13 @@ def record_offer(
     policy_version: str,
     idempotency_key: str | None,
     status: str = "sent",
+    basis: str = "goodwill",
 ) -> tuple[Offer, bool]:
     """Insert the offer unless one exists for this order and issue; return it and if it is new."""
     values = dict(
         ticket_id=ticket_id, customer_id=customer_id, order_id=order_id, category=category,
         kind=kind, amount=amount, currency=currency, policy_version=policy_version,
-        idempotency_key=idempotency_key, status=status, created_at=utcnow(),
+        idempotency_key=idempotency_key, status=status, basis=basis, created_at=utcnow(),
     )  # fmt: skip
     dialect = session.get_bind().dialect.name
     stmt: Any

@@ -17,7 +17,12 @@ __all__ = ["case_customer", "decision_from_row", "decision_row", "offer_from_row
 
 def decision_from_row(row: Decision) -> OfferDecision:
     return OfferDecision(
-        offer=DomainOffer(kind=OfferKind(row.kind), amount=row.amount, currency=row.currency),
+        offer=DomainOffer(
+            kind=OfferKind(row.kind),
+            amount=row.amount,
+            currency=row.currency,
+            basis="entitlement" if row.basis == "entitlement" else "goodwill",
+        ),
         cap=row.cap,
         escalate=row.escalate,
         reasons=list(row.reasons),
@@ -37,12 +42,16 @@ def decision_row(
         escalate=decision.escalate,
         reasons=list(decision.reasons),
         policy_version=decision.policy_version,
+        basis=decision.offer.basis,
         created_at=created_at or utcnow(),
     )
 
 
 def offer_from_row(row: Offer) -> DomainOffer:
-    return DomainOffer(kind=OfferKind(row.kind), amount=row.amount, currency=row.currency)
+    return DomainOffer(
+        kind=OfferKind(row.kind), amount=row.amount, currency=row.currency,
+        basis="entitlement" if row.basis == "entitlement" else "goodwill",
+    )  # fmt: skip
 
 
 def case_customer(standing: CustomerStanding) -> CaseCustomer:

@@ -167,6 +167,8 @@ class Ticket(Base):
     category: Mapped[str | None] = mapped_column(String(40))
     severity: Mapped[int | None] = mapped_column(Integer)
     triage: Mapped[dict[str, Any] | None]
+    # The case's attributes as sent: {"customer": {...}, "order": {...}, "issue": {...}}.
+    attributes: Mapped[dict[str, Any] | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(20), default="in_flight")
@@ -199,6 +201,7 @@ class Decision(Base):
     escalate: Mapped[bool]
     reasons: Mapped[list[str]] = mapped_column(JSON)
     policy_version: Mapped[str] = mapped_column(String(80))
+    basis: Mapped[str] = mapped_column(String(20), default="goodwill", server_default="goodwill")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -222,6 +225,8 @@ class Offer(Base):
     status: Mapped[str] = mapped_column(String(20), default="sent")
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     policy_version: Mapped[str] = mapped_column(String(80))
+    # goodwill or entitlement (owed by law or contract): budgets and KPIs count them apart.
+    basis: Mapped[str] = mapped_column(String(20), default="goodwill", server_default="goodwill")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -5,6 +5,7 @@ business's own labelled tickets; `sentiment_score` is the 0-100 perception estim
 where no survey came back.
 """
 
+from bot.triage._compensation import asks_for_compensation
 from bot.triage._evaluate import Evaluation, evaluate
 from bot.triage._refine import ModelReading
 from bot.triage._text import check_message
@@ -26,6 +27,7 @@ __all__ = [
     "LabelledRow",
     "ModelReading",
     "Triager",
+    "asks_for_compensation",
     "check_message",
     "evaluate",
     "load_triager",

@@ -17,10 +17,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain import Case, OfferDecision, OfferKind, Tier, minor_unit
+from bot.domain import Case, OfferDecision, OfferKind, PolicyCategory, Tier, minor_unit
 from bot.errors import PolicyError
-from bot.policy import Policy, decide, load_policy, parse_policy
-from tests.strategies import cases, policies, policy_data
+from bot.policy import Policy, decide, default_policy_path, load_policy, parse_policy
+from tests.property._ladder_before import decide_before
+from tests.strategies import cases, policies, policy_data, shares
 
 POLICY = load_policy()
 POLICY_AGAIN = load_policy()
@@ -28,6 +29,7 @@ EXAMPLES = 10_000 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 500
 REFUNDS = {OfferKind.refund_partial, OfferKind.refund_full}
 NO_MONEY = {OfferKind.none, OfferKind.apology_only}
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+DEFAULT_TEXT = default_policy_path().read_text(encoding="utf-8")
 spends = st.one_of(st.none(), st.decimals(min_value=0, max_value=3000, places=2))
 
 
@@ -78,7 +80,13 @@ def check_invariants(
         or case.customer.appeasement_spend_90d > abuse.max_spend
     ):
         assert d.escalate and d.offer.amount == 0 and d.offer.kind in NO_MONEY
-        assert d.reasons[0].startswith("repeat claimant")
+        if not policy.compiled_rules:
+            assert d.reasons[0].startswith("repeat claimant")
+        else:  # a rule's reasons first say which rule applied and how its amount was reached
+            assert any(
+                r.startswith("repeat claimant") or r == "a person works out the amount"
+                for r in d.reasons
+            )
     # explained, and stamped with the policy
     assert d.reasons and d.policy_version == policy.version
 
@@ -180,3 +188,160 @@ def test_version_ignores_layout_but_not_content(data: dict[str, Any], rng) -> No
     assert parse_policy(yaml.dump(respell(data), Dumper=DUMPER, sort_keys=False)).version == version
     data["abuse"]["max_appeasements"] += 1
     assert parse_policy(yaml.dump(data, Dumper=DUMPER)).version != version
+
+
+# Rulebooks: the ladder unchanged, goodwill under today's caps, entitlements as written --------
+
+attribute_values = st.one_of(
+    st.booleans(), st.integers(-5, 5000), st.text(max_size=6),
+    st.floats(-10, 5000, allow_nan=False, allow_infinity=False),
+)  # fmt: skip
+attributes = st.dictionaries(
+    st.sampled_from(["vip", "n", "kg", "cabin", "insured", "passengers"]), attribute_values,
+    max_size=4,
+)  # fmt: skip
+
+
+def _with_attributes(case: Case, customer: dict, order: dict, issue: dict) -> Case:
+    return case.model_copy(
+        update={
+            "customer": case.customer.model_copy(update={"attributes": customer}),
+            "order": case.order.model_copy(update={"attributes": order}),
+            "issue": case.issue.model_copy(update={"attributes": issue}),
+        }
+    )
+
+
+@settings(max_examples=EXAMPLES)
+@given(policies(), cases(), spends, spends, attributes, attributes, attributes)
+def test_a_policy_without_rules_decides_exactly_as_before(
+    policy: Policy, case: Case, day, month, customer, order, issue
+) -> None:
+    """Same offer, cap, escalation, reasons and version as the engine before rulebooks, and
+    attributes change nothing a policy without rules decides."""
+    before = decide_before(case, policy, budget_spent=day, budget_spent_month=month)
+    assert decide(case, policy, budget_spent=day, budget_spent_month=month) == before
+    with_attrs = _with_attributes(case, customer, order, issue)
+    assert decide(with_attrs, policy, budget_spent=day, budget_spent_month=month) == before
+    assert decide(case, POLICY) == decide_before(case, POLICY)
+
+
+GOODWILL_RULES = """
+rules:
+  - name: vip per unit
+    when: {{customer.vip: true}}
+    offer: store_credit
+    amount: {{fixed: {fixed}, per: order.n}}
+  - name: heavy parcels
+    when: {{order.kg: {{above: {kg}}}}}
+    offer: {offer}
+    amount:
+      bands:
+        by: order.kg
+        rows:
+          - {{up_to: {kg2}, amount: {band1}}}
+          - {{amount: {band2}}}
+    reduce: [{{name: small order, when: {{order_value: {{below: 20}}}}, by: {cut}}}]
+  - name: share of the order
+    when: {{severity: {{at_least: {sev}}}}}
+    amount: {{share_of_order: {share}}}
+"""
+
+
+@settings(max_examples=EXAMPLES)
+@given(
+    cases(), spends, spends, attributes, attributes,
+    st.decimals(0, 5000, places=2), st.decimals(0, 2000, places=2),
+    st.decimals(0, 900, places=2), st.decimals(0, 900, places=2), shares, shares,
+    st.integers(1, 3), st.sampled_from(["discount_code", "store_credit", "refund_partial"]),
+)  # fmt: skip
+def test_goodwill_from_rules_never_exceeds_todays_caps(
+    case, day, month, customer, order, fixed, kg, band1, band2, cut, share, sev, offer
+) -> None:
+    text = DEFAULT_TEXT.replace("  daily: null\n  monthly: null", "  daily: 400\n  monthly: 5000")
+    text += GOODWILL_RULES.format(fixed=fixed, kg=kg, kg2=kg + 100, band1=band1, band2=band2,
+                                  cut=cut, share=share, sev=sev, offer=offer)  # fmt: skip
+    policy = parse_policy(text)
+    case = _with_attributes(case, customer, order, {})
+    d = decide(case, policy, budget_spent=day, budget_spent_month=month)
+    assert d.offer.basis == "goodwill"
+    check_invariants(case, policy, d, day, month)
+
+
+EU = load_policy(default_policy_path().parent / "examples" / "eu261.yaml")
+hours = st.one_of(
+    st.none(), st.sampled_from([0, 1, 1.99, 2, 2.01, 2.99, 3, 3.01, 3.5, 3.99, 4, 4.01, 24]),
+    st.floats(0, 48, allow_nan=False).map(lambda h: round(h, 2)),
+)  # fmt: skip
+flags = st.one_of(st.none(), st.booleans())
+
+
+@st.composite
+def eu_cases(draw: st.DrawFn) -> Case:
+    base = draw(cases())
+    order = {
+        "distance_km": draw(st.one_of(
+            st.sampled_from([1, 1499, 1500, 1500.5, 1501, 3499, 3500, 3500.01, 3501, 9000]),
+            st.integers(1, 15000))),
+        "intra_eu": draw(flags), "departs_eu": draw(flags), "arrives_eu": draw(flags),
+        "eu_carrier": draw(flags), "passengers": draw(st.integers(0, 9)),
+    }  # fmt: skip
+    issue = {
+        "arrival_delay_hours": draw(hours),
+        "notice_days": draw(st.one_of(st.none(), st.sampled_from([0, 6, 6.99, 7, 13, 13.99, 14]),
+                                      st.integers(0, 60))),
+        "rerouted": draw(flags), "reroute_departs_earlier_hours": draw(hours),
+        "reroute_arrival_delay_hours": draw(hours), "extraordinary": draw(flags),
+    }  # fmt: skip
+    category = draw(st.sampled_from(["flight_delayed", "flight_cancelled"]))
+    case = base.model_copy(
+        update={
+            "order": base.order.model_copy(update={"currency": "EUR"}),
+            "issue": base.issue.model_copy(update={"category": PolicyCategory(category)}),
+        }
+    )
+    drop = lambda d: {k: v for k, v in d.items() if v is not None}  # noqa: E731
+    return _with_attributes(case, {}, drop(order), drop(issue))
+
+
+def eu261_owed(case: Case) -> Decimal:
+    """Article 7 as the issue states it, written out longhand: the test's own reading."""
+    o, i = case.order.attributes, case.issue.attributes
+    if i.get("extraordinary") is True:
+        return Decimal(0)
+    if not (o.get("departs_eu") is True or (o.get("arrives_eu") is True
+                                            and o.get("eu_carrier") is True)):  # fmt: skip
+        return Decimal(0)
+    d = o["distance_km"]
+    band = 250 if d <= 1500 else 400 if d <= 3500 or o.get("intra_eu") is True else 600
+    late = i.get("reroute_arrival_delay_hours")
+    rerouted = i.get("rerouted") is True
+    if case.issue.category == "flight_delayed":
+        h = i.get("arrival_delay_hours")
+        if h is None or h < 3:
+            return Decimal(0)
+        amount = Decimal(band) / 2 if band == 600 and h < 4 else Decimal(band)
+    else:
+        n, early = i.get("notice_days"), i.get("reroute_departs_earlier_hours")
+        close = rerouted and early is not None and late is not None
+        if n is not None and n >= 14:
+            return Decimal(0)
+        if n is not None and 7 <= n < 14 and close and early <= 2 and late < 4:
+            return Decimal(0)
+        if n is not None and n < 7 and close and early <= 1 and late < 2:
+            return Decimal(0)
+        limit = {250: 2, 400: 3, 600: 4}[band]
+        halved = rerouted and late is not None and late <= limit
+        amount = Decimal(band) / 2 if halved else Decimal(band)
+    return amount * o["passengers"]
+
+
+@settings(max_examples=EXAMPLES)
+@given(eu_cases(), spends, spends)
+def test_entitlements_always_equal_the_rulebook(case: Case, day, month) -> None:
+    """Whatever the customer's CLV, history or the budget, EU261 pays what Article 7 says."""
+    d = decide(case, EU, budget_spent=day, budget_spent_month=month)
+    assert d.offer.basis == "entitlement"
+    assert d.offer.amount == eu261_owed(case) == d.cap
+    assert not d.escalate
+    assert d.reasons and d.policy_version == EU.version

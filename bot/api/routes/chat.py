@@ -26,8 +26,8 @@ from bot.api._limits import check_message
 from bot.api._security import TokenClaims, check_conversation, mint_widget_token, read_widget_token
 from bot.api.deps import AppState, StateDep
 from bot.config import Settings
-from bot.domain import IssueCategory, OfferDecision, OfferKind, Order
 from bot.domain import Offer as DomainOffer
+from bot.domain import OfferDecision, OfferKind, Order, category_of
 from bot.drafting import Usage
 from bot.errors import NotFound, Unauthorized
 from bot.service import TicketRequest, handle_ticket
@@ -173,7 +173,7 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
         spent_tokens, spent_s = _model_spend(s, ticket.id)
         budget = _over_budget(settings, row.turns, spent_tokens, spent_s)
         over_budget = budget is not None
-        category = IssueCategory(ticket.category or "other")
+        category = category_of(ticket.category or "other")
         language = (ticket.triage or {}).get("language", "en")
     assert d is not None
     # Later turns repeat no offer: the guard sees a decision with nothing to give.

@@ -17,7 +17,7 @@ from bot.api._limits import check_message
 from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep, SettingsDep
 from bot.domain import Order
 from bot.errors import InputError
-from bot.service import TicketRequest, handle_ticket
+from bot.service import TicketCustomer, TicketRequest, handle_ticket
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -68,12 +68,27 @@ def _order(fields: dict[str, Any]) -> Order:
         amount = Decimal(str(value).strip())
     except ArithmeticError as exc:  # decimal.InvalidOperation included
         raise InputError("ticket.custom_fields.order_value", "not a money amount") from exc
+    attributes = _attributes(fields, "order")
     try:
-        return Order(id=str(order_id), value=amount, currency=str(fields.get("currency") or "USD"))
+        return Order(id=str(order_id), value=amount, currency=str(fields.get("currency") or "USD"),
+                     attributes=attributes)  # fmt: skip
     except ValidationError as exc:
         err = exc.errors()[0]
         name = _FIELD_OF.get(str(err["loc"][0]) if err["loc"] else "", "order_value")
+        if err["loc"] and err["loc"][0] == "attributes" and len(err["loc"]) > 1:
+            name = f"order.{err['loc'][1]}"
         raise InputError(f"ticket.custom_fields.{name}", str(err["msg"])) from exc
+
+
+def _attributes(fields: dict[str, Any], part: str) -> dict[str, Any]:
+    """Custom fields named `customer.NAME` or `order.NAME` are attributes a policy reads."""
+    out = {}
+    for key, value in fields.items():
+        if key.startswith(part + ".") and value is not None and value != "":
+            if not isinstance(value, str | int | float | bool):
+                raise InputError(f"ticket.custom_fields.{key}", "a text, number or true/false")
+            out[key.removeprefix(part + ".")] = value
+    return out
 
 
 @router.post("/zendesk")
@@ -83,9 +98,16 @@ async def zendesk(
 ) -> dict[str, Any]:  # fmt: skip
     principal.require("service")
     check_message(settings, body.ticket.description, "body.ticket.description")
-    order = _order({str(f.id): f.value for f in body.ticket.custom_fields})
+    fields = {str(f.id): f.value for f in body.ticket.custom_fields}
+    order = _order(fields)
+    try:
+        customer = TicketCustomer(attributes=_attributes(fields, "customer"))
+    except ValidationError as exc:
+        raise InputError(
+            "ticket.custom_fields", f"customer attributes: {exc.errors()[0]['msg']}"
+        ) from exc
     request = TicketRequest(customer_id=body.ticket.requester.external_id, order=order,
-                            message=body.ticket.description)  # fmt: skip
+                            customer=customer, message=body.ticket.description)  # fmt: skip
     out = await run_in_threadpool(
         handle_ticket, sessions, request, policy=policy, drafter=drafter, channel="webhook",
         idempotency_key=f"zendesk-{body.ticket.id}",

@@ -29,7 +29,8 @@ def test_decide_prints_the_contract_decision() -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert set(out) == {"offer", "cap", "escalate", "reasons", "policy_version"}
-    assert set(out["offer"]) == {"kind", "amount", "currency"}
+    assert set(out["offer"]) == {"kind", "amount", "currency", "basis"}
+    assert out["offer"]["basis"] == "goodwill"
     assert out["offer"]["kind"] in KINDS
     assert Decimal(out["offer"]["amount"]) <= Decimal(out["cap"])
     expected = decide(make_case(clv="200", tier="gold"), load_policy())
@@ -203,3 +204,126 @@ def test_simulate_out_into_a_missing_folder_exits_2_and_writes_nothing(tmp_path:
     result = runner.invoke(app, ["policy", "simulate", str(TICKETS), "--out", str(out)])
     assert result.exit_code == 2 and "does not exist" in result.stderr
     assert not (tmp_path / "no").exists()
+
+
+# rulebooks: attributes in, explain, warnings ------------------------------------------------
+
+EU261 = POLICIES / "examples" / "eu261.yaml"
+
+
+def _eu_case(**issue: object) -> dict:
+    data = case_dict(category="flight_delayed", currency="EUR")
+    data["order"]["attributes"] = {"distance_km": 2000, "departs_eu": True, "passengers": 2}
+    data["issue"]["attributes"] = {"arrival_delay_hours": 5, **issue}
+    return data
+
+
+def test_decide_reads_attributes_and_says_the_money_is_owed() -> None:
+    result = runner.invoke(app, ["decide", "--policy", str(EU261)], input=json.dumps(_eu_case()))
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["offer"] == {"kind": "refund_partial", "amount": "800.00", "currency": "EUR",
+                            "basis": "entitlement"}  # fmt: skip
+    assert any("Article 7 compensation" in r for r in out["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (
+            lambda c: c["order"]["attributes"].update(passengers=[1, 2]),
+            "order.attributes.passengers",
+        ),
+        (lambda c: c["issue"]["attributes"].update({"bad key": 1}), "issue.attributes"),
+        (lambda c: c["customer"].update(attributes="gold"), "customer.attributes"),
+        (lambda c: c["issue"].update(category="lost_bag"), "issue.category"),
+    ],
+)
+def test_decide_bad_attributes_exit_2_naming_the_field(edit, field) -> None:
+    bad = _eu_case()
+    edit(bad)
+    result = runner.invoke(app, ["decide", "--policy", str(EU261)], input=json.dumps(bad))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {field}"), result.stderr
+
+
+def test_policy_explain_names_the_rule_that_matched_and_why_others_did_not(tmp_path) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(_eu_case(arrival_delay_hours=2.5)), encoding="utf-8")
+    result = runner.invoke(app, ["policy", "explain", str(path), "--policy", str(EU261)])
+    assert result.exit_code == 0, result.output
+    assert "rules.2 'delay under 3 hours': applied" in result.stdout
+    assert (
+        "rules.0 'extraordinary circumstances': did not match: issue.extraordinary is missing"
+        in result.stdout
+    )
+    assert "rules.6 'Article 7 compensation': not reached (would match)" in result.stdout
+    assert "decision: apology_only 0.00 EUR (entitlement)" in result.stdout
+    as_json = runner.invoke(app, ["policy", "explain", "-", "--policy", str(EU261), "--json"],
+                            input=path.read_text(encoding="utf-8"))  # fmt: skip
+    out = json.loads(as_json.stdout)
+    assert [r["status"] for r in out["rules"]][:3] == ["did not match", "did not match", "applied"]
+    assert out["decision"]["offer"]["amount"] == "0.00"
+
+
+def test_policy_explain_bad_case_exits_2_naming_the_field(tmp_path) -> None:
+    bad = _eu_case()
+    bad["order"]["attributes"]["passengers"] = {"adults": 2}
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    result = runner.invoke(app, ["policy", "explain", str(path), "--policy", str(EU261)])
+    assert result.exit_code == 2 and "order.attributes.passengers" in result.stderr
+
+
+def test_policy_check_prints_warnings_for_rules_that_never_apply(tmp_path) -> None:
+    path = tmp_path / "book.yaml"
+    path.write_text(
+        'version: "1"\nrules:\n  - {name: all, deny: true}\n'
+        "  - {name: some, when: {order.kg: 2}, deny: true}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 0 and result.stdout.startswith("ok 1+")
+    assert "rules.1 ('some') always overlaps rules.0 ('all')" in result.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('version: "1"\nrules:\n  - name: r\n    when: {order.kg: {over: 2}}\n'
+                      "    deny: true\n", encoding="utf-8")  # fmt: skip
+    result = runner.invoke(app, ["policy", "check", str(broken)])
+    assert result.exit_code == 2
+    assert "broken.yaml:rules.0.when.order.kg.over (line 4): not a test" in result.stderr
+
+
+def test_policy_simulate_reads_attribute_columns_and_counts_entitlements_apart(tmp_path) -> None:
+    path = tmp_path / "flights.csv"
+    header = [*CSV_COLUMNS_LIST, "order.distance_km", "order.departs_eu", "order.passengers",
+              "issue.arrival_delay_hours"]  # fmt: skip
+    rows = [
+        ["c1", "100", "100", "gold", "loyal", "0", "0", "o1", "50", "EUR", "flight_delayed", "1",
+         "4000", "true", "2", "5"],
+        ["c2", "100", "100", "gold", "loyal", "0", "0", "o2", "50", "EUR", "flight_delayed", "1",
+         "900", "true", "1", ""],  # no delay given: nothing owed
+    ]  # fmt: skip
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["policy", "simulate", str(path), "--policy", str(EU261),
+                                 "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = {(r[0], r[1], r[2]): r[3] for r in csv.reader(out.open(encoding="utf-8"))}
+    assert table[("all", "all tickets", "entitlement EUR")] == "1200.00"
+    assert ("all", "all tickets", "goodwill EUR") not in table or (
+        table[("all", "all tickets", "goodwill EUR")] == "0.00"
+    )
+    bad = tmp_path / "bad.csv"
+    rows[0][-3] = "sometimes"  # a text where the rule wants true: read as text, not an error
+    rows[1][-4] = ""
+    with bad.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    assert (
+        runner.invoke(app, ["policy", "simulate", str(bad), "--policy", str(EU261)]).exit_code == 0
+    )
+
+
+CSV_COLUMNS_LIST = ["customer_id", "clv", "residual_clv", "tier", "segment", "appeasements_90d",
+                    "appeasement_spend_90d", "order_id", "order_value", "currency", "category",
+                    "severity"]  # fmt: skip
