@@ -34,7 +34,7 @@ def _pct(part: float, whole: float) -> str:
     return f"{part / whole:.1%}" if whole else "-"
 
 
-def run(mode: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+def run(mode: str, items: list[dict[str, Any]], threads: int = 2) -> dict[str, Any]:
     from bot.config import Settings
     from bot.drafting import Drafter
     from bot.drafting.quality import check_quality
@@ -45,7 +45,7 @@ def run(mode: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     from tests.factories import make_ticket
 
     llm, _, draft_mode = mode.partition("-")
-    settings = Settings(llm=llm, draft_mode=draft_mode or "compose")
+    settings = Settings(llm=llm, draft_mode=draft_mode or "compose", llm_threads=threads)
     drafter = Drafter.from_settings(settings)
     policy, triager = load_policy(), load_triager()
     rows: list[dict[str, Any]] = []
@@ -116,6 +116,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--modes", default="local,template",
                         help="comma-separated: local, template, local-full, openai, openai-full")  # fmt: skip
     parser.add_argument("--limit", type=int, default=0, help="only the first N complaints")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="llama.cpp threads for the local model"
+    )
     args = parser.parse_args(argv)
     items = complaints()
     if args.limit:
@@ -126,9 +129,10 @@ def main(argv: list[str]) -> int:
     out = [header]
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
         print(f"- {mode}", flush=True)
-        result = run(mode, items)
+        result = run(mode, items, args.threads)
         table = summarise(result)
-        out.append(f"\n## {mode}\n\n| measure | value | goal |\n|---|---:|---|")
+        threads = f", {args.threads} llama.cpp threads" if mode.startswith("local") else ""
+        out.append(f"\n## {mode}{threads}\n\n| measure | value | goal |\n|---|---:|---|")
         out += [f"| {a} | {b} | {c} |" for a, b, c in table]
         out.append(
             "\nSample replies, verbatim (the first per language is one where the gate caught something, when there is one):\n"

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 120
     llm_temperature: float = 0.0
     llm_seed: int = 7
+    # llama.cpp threads for the local model: 2 on an idle 2-core machine; 1 is faster when other
+    # work shares the cores (its threads wait on each other): bench/quality.py measures both.
+    llm_threads: int = Field(default=2, ge=1, le=64)
     policy_path: Path | None = None
     prompts_dir: Path | None = None
     # compose: the model writes one acknowledging sentence, approved phrases the rest (best for

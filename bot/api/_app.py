@@ -128,7 +128,26 @@ def create_app(
         return response
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    _state_limits_in_schema(app, settings)
     return app
+
+
+def _state_limits_in_schema(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI schema says the message limit this server enforces, not the schemas' ceiling."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for component in schema.get("components", {}).get("schemas", {}).values():
+            for name, prop in component.get("properties", {}).items():
+                if name in ("message", "description") and "maxLength" in prop:
+                    prop["maxLength"] = min(int(prop["maxLength"]), settings.max_message_chars)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:

@@ -46,8 +46,8 @@ def resolve_cmd(policy: PolicyOpt = None, jsonl: Jsonl = False) -> None:
     from bot.policy import load_policy
 
     try:
-        loaded = load_policy(policy)
         settings = get_settings()
+        loaded = load_policy(policy or settings.policy_path)
         drafter = Drafter.from_settings(settings)
     except AppeaseError as exc:
         fail(str(exc))

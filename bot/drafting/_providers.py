@@ -332,6 +332,7 @@ def _local(settings: Settings) -> BaseChatModel:
     return LocalLlamaChat(
         model_path=str(path), max_tokens=settings.llm_max_tokens,
         temperature=settings.llm_temperature, seed=settings.llm_seed,
+        n_threads=settings.llm_threads,
     )  # fmt: skip
 
 

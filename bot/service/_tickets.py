@@ -38,6 +38,7 @@ from bot.domain import Attributes, GuardResult, Issue, OfferDecision, OfferKind,
 from bot.domain import Offer as DomainOffer
 from bot.domain import Ticket as DomainTicket
 from bot.drafting import Drafter, check_draft, template_reply
+from bot.drafting.quality import check_quality
 from bot.errors import IdempotencyConflict, InputError, NotFound, OverCap, StoreUnavailable
 from bot.pipeline import Resolution, resolve
 from bot.policy import Policy
@@ -570,6 +571,21 @@ def approve_draft(
                     f"the edit promises what the decision does not allow ({said}); the cap is "
                     f"{decision.cap} {decision.offer.currency} for {decision.offer.kind.value}"
                 )
+            # A person may send what they like within the money; the gate only warns them.
+            customer_text = (
+                s.execute(
+                    select(Message.text)
+                    .where(Message.ticket_id == draft.ticket_id, Message.role == "customer")
+                    .order_by(Message.id)
+                )
+                .scalars()
+                .first()
+                or ""
+            )
+            language = (s.get(Ticket, draft.ticket_id).triage or {}).get("language", "en")  # type: ignore[union-attr]
+            warnings = check_quality(
+                text, customer_message=customer_text, language=language
+            ).problems
             draft.status = (
                 "edited" if edited_text is not None and edited_text != draft.text else "approved"
             )
@@ -582,5 +598,8 @@ def approve_draft(
         s.add(
             Event(ticket_id=draft.ticket_id, type=f"draft_{draft.status}", payload={"agent": agent})
         )
-        return {"draft_id": draft.id, "ticket_id": draft.ticket_id, "status": draft.status,
-                "decided_by": agent}  # fmt: skip
+        out: dict[str, Any] = {"draft_id": draft.id, "ticket_id": draft.ticket_id,
+                               "status": draft.status, "decided_by": agent}  # fmt: skip
+        if not reject:
+            out["quality_warnings"] = [w.as_dict() for w in warnings]
+        return out

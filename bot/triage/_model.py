@@ -198,3 +198,86 @@ class TextClassifiers:
     @property
     def severities(self) -> list[int]:
         return [int(c) for c in self.severity_.classes_]
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_SPACES = re.compile(r"\s\s+")
+
+
+def _word_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's word analyzer (default token pattern), as plain Python."""
+    tokens = _TOKEN.findall(text)
+    out = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high + 1, len(tokens) + 1)):
+        out += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return out
+
+
+def _char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's `char_wb` analyzer, as plain Python (same n-grams, same order)."""
+    out = []
+    for word in _SPACES.sub(" ", text).split():
+        w = f" {word} "
+        for n in range(low, high + 1):
+            offset = 0
+            out.append(w[offset : offset + n])
+            while offset + n < len(w):
+                offset += 1
+                out.append(w[offset : offset + n])
+            if offset == 0:
+                break
+    return out
+
+
+class CompiledClassifiers:
+    """A fitted TextClassifiers as plain arrays and dicts: predicts without importing scikit-learn.
+
+    What the triage cache holds, so a command-line call skips scikit-learn's import (most of a
+    cold start) as well as the training.
+    """
+
+    def __init__(self, fitted: TextClassifiers) -> None:
+        spec = {"words": ("word", True), "chars": ("char_wb", True), "whole": ("char_wb", False)}
+        self._parts = []
+        for (name, vectorizer), (_, vocabulary, idf, weight, offset) in zip(
+            fitted.vectorizer_.transformer_list, fitted._parts, strict=True
+        ):
+            kind, primary = spec[name]
+            low, high = vectorizer.ngram_range
+            self._parts.append((kind, primary, low, high, dict(vocabulary), np.asarray(idf),
+                                weight, offset))  # fmt: skip
+        assert fitted._heads is not None
+        self._heads = fitted._heads
+        self.categories = fitted.categories
+        self.severities = fitted.severities
+
+    def _row(self, text: str) -> tuple[Any, Any]:
+        all_idx, all_vals = [], []
+        for kind, primary, low, high, vocabulary, idf, weight, offset in self._parts:
+            prepared = _primary_lower(text) if primary else text.lower()
+            grams = (_word_ngrams if kind == "word" else _char_wb_ngrams)(prepared, low, high)
+            counts: dict[int, int] = {}
+            for gram in grams:
+                j = vocabulary.get(gram)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            vals = np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0
+            vals *= idf[idx]
+            vals *= weight / np.sqrt(vals @ vals)
+            all_idx.append(idx + offset)
+            all_vals.append(vals)
+        if not all_idx:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.concatenate(all_idx), np.concatenate(all_vals)
+
+    def predict_proba(self, texts: Sequence[str]) -> tuple[Any, Any]:
+        texts = list(texts)
+        rows = [self._row(t) for t in texts]
+        cues = np.log1p(
+            np.asarray([cue_counts(t, CATEGORY_CUES, SEVERITY_CUES) for t in texts], dtype=float)
+        )
+        category, severity = self._heads
+        return category.proba(rows, cues[:, : len(CATEGORY_CUES)]), severity.proba(rows, cues)

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import json
 import logging
 import math
+import os
+import pickle
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import IssueCategory, TriageResult
 from bot.errors import InputError
 from bot.triage._language import DEFAULT_LANGUAGE, detect_language
-from bot.triage._model import TextClassifiers
+from bot.triage._model import CompiledClassifiers, TextClassifiers
 from bot.triage._refine import ask_model
 from bot.triage._sentiment import sentiment_score
 from bot.triage._text import (
@@ -133,7 +136,7 @@ class Triager:
 
     def __init__(
         self,
-        classifiers: TextClassifiers,
+        classifiers: TextClassifiers | CompiledClassifiers,
         rows: Sequence[LabelledRow],
         *,
         chat_model: BaseChatModel | None = None,
@@ -280,7 +283,53 @@ _LOAD_LOCK = threading.Lock()
 
 @functools.cache
 def _shipped() -> Triager:
-    return train(DATA)
+    """Trained once per machine, not once per process: a CLI call then starts in about a second.
+
+    The fitted triager is cached, as plain arrays that predict without importing scikit-learn,
+    under the user's cache folder (`$XDG_CACHE_HOME/appease`),
+    keyed by the shipped data, this module's code and the scikit-learn version, so an upgrade
+    or an edited set retrains. A pickle, read only from the user's own cache folder, which this
+    process wrote; any failure to read or write it just trains as before.
+    """
+    path = _cache_path()
+    if path is not None and path.exists():
+        try:
+            with path.open("rb") as f:
+                cached = pickle.load(f)
+            if isinstance(cached, Triager):
+                return cached
+        except Exception:  # a torn or stale file: train again
+            log.info("triage cache unreadable; training", extra={"path": str(path)})
+    fitted = train(DATA)
+    assert isinstance(fitted._classifiers, TextClassifiers)
+    triager = Triager(CompiledClassifiers(fitted._classifiers), fitted._rows)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(triager, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            log.info("triage cache not writable", extra={"path": str(path)})
+    return triager
+
+
+def _cache_path() -> Path | None:
+    if os.environ.get("APPEASE_TRIAGE_CACHE", "1") == "0":
+        return None
+    try:
+        from importlib.metadata import version
+
+        digest = hashlib.sha256()
+        digest.update(DATA.read_bytes())
+        for module in (__file__, str(Path(__file__).with_name("_model.py"))):
+            digest.update(Path(module).read_bytes())
+        digest.update(version("scikit-learn").encode())  # without importing it: that is the cost
+    except (OSError, ValueError):
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "appease" / f"triage-{digest.hexdigest()[:16]}.pickle"
 
 
 def load_triager() -> Triager:

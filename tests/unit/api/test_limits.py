@@ -203,3 +203,34 @@ def test_a_request_still_in_flight_is_409_with_retry_after(db_url: str) -> None:
     with TestClient(app) as c:
         r = c.post("/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": "if-1"})
     assert r.status_code == 409 and r.headers["Retry-After"] == "1"
+
+
+def test_the_openapi_schema_states_the_message_limit_the_server_enforces(
+    settings: Settings,
+) -> None:
+    small = settings.model_copy(update={"max_message_chars": 1234})
+    with TestClient(create_app(small, drafter=Drafter(None))) as c:
+        schema = c.get("/openapi.json").json()
+        limits = {
+            (name, prop.get("maxLength"))
+            for component in schema["components"]["schemas"].values()
+            for name, prop in component.get("properties", {}).items()
+            if name in ("message", "description") and "maxLength" in prop
+        }
+        assert limits and {limit for _, limit in limits} == {1234}
+        over = c.post("/v1/tickets", json={"customer_id": "c1", "message": "x" * 1235,
+                                           "order": {"id": "o", "value": "10", "currency": "USD"}},
+                      headers={"Authorization": "Bearer none"})  # fmt: skip
+        assert over.status_code in (401, 422)
+
+
+def test_serve_says_where_it_listens_and_what_is_missing() -> None:
+    from bot.cli.service import _banner
+
+    lines = _banner(
+        Settings(database_url="postgresql://app:hunter2@db:5432/prod"), "0.0.0.0", 8080, 2, None
+    )
+    text = "\n".join(lines)
+    assert "http://0.0.0.0:8080" in text and "2 workers" in text
+    assert "hunter2" not in text and "@db:5432/prod" in text
+    assert "no API keys" in text and "no widget secret" in text

@@ -61,7 +61,7 @@ def test_approving_sends_the_offer_and_logs_who_approved(sessions) -> None:
                                 agent="ana")  # fmt: skip
     done = approve_draft(sessions, draft["draft_id"], agent="bo")
     assert done == {"draft_id": draft["draft_id"], "ticket_id": draft["ticket_id"],
-                    "status": "approved", "decided_by": "bo"}  # fmt: skip
+                    "status": "approved", "decided_by": "bo", "quality_warnings": []}  # fmt: skip
     assert offer_status(sessions, draft["ticket_id"]) == "sent"
     with sessions() as s:
         row = s.get(Draft, draft["draft_id"])
@@ -95,6 +95,21 @@ def test_an_edit_within_the_decision_is_sent_as_edited(sessions) -> None:
     with sessions() as s:
         assert s.get(Draft, draft["draft_id"]).edited_text == text
         assert s.execute(select(Message.text).where(Message.role == "agent")).scalar_one() == text
+
+
+def test_an_edit_the_quality_gate_dislikes_is_sent_with_warnings(sessions) -> None:
+    draft = create_assist_draft(sessions, ticket(order_id="AS5"), policy=POLICY, drafter=DRAFTER,
+                                agent="ana")  # fmt: skip
+    assert draft_warnings(sessions, draft, draft["text"]) == set()
+    text = "I'm here to help you. I'm here to help you. I'm here to help you."
+    assert {"repetition", "filler"} <= draft_warnings(sessions, create_assist_draft(
+        sessions, ticket(order_id="AS6"), policy=POLICY, drafter=DRAFTER, agent="ana"), text)  # fmt: skip
+
+
+def draft_warnings(sessions, draft, text) -> set[str]:
+    done = approve_draft(sessions, draft["draft_id"], agent="ana", edited_text=text)
+    assert done["status"] in ("approved", "edited")
+    return {w["kind"] for w in done["quality_warnings"]}
 
 
 def test_a_rejected_draft_declines_the_offer_and_it_is_never_promised_later(sessions) -> None:

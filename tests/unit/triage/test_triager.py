@@ -173,10 +173,11 @@ def test_sentiment_reads_praise_beside_a_complaint_as_sarcasm() -> None:
     assert sentiment_score("Order 123.") == 50.0
 
 
-def test_fast_prediction_gives_scikit_learns_numbers(triager) -> None:
+def test_fast_prediction_gives_scikit_learns_numbers() -> None:
     texts = [r.text for r in read_labelled(DATA)[::25]] + ["", "zzz qqq", "¿?"]
-    fast = triager._classifiers.predict_proba(texts)
-    slow = triager._classifiers.predict_proba_sklearn(texts)
+    fitted = train(DATA)._classifiers
+    fast = fitted.predict_proba(texts)
+    slow = fitted.predict_proba_sklearn(texts)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-12)
 
