@@ -283,10 +283,20 @@ def _money(amount: Decimal, currency: str) -> Decimal:
 
 
 def _spent(record: TicketRecord) -> Decimal:
+    """Goodwill given; an entitlement is owed, not goodwill, and is counted apart."""
     offer = record.offer
-    if offer is None or offer.status not in SPENT_STATUSES:
+    if offer is None or offer.status not in SPENT_STATUSES or offer.basis == "entitlement":
         return Decimal(0)
     return offer.amount
+
+
+def _entitlement_totals(records: Iterable[TicketRecord]) -> list[Money]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for r in records:
+        o = r.offer
+        if o is not None and o.basis == "entitlement" and o.status in SPENT_STATUSES:
+            totals[o.currency] += o.amount
+    return [Money(amount=_money(a, c), currency=c) for c, a in sorted(totals.items())]
 
 
 def _money_totals(records: Iterable[TicketRecord]) -> list[Money]:
@@ -525,6 +535,7 @@ def build_report(
     escalated = [r.ticket_id for r in rs if r.escalated]
     goodwill = Goodwill(
         spend=_money_totals(rs),
+        entitlements=_entitlement_totals(rs),
         by_tier=_spend_rows(rs, lambda r: r.tier),
         by_segment=_spend_rows(rs, lambda r: r.segment),
         offers=_offer_stats(rs),

@@ -227,6 +227,7 @@ def load_records(
                     amount=_dec(offer.get("amount")) or Decimal(0),
                     currency=str(offer.get("currency") or "USD"),
                     status=str(offer.get("status") or "proposed"),
+                    basis=str(offer.get("basis") or "goodwill"),
                 )
                 if offer
                 else None,

@@ -55,6 +55,7 @@ class OfferRecord:
     amount: Decimal
     currency: str
     status: str
+    basis: str = "goodwill"  # or "entitlement": owed by law or contract, counted apart
 
 
 @dataclass(frozen=True, slots=True)

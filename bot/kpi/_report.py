@@ -245,6 +245,10 @@ class FirstResponse(_Model):
 
 class Goodwill(_Model):
     spend: list[Money] = Field(description="total per currency (offers sent or accepted)")
+    entitlements: list[Money] = Field(
+        default_factory=list,
+        description="owed by law or contract (policy rules of kind entitlement), not goodwill",
+    )
     by_tier: list[SpendRow]
     by_segment: list[SpendRow]
     offers: OfferStats

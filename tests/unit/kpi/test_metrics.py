@@ -315,6 +315,17 @@ def test_source_example_residual_clv_of_500_minus_400_is_100():
     assert row.share_of_residual_clv_pct == 50.0
 
 
+def test_entitlements_are_counted_apart_from_goodwill():
+    """EU261 compensation is owed, not goodwill: it never shows as spend against CLV."""
+    owed = OfferRecord(kind="refund_partial", amount=Decimal(600), currency="EUR", status="sent",
+                       basis="entitlement")  # fmt: skip
+    given = OfferRecord(kind="store_credit", amount=Decimal(40), currency="EUR", status="sent")
+    goodwill = report([ticket(clv="200", offer=owed, tier="gold", currency="EUR"),
+                       ticket(clv="200", offer=given, tier="gold", currency="EUR")]).goodwill  # fmt: skip
+    assert [(m.amount, m.currency) for m in goodwill.spend] == [(Decimal(40), "EUR")]
+    assert [(m.amount, m.currency) for m in goodwill.entitlements] == [(Decimal(600), "EUR")]
+
+
 def test_spend_counts_offers_sent_or_accepted_not_declined_or_proposed():
     goodwill = report().goodwill
     # T1 40 accepted + T2 50 sent + T5 5 accepted; T3's 10 was declined
