@@ -82,6 +82,12 @@ def demo(
             str(v.get("n")),
         )
     console.print(kpi)
+    for exp in k.get("experiments", []):
+        console.print(
+            f"Experiment {exp['experiment']} (on SIMULATED outcomes): {'; '.join(exp['verdicts'])}"
+        )
+        for line in exp["warnings"]:
+            console.print(f"  warning: {line}")
     console.print(
         f"{result.customers:,} customers and {result.transactions:,} transactions scored; "
         f"{len(result.tickets)} complaints replayed; replies failing the guard sent: {len(unsafe)}; "
