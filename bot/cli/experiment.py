@@ -177,7 +177,12 @@ def analyze_csv(
     ],
     control: Annotated[str, typer.Option("--control", help="The control arm's name.")],
     as_json: JsonOpt = False,
-    currency: Annotated[str, typer.Option(help="Currency of the money columns.")] = "USD",
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            help="Analyse rows in this currency (default: the file's most common, else USD)."
+        ),
+    ] = None,
     share: Annotated[
         list[str] | None,
         typer.Option(
@@ -190,15 +195,32 @@ def analyze_csv(
 
     try:
         frame = read_outcomes(outcomes)
+        frame, currency = _one_currency(frame, currency)
         planned = {k: float(v) for k, v in _decimals(share or [], "--share").items()}
         shares = {str(e): planned for e in frame["experiment"].unique()} if planned else None
         try:
-            analyses = analyze(frame, control=control, shares=shares, currency=currency.upper())
+            analyses = analyze(frame, control=control, shares=shares, currency=currency)
         except ValueError as exc:
             raise InputError("--control", str(exc)) from exc
     except AppeaseError as exc:
         fail(str(exc))
     _print(analyses, as_json)
+
+
+def _one_currency(frame: Any, currency: str | None) -> tuple[Any, str]:
+    """Keep one currency's rows (money in two currencies is never added); say what was left."""
+    chosen = (currency or "").upper()
+    given = frame["currency"].dropna()
+    if not chosen:
+        chosen = str(given.mode().iloc[0]) if not given.empty else "USD"
+    keep = frame["currency"].isna() | (frame["currency"] == chosen)
+    if not keep.all():
+        typer.echo(
+            f"note: {int((~keep).sum())} rows in other currencies than {chosen} left out", err=True
+        )
+    if not keep.any():
+        raise InputError("--currency", f"no rows in {chosen}")
+    return frame[keep].drop(columns="currency"), chosen
 
 
 def _print(analyses: list[ExperimentAnalysis], as_json: bool) -> None:

@@ -1,7 +1,8 @@
 """Outcomes as CSV: one row per exposed ticket, from `appease kpi report --csv` or elsewhere.
 
 Columns: experiment, arm, customer_id, clv_at_issue, clv_after, spend; optional retained,
-perception_pre, perception_post. A blank clv_after means still pending; a blank spend is 0.
+perception_pre, perception_post, currency (of the spend and CLV: one analysis never adds two).
+A blank clv_after means still pending; a blank spend is 0.
 Every bad value is an `InputError` naming the row, its line and the column.
 """
 
@@ -21,7 +22,7 @@ from bot.errors import InputError
 __all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "read_outcomes", "read_outcomes_text"]
 
 REQUIRED_COLUMNS = ("experiment", "arm", "customer_id", "clv_at_issue", "clv_after", "spend")
-OPTIONAL_COLUMNS = ("retained", "perception_pre", "perception_post")
+OPTIONAL_COLUMNS = ("retained", "perception_pre", "perception_post", "currency")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
@@ -70,6 +71,10 @@ def _row(raw: dict[str, str | None], where: str) -> dict[str, object]:
         raise InputError(f"{where}: column spend", "must not be negative")
     out["spend"] = 0.0 if math.isnan(spend) else spend
     out["retained"] = _flag(text("retained"), f"{where}: column retained")
+    currency = text("currency").upper()
+    if currency and not (len(currency) == 3 and currency.isalpha()):
+        raise InputError(f"{where}: column currency", f"{currency!r} is not a 3-letter code")
+    out["currency"] = currency or None
     for column in ("perception_pre", "perception_post"):
         score = _number(text(column), f"{where}: column {column}")
         if not math.isnan(score) and not 0 <= score <= 100:

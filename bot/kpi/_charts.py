@@ -215,6 +215,7 @@ class Interval:
     low: float
     high: float
     note: str = ""
+    higher_is_better: bool = True  # spend: less is a saving, so the colours swap
 
 
 def interval_chart(
@@ -222,9 +223,10 @@ def interval_chart(
 ) -> str:
     """Estimates as dots with their 95 % intervals as whiskers, a dashed line at zero.
 
-    Green when the whole interval is above zero, red when below, grey when it spans zero.
+    Green when the whole interval is on the better side of zero, red on the worse side, grey
+    when it spans zero.
     """
-    row_h, label_w, pad, right = 30, 190, 10, 20
+    row_h, label_w, pad, right = 30, 210, 10, 20
     plot_w = width - label_w - right
     height = pad * 2 + 40 + max(len(rows), 1) * row_h
     lo = min([0.0, *(r.low for r in rows)])
@@ -249,13 +251,10 @@ def interval_chart(
         parts.append(f'<text x="{pad}" y="56" class="empty">no comparison yet</text>')
     for i, r in enumerate(rows):
         y = pad + 40 + i * row_h
-        colour = (
-            BAND_COLOURS["strong"]
-            if r.low > 0
-            else BAND_COLOURS["act_now"]
-            if r.high < 0
-            else _MUTED
-        )
+        good, bad = BAND_COLOURS["strong"], BAND_COLOURS["act_now"]
+        if not r.higher_is_better:
+            good, bad = bad, good
+        colour = good if r.low > 0 else bad if r.high < 0 else _MUTED
         interval = f"95% interval {_fmt(r.low, unit)} to {_fmt(r.high, unit)}"
         tip = f"{r.label}: {_fmt(r.estimate, unit)} ({interval})"
         if r.note:

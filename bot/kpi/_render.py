@@ -206,13 +206,15 @@ def _experiment_panels(report: KpiReport) -> list[tuple[ExperimentAnalysis, Mark
     """Each experiment with its interval chart: every arm minus the control, money metrics."""
     panels = []
     for i, exp in enumerate(report.experiments):
+        several = len(exp.arms) > 2  # name the arm only when there is more than one to compare
         rows = [
             Interval(
-                f"{e.arm}: {metric_label(e.metric)}",
+                f"{e.arm}: {metric_label(e.metric)}" if several else metric_label(e.metric),
                 e.estimate,
                 e.ci_low,
                 e.ci_high,
                 note=f"p = {e.p_value:.3g}, n = {e.n_arm} vs {e.n_control}",
+                higher_is_better=e.metric != "spend",
             )
             for metric in _CHART_METRICS
             for e in exp.effects
@@ -220,7 +222,8 @@ def _experiment_panels(report: KpiReport) -> list[tuple[ExperimentAnalysis, Mark
         ]
         svg = interval_chart(
             f"chart-experiment-{i}",
-            f"{exp.experiment}: arm minus {exp.control}, {exp.currency} per customer (95%)",
+            f"{' / '.join(a.arm for a in exp.arms if not a.control)} minus {exp.control}: "
+            f"{exp.currency} per customer, 95% intervals",
             rows,
         )
         panels.append((exp, Markup(svg)))  # built with escaped text only

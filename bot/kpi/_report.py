@@ -324,7 +324,7 @@ class ExperimentOutcome(_Model):
     clv_at_issue: Decimal | None
     clv_after: Decimal | None
     spend: Decimal
-    currency: str | None
+    currency: str = Field(description="the order's currency, in which goodwill is given")
     retained: bool | None
     perception_pre: float | None
     perception_post: float | None

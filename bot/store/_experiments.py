@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InputError, NotFound
 from bot.store._ledger import GIVEN_STATUSES
-from bot.store._models import Experiment, Exposure, Offer, Ticket, Transaction, utcnow
+from bot.store._models import (
+    Customer,
+    Experiment,
+    Exposure,
+    Offer,
+    Ticket,
+    Transaction,
+    utcnow,
+)
 
 __all__ = [
     "ExposureRow",
@@ -39,6 +47,8 @@ class ExposureRow:
     customer_id: str
     retained: bool
     simulated: bool = False  # a purchase in the window was simulated (the demo)
+    currency: str = "USD"  # the order's (and so the goodwill's)
+    clv_currency: str = "USD"  # the customer's (and so the CLV's)
 
 
 def create_experiment(
@@ -175,9 +185,12 @@ def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[Expos
                 Exposure.ticket_id,
                 Exposure.customer_id,
                 Ticket.created_at,
+                Ticket.currency,
+                Customer.currency,
             )
             .join(Experiment, Experiment.id == Exposure.experiment_id)
             .join(Ticket, Ticket.id == Exposure.ticket_id)
+            .join(Customer, Customer.id == Exposure.customer_id)
             .where(Exposure.ticket_id.in_(chunk))
         ).all()
         if not rows:
@@ -190,7 +203,7 @@ def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[Expos
             )
         ):
             purchases.setdefault(str(customer_id), []).append((date, str(source)))
-        for name, window, arm, ticket_id, customer_id, created in rows:
+        for name, window, arm, ticket_id, customer_id, created, currency, clv_cur in rows:
             end = created + timedelta(days=int(window))
             seen = [
                 src for date, src in purchases.get(str(customer_id), []) if created < date <= end
@@ -203,6 +216,8 @@ def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[Expos
                     str(customer_id),
                     retained=bool(seen),
                     simulated="simulated" in seen,
+                    currency=str(currency),
+                    clv_currency=str(clv_cur),
                 )
             )
     return out

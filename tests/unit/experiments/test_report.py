@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.domain import Order
 from bot.drafting import Drafter
 from bot.kpi import KpiWindows, compute_kpis, render_report, write_csv
 from bot.policy import default_policy_path, load_policy
@@ -43,6 +44,11 @@ def measured(tmp_path_factory):
         handle_ticket(sessions, ticket(str(i), f"O{i}"), policy=policy, drafter=drafter, now=t0)
         for i in range(120)
     ]
+    for i in range(120, 130):  # orders in euros: their goodwill cannot be netted against USD CLV
+        eur = ticket(str(i), f"O{i}").model_copy(
+            update={"order": Order(id=f"O{i}", value=Decimal("80"), currency="EUR")}
+        )
+        handle_ticket(sessions, eur, policy=policy, drafter=drafter, now=t0)
     rng = random.Random(5)
     with sessions.begin() as s:
         for i, out in enumerate(outs):
@@ -77,7 +83,8 @@ def test_the_kpi_report_carries_the_experiment(measured) -> None:
     spend = next(e for e in exp.effects if e.metric == "spend")
     assert spend.estimate < 0  # the holdout gives nothing
     assert exp.verdicts and exp.verdicts[0].startswith("apology_only")
-    assert len(measured.experiment_outcomes) == 120
+    assert len(measured.experiment_outcomes) == 130
+    assert "10 tickets in a currency other than USD left out" in " ".join(exp.notes)
 
 
 def test_the_html_report_shows_the_panel_with_intervals(measured) -> None:
