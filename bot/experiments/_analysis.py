@@ -240,9 +240,9 @@ _METRIC_LABELS = {
     "clv_after": "CLV after",
     "net_value": "net value",
     "spend": "goodwill spend",
-    "clv_post_issue": "CLV post-issue",
-    "retention": "retention",
-    "perception_change": "perception change",
+    "clv_post_issue": "CLV post-issue (points)",
+    "retention": "retention (points)",
+    "perception_change": "perception change (points)",
 }
 
 
