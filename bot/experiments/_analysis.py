@@ -140,7 +140,8 @@ def welch(treatment: np.ndarray, control: np.ndarray, *, level: float = 0.95) ->
     diff = a.mean(axis=-1) - b.mean(axis=-1)
     se = np.sqrt(va + vb)
     with np.errstate(divide="ignore", invalid="ignore"):
-        df = np.where(se > 0, (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1)), na + nb - 2)
+        denom = va**2 / (na - 1) + vb**2 / (nb - 1)  # underflows to 0 for tiny variances
+        df = np.where(denom > 0, (va + vb) ** 2 / np.where(denom > 0, denom, 1.0), na + nb - 2)
         t_stat = np.where(se > 0, np.abs(diff) / np.where(se > 0, se, 1.0), np.inf)
     t_crit = stats.t.ppf(0.5 + level / 2, df)
     p = np.where(se > 0, 2 * stats.t.sf(t_stat, df), np.where(diff == 0, 1.0, 0.0))
