@@ -28,8 +28,8 @@ HOLDOUT = DEFAULT.with_name("holdout_apology_only.yaml")
 
 
 @pytest.fixture
-def sessions(tmp_path: Path):
-    with migrated(f"sqlite:///{tmp_path / 'exp.db'}") as factory:
+def sessions(db_url: str):
+    with migrated(db_url) as factory:
         yield factory
 
 
