@@ -29,7 +29,7 @@ def _root() -> None:
 
 
 # One module per area; each adds its commands or sub-apps to `app`.
-_COMMAND_MODULES = ("clv", "policy", "drafting", "triage", "service", "kpi", "demo")
+_COMMAND_MODULES = ("clv", "policy", "drafting", "triage", "service", "kpi", "experiment", "demo")
 
 for _name in _COMMAND_MODULES:
     try:

@@ -85,6 +85,12 @@ def demo(
     console.print(_quality_table(result))
     for line in _samples(result):
         console.print(line, highlight=False, markup=False)
+    for exp in k.get("experiments", []):
+        console.print(
+            f"Experiment {exp['experiment']} (on SIMULATED outcomes): {'; '.join(exp['verdicts'])}"
+        )
+        for line in exp["warnings"]:
+            console.print(f"  warning: {line}")
     console.print(
         f"{result.customers:,} customers and {result.transactions:,} transactions scored; "
         f"{len(result.tickets)} complaints replayed; replies failing the guard sent: {len(unsafe)}; "

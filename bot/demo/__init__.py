@@ -4,6 +4,8 @@
    so the history ends today, and score every customer.
 2. Replay the bundled complaints (bot/demo/complaints.jsonl) through the ticket API
    (in-process HTTP, Idempotency-Key per ticket) with the configured model (default: local).
+   Half the customers (sticky by customer) are in an apology-only holdout arm: the demo's
+   experiment compares the default policy with no goodwill at all.
 3. Send follow-ups on a simulated clock and record SIMULATED survey answers (labelled so).
 4. After the measurement window, add SIMULATED post-issue purchases and rescore, so CLV
    post-issue can be measured; write the KPI report.
@@ -27,7 +29,7 @@ import pandas as pd
 
 from bot.config import Settings
 
-__all__ = ["DemoResult", "load_complaints", "run_demo"]
+__all__ = ["DEMO_EXPERIMENT", "DemoResult", "load_complaints", "run_demo"]
 
 
 @dataclass
@@ -168,9 +170,10 @@ def run_demo(
             task, completed=4, description=f"sample store: {summary.customers:,} customers scored"
         )
 
-        # 2. complaints through the ticket API
+        # 2. complaints through the ticket API, in an experiment: default policy vs a holdout
         complaints = load_complaints()[:limit] if limit else load_complaints()
         picks = _pick_customers(sessions, complaints)
+        _start_experiment(sessions, settings, policy)
         app = create_app(settings, policy=policy, migrate=False)
         drafter: Drafter = app.state.appease.drafter
         task = progress.add_task(
@@ -233,6 +236,22 @@ def run_demo(
         result.report.write_text(render_report(kpi), encoding="utf-8")
     engine.dispose()
     return result
+
+
+DEMO_EXPERIMENT = "demo-goodwill-vs-apology"
+
+
+def _start_experiment(sessions: Any, settings: Settings, policy: Any) -> None:
+    """Half the demo's customers (sticky, by a fixed salt) get an apology and no goodwill, so the
+    report can show what the default policy's goodwill earned on the SIMULATED outcomes."""
+    from bot.policy import default_policy_path
+    from bot.service import arm_specs, start_experiment
+
+    default = settings.policy_path or default_policy_path()
+    holdout = default_policy_path().with_name("holdout_apology_only.yaml")
+    arms = arm_specs([("default", default), ("apology_only", holdout)], control="default")
+    start_experiment(sessions, name=DEMO_EXPERIMENT, arms=arms, salt="demo",
+                     metric_window_days=policy.kpi.measurement_window_days)  # fmt: skip
 
 
 def _pick_customers(sessions: Any, complaints: list[dict[str, Any]]) -> dict[str, str]:

@@ -11,7 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-__all__ = ["BAND_COLOURS", "Bar", "band_colour", "bar_chart", "gauge", "grouped_bar_chart"]
+__all__ = [
+    "BAND_COLOURS",
+    "Bar",
+    "Interval",
+    "band_colour",
+    "bar_chart",
+    "gauge",
+    "grouped_bar_chart",
+    "interval_chart",
+]
 
 BAND_COLOURS = {
     "strong": "#2e7d32",
@@ -194,4 +203,75 @@ def gauge(
         f'<text x="{cx}" y="{cy + 16}" text-anchor="middle" class="label">'
         f"{escape(subtitle)}</text></svg>"
     )
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One estimate with its 95 % interval (an arm minus the control, for one metric)."""
+
+    label: str
+    estimate: float
+    low: float
+    high: float
+    note: str = ""
+    higher_is_better: bool = True  # spend: less is a saving, so the colours swap
+
+
+def interval_chart(
+    chart_id: str, title: str, rows: Sequence[Interval], *, unit: str = "", width: int = 560
+) -> str:
+    """Estimates as dots with their 95 % intervals as whiskers, a dashed line at zero.
+
+    Green when the whole interval is on the better side of zero, red on the worse side, grey
+    when it spans zero.
+    """
+    row_h, label_w, pad, right = 30, 210, 10, 20
+    plot_w = width - label_w - right
+    height = pad * 2 + 40 + max(len(rows), 1) * row_h
+    lo = min([0.0, *(r.low for r in rows)])
+    hi = max([0.0, *(r.high for r in rows)])
+    span = (hi - lo) or 1.0
+    lo, hi = lo - span * 0.08, hi + span * 0.08
+
+    def x(v: float) -> float:
+        return label_w + (v - lo) / (hi - lo) * plot_w
+
+    parts = [
+        f'<svg class="chart" id="{escape(chart_id)}" role="img" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{pad}" y="18" class="chart-title">{escape(title)}</text>',
+        f'<line x1="{x(0):.1f}" y1="{pad + 24}" x2="{x(0):.1f}" y2="{height - pad - 14}" '
+        'stroke="#424242" stroke-dasharray="4 3"/>',
+        f'<text x="{x(0):.1f}" y="{height - pad}" text-anchor="middle" class="marker">'
+        f"0 (same as control)</text>",
+    ]
+    if not rows:
+        parts.append(f'<text x="{pad}" y="56" class="empty">no comparison yet</text>')
+    for i, r in enumerate(rows):
+        y = pad + 40 + i * row_h
+        good, bad = BAND_COLOURS["strong"], BAND_COLOURS["act_now"]
+        if not r.higher_is_better:
+            good, bad = bad, good
+        colour = good if r.low > 0 else bad if r.high < 0 else _MUTED
+        interval = f"95% interval {_fmt(r.low, unit)} to {_fmt(r.high, unit)}"
+        tip = f"{r.label}: {_fmt(r.estimate, unit)} ({interval})"
+        if r.note:
+            tip += f"; {r.note}"
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 4}" text-anchor="end" class="label">'
+            f"{escape(r.label)}</text>"
+            f'<g class="interval"><title>{escape(tip)}</title>'
+            f'<line x1="{x(r.low):.1f}" y1="{y}" x2="{x(r.high):.1f}" y2="{y}" stroke="{colour}" '
+            'stroke-width="3"/>'
+            f'<line x1="{x(r.low):.1f}" y1="{y - 6}" x2="{x(r.low):.1f}" y2="{y + 6}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+            f'<line x1="{x(r.high):.1f}" y1="{y - 6}" x2="{x(r.high):.1f}" y2="{y + 6}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+            f'<circle cx="{x(r.estimate):.1f}" cy="{y}" r="5" fill="{colour}"/></g>'
+            f'<text x="{x(r.estimate):.1f}" y="{y - 9}" text-anchor="middle" class="value">'
+            f"{escape(_fmt(r.estimate, unit))}</text>"
+        )
+    parts.append("</svg>")
     return "".join(parts)

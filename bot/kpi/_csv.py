@@ -13,7 +13,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.kpi._report import Breakdown, KpiReport, Money, SpendRow, TicketKpi
+from bot.kpi._report import (
+    Breakdown,
+    ExperimentOutcome,
+    KpiReport,
+    Money,
+    SpendRow,
+    TicketKpi,
+)
 
 __all__ = ["CSV_TABLES", "report_tables", "write_csv"]
 
@@ -27,6 +34,7 @@ CSV_TABLES = (
     "by_category",
     "by_channel",
     "repeat_claimants",
+    "experiment_outcomes",
 )
 
 
@@ -100,6 +108,8 @@ def report_tables(report: KpiReport) -> dict[str, list[dict[str, Any]]]:
             }
             for c in report.root_causes.repeat_claimants
         ],
+        # the columns `appease experiment analyze` reads (one row per exposed ticket)
+        "experiment_outcomes": [o.model_dump(mode="json") for o in report.experiment_outcomes],
     }
 
 
@@ -135,6 +145,7 @@ def write_csv(report: KpiReport, directory: Path) -> list[Path]:
         ),
         "by_category": tuple(Breakdown.model_fields),
         "by_channel": tuple(Breakdown.model_fields),
+        "experiment_outcomes": tuple(ExperimentOutcome.model_fields),
     }
     directory.mkdir(parents=True, exist_ok=True)
     written = []

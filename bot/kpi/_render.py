@@ -14,7 +14,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from bot.domain import IssueCategory, Segment, Tier
-from bot.kpi._charts import BAND_COLOURS, Bar, band_colour, bar_chart, gauge, grouped_bar_chart
+from bot.experiments import ExperimentAnalysis, metric_label
+from bot.kpi._charts import (
+    BAND_COLOURS,
+    Bar,
+    Interval,
+    band_colour,
+    bar_chart,
+    gauge,
+    grouped_bar_chart,
+    interval_chart,
+)
 from bot.kpi._metrics import clv_band
 from bot.kpi._report import KpiReport, Money, TicketKpi
 
@@ -195,6 +205,37 @@ def _charts(report: KpiReport) -> dict[str, Markup]:
     return {name: Markup(svg) for name, svg in charts.items()}  # built with escaped text only
 
 
+_CHART_METRICS = ("net_value", "net_value_cuped", "clv_after", "clv_after_cuped", "spend")
+
+
+def _experiment_panels(report: KpiReport) -> list[tuple[ExperimentAnalysis, Markup]]:
+    """Each experiment with its interval chart: every arm minus the control, money metrics."""
+    panels = []
+    for i, exp in enumerate(report.experiments):
+        several = len(exp.arms) > 2  # name the arm only when there is more than one to compare
+        rows = [
+            Interval(
+                f"{e.arm}: {metric_label(e.metric)}" if several else metric_label(e.metric),
+                e.estimate,
+                e.ci_low,
+                e.ci_high,
+                note=f"p = {e.p_value:.3g}, n = {e.n_arm} vs {e.n_control}",
+                higher_is_better=e.metric != "spend",
+            )
+            for metric in _CHART_METRICS
+            for e in exp.effects
+            if e.metric == metric
+        ]
+        svg = interval_chart(
+            f"chart-experiment-{i}",
+            f"{' / '.join(a.arm for a in exp.arms if not a.control)} minus {exp.control}: "
+            f"{exp.currency} per customer, 95% intervals",
+            rows,
+        )
+        panels.append((exp, Markup(svg)))  # built with escaped text only
+    return panels
+
+
 def _clv_band_of(pct: float | None) -> str | None:
     return None if pct is None else clv_band(pct)
 
@@ -238,6 +279,8 @@ def _render(
         perception=report.perception_change,
         g=report.goodwill,
         charts=_charts(report),
+        experiments=_experiment_panels(report),
+        metric_label=metric_label,
         tiles=_tiles(report),
         dashboard=dashboard,
         json_url=json_url,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bot.domain import IssueCategory, Segment, Tier
 from bot.errors import InputError
+from bot.experiments import ExperimentAnalysis
 
 __all__ = [
     "Breakdown",
@@ -24,6 +25,7 @@ __all__ = [
     "ClvCustomer",
     "ClvPostIssue",
     "Escalations",
+    "ExperimentOutcome",
     "FirstResponse",
     "Goodwill",
     "GuardStats",
@@ -321,6 +323,22 @@ class TicketKpi(_Model):
     first_response_s: float | None
 
 
+class ExperimentOutcome(_Model):
+    """One exposed ticket's outcome: the row `appease experiment analyze` reads back as CSV."""
+
+    experiment: str
+    arm: str
+    ticket_id: str
+    customer_id: str
+    clv_at_issue: Decimal | None
+    clv_after: Decimal | None
+    spend: Decimal
+    currency: str = Field(description="the order's currency, in which goodwill is given")
+    retained: bool | None
+    perception_pre: float | None
+    perception_post: float | None
+
+
 class KpiReport(_Model):
     generated_at: datetime
     filters: KpiFilters
@@ -332,3 +350,7 @@ class KpiReport(_Model):
     root_causes: RootCauses
     by_channel: list[Breakdown]
     rows: list[TicketKpi]
+    experiments: list[ExperimentAnalysis] = Field(
+        default_factory=list, description="policy experiments: each arm against its control"
+    )
+    experiment_outcomes: list[ExperimentOutcome] = Field(default_factory=list)

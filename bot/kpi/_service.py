@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.errors import StoreUnavailable
+from bot.kpi._experiments import with_experiments
 from bot.kpi._metrics import build_report
 from bot.kpi._query import load_records
 from bot.kpi._report import KpiFilters, KpiReport, KpiWindows
@@ -54,14 +55,15 @@ def compute_kpis(
     filters = filters or KpiFilters()
     try:
         records = load_records(session, filters, estimate=estimate or default_estimator())
+        report = build_report(
+            records,
+            filters,
+            windows or KpiWindows(),
+            generated_at=generated_at or datetime.now(UTC),
+        )
+        report = with_experiments(session, report)
     except SQLAlchemyError as exc:
         raise StoreUnavailable(f"reading the KPIs failed: {type(exc).__name__}") from exc
-    report = build_report(
-        records,
-        filters,
-        windows or KpiWindows(),
-        generated_at=generated_at or datetime.now(UTC),
-    )
     log.info("kpi report", extra={"tickets": report.tickets})
     return report
 

@@ -1,6 +1,14 @@
 """Use cases over the store that every channel (HTTP, CLI, demo) calls with a session factory."""
 
 from bot.service._customers import ImportSummary, import_customers, import_transactions, rescore
+from bot.service._experiments import (
+    ArmChoice,
+    arm_specs,
+    choose_arm,
+    end_experiment,
+    experiment_list,
+    start_experiment,
+)
 from bot.service._followups import run_followups
 from bot.service._tickets import (
     IN_FLIGHT_LEASE,
@@ -16,12 +24,17 @@ from bot.service._tickets import (
 
 __all__ = [
     "IN_FLIGHT_LEASE",
+    "ArmChoice",
     "ImportSummary",
     "TicketCustomer",
     "TicketRequest",
     "TicketResponse",
     "approve_draft",
+    "arm_specs",
+    "choose_arm",
     "create_assist_draft",
+    "end_experiment",
+    "experiment_list",
     "handle_ticket",
     "import_customers",
     "import_transactions",
@@ -29,4 +42,5 @@ __all__ = [
     "record_survey",
     "rescore",
     "run_followups",
+    "start_experiment",
 ]

@@ -42,6 +42,7 @@ from bot.drafting.quality import check_quality
 from bot.errors import IdempotencyConflict, InputError, NotFound, OverCap, StoreUnavailable
 from bot.pipeline import Resolution, resolve
 from bot.policy import Policy
+from bot.service._experiments import ArmChoice, choose_arm
 from bot.service._seam import DB_ERRORS, store_errors
 from bot.store import (
     GIVEN_STATUSES,
@@ -61,6 +62,7 @@ from bot.store import (
     decision_row,
     find_offer,
     offer_from_row,
+    record_exposure,
     record_offer,
     standing,
     utcnow,
@@ -321,6 +323,9 @@ def _resolve_and_record(
     now: datetime | None,
 ) -> TicketResponse:
     """Steps 2 and 3: no transaction is open while the model runs."""
+    arm = choose_arm(sessions, request.customer_id, now=now)  # a running experiment's arm
+    if arm is not None:
+        policy = arm.policy
     with sessions() as s:
         customer = s.get(Customer, request.customer_id)
         if customer is None:
@@ -340,7 +345,10 @@ def _resolve_and_record(
     )
     result = resolve(ticket, policy=policy, drafter=drafter, triager=triager,
                      budget_spent=spent_day, budget_spent_month=spent_month)  # fmt: skip
-    return _record(sessions, ticket_id, request, result, st, policy=policy, key=key, now=now)
+    if arm is not None:
+        result.decision = arm.label(result.decision)
+    return _record(sessions, ticket_id, request, result, st, policy=policy, key=key, now=now,
+                   arm=arm)  # fmt: skip
 
 
 def _spent_since(sessions: sessionmaker[Session], start: datetime) -> Decimal:
@@ -366,6 +374,7 @@ def _record(
     policy: Policy,
     key: str | None,
     now: datetime | None,
+    arm: ArmChoice | None = None,
 ) -> TicketResponse:
     when = now or utcnow()
     decision, reply = result.decision, result.reply
@@ -399,6 +408,10 @@ def _record(
                 decision = _existing_decision(existing, decision)
                 reply = _template(decision, result, request)
         s.add(decision_row(ticket_id, decision, created_at=when))
+        if arm is not None:
+            record_exposure(s, experiment_id=arm.experiment_id, ticket_id=ticket_id,
+                            customer_id=request.customer_id, arm=arm.arm,
+                            policy_version=arm.policy.version, now=when)  # fmt: skip
         s.add(Message(ticket_id=ticket_id, role="bot", text=reply.text, source=reply.source,
                       created_at=when))  # fmt: skip
         s.add(Event(ticket_id=ticket_id, type="model_call" if result.usage.model_calls else "template_reply",

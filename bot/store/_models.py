@@ -35,6 +35,8 @@ __all__ = [
     "Decision",
     "Draft",
     "Event",
+    "Experiment",
+    "Exposure",
     "Followup",
     "Message",
     "ModelParams",
@@ -296,4 +298,38 @@ class Event(Base):
     ticket_id: Mapped[str | None] = mapped_column(String(32), index=True)
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Experiment(Base):
+    """A policy experiment: arms (name, policy text and version, share, control, spend cap).
+
+    The arms' policy texts are stored, not their paths, so editing a file cannot change a
+    running arm. At most one experiment runs at a time (`status` running).
+    """
+
+    __tablename__ = "experiments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    arms: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    metric_window_days: Mapped[int] = mapped_column(Integer, default=90)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
+
+
+class Exposure(Base):
+    """Which arm a ticket's customer was in, recorded with the ticket's decision."""
+
+    __tablename__ = "exposures"
+    __table_args__ = (Index("ix_exposures_experiment_arm", "experiment_id", "arm"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    experiment_id: Mapped[str] = mapped_column(ForeignKey("experiments.id"))
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(200), index=True)
+    arm: Mapped[str] = mapped_column(String(64))
+    policy_version: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,223 @@
+"""Experiments and exposures: which experiment runs, which arm each ticket's customer saw,
+and what an arm has spent (for its cap). Functions flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.errors import InputError, NotFound
+from bot.store._ledger import GIVEN_STATUSES
+from bot.store._models import (
+    Customer,
+    Experiment,
+    Exposure,
+    Offer,
+    Ticket,
+    Transaction,
+    utcnow,
+)
+
+__all__ = [
+    "ExposureRow",
+    "arm_spend",
+    "create_experiment",
+    "exposures_for_tickets",
+    "find_experiment",
+    "list_experiments",
+    "record_exposure",
+    "running_experiment",
+    "spent_since",
+    "stop_experiment",
+]
+
+
+@dataclass(frozen=True)
+class ExposureRow:
+    """An exposed ticket, with whether the customer bought again within the metric window."""
+
+    experiment: str
+    arm: str
+    ticket_id: str
+    customer_id: str
+    retained: bool
+    simulated: bool = False  # a purchase in the window was simulated (the demo)
+    currency: str = "USD"  # the order's (and so the goodwill's)
+    clv_currency: str = "USD"  # the customer's (and so the CLV's)
+
+
+def create_experiment(
+    session: Session,
+    *,
+    name: str,
+    salt: str,
+    arms: list[dict[str, Any]],
+    metric_window_days: int,
+    now: datetime | None = None,
+) -> Experiment:
+    """Start an experiment; refused while another one runs or the name is taken."""
+    running = running_experiment(session)
+    if running is not None:
+        raise InputError("experiment", f"{running.name!r} is still running: stop it first")
+    if find_experiment(session, name) is not None:
+        raise InputError("name", f"an experiment named {name!r} already exists")
+    row = Experiment(
+        name=name,
+        salt=salt,
+        arms=arms,
+        metric_window_days=metric_window_days,
+        status="running",
+        started_at=now or utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find_experiment(session: Session, name: str) -> Experiment | None:
+    return session.execute(select(Experiment).where(Experiment.name == name)).scalar_one_or_none()
+
+
+def running_experiment(session: Session) -> Experiment | None:
+    return (
+        session.execute(
+            select(Experiment)
+            .where(Experiment.status == "running")
+            .order_by(Experiment.started_at.desc())
+        )
+        .scalars()
+        .first()
+    )
+
+
+def list_experiments(session: Session) -> list[tuple[Experiment, dict[str, int]]]:
+    """Every experiment with its exposures per arm, newest first."""
+    rows = session.execute(select(Experiment).order_by(Experiment.started_at.desc())).scalars()
+    out = []
+    for exp in rows:
+        counts = session.execute(
+            select(Exposure.arm, func.count(Exposure.id))
+            .where(Exposure.experiment_id == exp.id)
+            .group_by(Exposure.arm)
+        ).all()
+        out.append((exp, {str(arm): int(n) for arm, n in counts}))
+    return out
+
+
+def stop_experiment(session: Session, name: str, *, now: datetime | None = None) -> Experiment:
+    row = find_experiment(session, name)
+    if row is None:
+        raise NotFound(f"no experiment named {name!r}")
+    if row.status != "stopped":
+        row.status = "stopped"
+        row.stopped_at = now or utcnow()
+        session.flush()
+    return row
+
+
+def record_exposure(
+    session: Session,
+    *,
+    experiment_id: str,
+    ticket_id: str,
+    customer_id: str,
+    arm: str,
+    policy_version: str,
+    now: datetime | None = None,
+) -> None:
+    """One exposure per ticket: a resumed ticket keeps its first."""
+    existing = session.execute(
+        select(Exposure.id).where(Exposure.ticket_id == ticket_id)
+    ).scalar_one_or_none()
+    if existing is None:
+        session.add(
+            Exposure(
+                experiment_id=experiment_id,
+                ticket_id=ticket_id,
+                customer_id=customer_id,
+                arm=arm,
+                policy_version=policy_version,
+                created_at=now or utcnow(),
+            )
+        )
+        session.flush()
+
+
+def arm_spend(session: Session, experiment_id: str, arm: str) -> Decimal:
+    """Goodwill given on the arm's exposed tickets (what its spend cap counts)."""
+    total = session.execute(
+        select(func.coalesce(func.sum(Offer.amount), 0))
+        .join(Exposure, Exposure.ticket_id == Offer.ticket_id)
+        .where(
+            Exposure.experiment_id == experiment_id,
+            Exposure.arm == arm,
+            Offer.status.in_(GIVEN_STATUSES),
+        )
+    ).scalar_one()
+    return Decimal(str(total))
+
+
+def spent_since(session: Session, start: datetime) -> Decimal:
+    """Goodwill given by everyone since `start`: what the policy's daily budget counts."""
+    total = session.execute(
+        select(func.coalesce(func.sum(Offer.amount), 0)).where(
+            Offer.created_at >= start, Offer.status.in_(GIVEN_STATUSES)
+        )
+    ).scalar_one()
+    return Decimal(str(total))
+
+
+def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[ExposureRow]:
+    """The exposures among these tickets; retained: a purchase after the ticket, in the window."""
+    out: list[ExposureRow] = []
+    for start in range(0, len(ticket_ids), 500):
+        chunk = ticket_ids[start : start + 500]
+        rows = session.execute(
+            select(
+                Experiment.name,
+                Experiment.metric_window_days,
+                Exposure.arm,
+                Exposure.ticket_id,
+                Exposure.customer_id,
+                Ticket.created_at,
+                Ticket.currency,
+                Customer.currency,
+            )
+            .join(Experiment, Experiment.id == Exposure.experiment_id)
+            .join(Ticket, Ticket.id == Exposure.ticket_id)
+            .join(Customer, Customer.id == Exposure.customer_id)
+            .where(Exposure.ticket_id.in_(chunk))
+        ).all()
+        if not rows:
+            continue
+        purchases: dict[str, list[tuple[datetime, str]]] = {}
+        for customer_id, date, source in session.execute(
+            select(Transaction.customer_id, Transaction.date, Transaction.source).where(
+                Transaction.customer_id.in_({r[4] for r in rows}),
+                Transaction.date > min(r[5] for r in rows),
+            )
+        ):
+            purchases.setdefault(str(customer_id), []).append((date, str(source)))
+        for name, window, arm, ticket_id, customer_id, created, currency, clv_cur in rows:
+            end = created + timedelta(days=int(window))
+            seen = [
+                src for date, src in purchases.get(str(customer_id), []) if created < date <= end
+            ]
+            out.append(
+                ExposureRow(
+                    str(name),
+                    str(arm),
+                    str(ticket_id),
+                    str(customer_id),
+                    retained=bool(seen),
+                    simulated="simulated" in seen,
+                    currency=str(currency),
+                    clv_currency=str(clv_cur),
+                )
+            )
+    return out
