@@ -1,6 +1,12 @@
 """Use cases over the store that every channel (HTTP, CLI, demo) calls with a session factory."""
 
-from bot.service._customers import ImportSummary, import_customers, import_transactions, rescore
+from bot.service._customers import (
+    ImportSummary,
+    import_customers,
+    import_transactions,
+    new_customer,
+    rescore,
+)
 from bot.service._followups import run_followups
 from bot.service._tickets import (
     IN_FLIGHT_LEASE,
@@ -25,6 +31,7 @@ __all__ = [
     "handle_ticket",
     "import_customers",
     "import_transactions",
+    "new_customer",
     "offers_for_order",
     "record_survey",
     "rescore",
