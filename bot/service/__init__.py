@@ -1,5 +1,6 @@
 """Use cases over the store that every channel (HTTP, CLI, demo) calls with a session factory."""
 
+<<<<<<< HEAD
 from bot.service._customers import ImportSummary, import_customers, import_transactions, rescore
 from bot.service._experiments import (
     ArmChoice,
@@ -8,6 +9,14 @@ from bot.service._experiments import (
     end_experiment,
     experiment_list,
     start_experiment,
+=======
+from bot.service._customers import (
+    ImportSummary,
+    import_customers,
+    import_transactions,
+    new_customer,
+    rescore,
+>>>>>>> main
 )
 from bot.service._followups import run_followups
 from bot.service._tickets import (
@@ -38,6 +47,7 @@ __all__ = [
     "handle_ticket",
     "import_customers",
     "import_transactions",
+    "new_customer",
     "offers_for_order",
     "record_survey",
     "rescore",

@@ -33,7 +33,7 @@ from bot.store import (
     utcnow,
 )
 
-__all__ = ["ImportSummary", "import_customers", "import_transactions", "rescore"]
+__all__ = ["ImportSummary", "import_customers", "import_transactions", "new_customer", "rescore"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -130,6 +130,34 @@ def import_transactions(
 
 
 @store_errors
+def new_customer(session: Session, customer_id: str, *, currency: str) -> Customer:
+    """A customer the store has never seen (a guest checkout, a new requester): still answered.
+
+    Scored as a new customer: the fitted model's expected value for someone with no history
+    yet (BG/NBD with x = t_x = T = 0, Gamma-Gamma's population mean spend), or nothing when no
+    model was fitted; tier bronze (the lowest limits) and segment `new`, so the policy's rules
+    for new customers apply. The row is kept: a later import of their purchases joins it.
+    """
+    from bot.scoring import BgNbd, GammaGamma, clv
+
+    params = session.execute(
+        select(ModelParams).order_by(ModelParams.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    value = Decimal(0)
+    if params is not None and params.params.get("gamma_gamma"):
+        model = BgNbd.from_json(params.params["bgnbd"])
+        spend = GammaGamma.from_json(params.params["gamma_gamma"])
+        value = Decimal(str(round(float(clv(model, spend, [0.0], [0.0], [0.0], [0.0])[0]), 2)))
+    customer = Customer(
+        id=customer_id, currency=currency, frequency=0.0, recency=0.0, T=0.0, monetary_value=0.0,
+        clv=value, tier="bronze", segment="new", scored_at=utcnow(),
+    )  # fmt: skip
+    session.add(customer)
+    session.flush()
+    log.info("new customer scored", extra={"customer_id": customer_id, "clv": str(value)})
+    return customer
+
+
 def rescore(
     sessions: sessionmaker[Session],
     *,

@@ -42,6 +42,7 @@ from bot.drafting.quality import check_quality
 from bot.errors import IdempotencyConflict, InputError, NotFound, OverCap, StoreUnavailable
 from bot.pipeline import Resolution, resolve
 from bot.policy import Policy
+from bot.service._customers import new_customer
 from bot.service._experiments import ArmChoice, choose_arm
 from bot.service._seam import DB_ERRORS, store_errors
 from bot.store import (
@@ -172,8 +173,11 @@ def _open_in(
 ) -> _Opened:
     digest = _hash(request)
     customer = s.get(Customer, request.customer_id)
-    if customer is None:
-        raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
+    if customer is None:  # a guest or a new requester: scored as a new customer, answered
+        try:
+            customer = new_customer(s, request.customer_id, currency=request.order.currency)
+        except IntegrityError:  # another request created them first
+            raise _RaceLost from None
     if key is not None:
         prior = s.execute(select(Ticket).where(Ticket.idempotency_key == key)).scalar_one_or_none()
         if prior is not None:

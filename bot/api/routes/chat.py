@@ -30,7 +30,7 @@ from bot.domain import Offer as DomainOffer
 from bot.domain import OfferDecision, OfferKind, Order, category_of
 from bot.drafting import Usage
 from bot.errors import NotFound, Unauthorized
-from bot.service import TicketRequest, handle_ticket
+from bot.service import TicketRequest, handle_ticket, new_customer
 from bot.store import Conversation, Customer, Decision, Event, Message, Ticket
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
@@ -62,8 +62,8 @@ async def open_session(
 
     def create() -> str:
         with state.sessions.begin() as s:
-            if s.get(Customer, claims.customer_id) is None:
-                raise NotFound("unknown customer")
+            if s.get(Customer, claims.customer_id) is None:  # signed by the business: a guest
+                new_customer(s, claims.customer_id, currency=body.order.currency)
             conv = Conversation(customer_id=claims.customer_id, order_id=body.order.id,
                                 order_value=body.order.value, currency=body.order.currency)  # fmt: skip
             s.add(conv)

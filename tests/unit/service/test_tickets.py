@@ -75,9 +75,18 @@ def test_same_key_other_body_is_a_conflict(sessions, policy, drafter) -> None:
     assert not err.value.in_flight
 
 
-def test_unknown_customer_is_not_found(sessions, policy, drafter) -> None:
-    with pytest.raises(NotFound):
-        handle_ticket(sessions, request("nobody"), policy=policy, drafter=drafter)
+def test_an_unknown_customer_is_scored_as_new_and_answered(sessions, policy, drafter) -> None:
+    out = handle_ticket(sessions, request("guest-42"), policy=policy, drafter=drafter)
+    assert out.reply.text and out.reply.guard.ok
+    with sessions() as s:
+        guest = s.get(Customer, "guest-42")
+        assert guest is not None and guest.segment == "new" and guest.tier == "bronze"
+        # the fitted model's value for someone with no history yet: positive, below the average
+        assert Decimal(0) < guest.clv < Decimal(1000)
+    again = handle_ticket(
+        sessions, request("guest-42", order_id="O-2"), policy=policy, drafter=drafter
+    )
+    assert again.ticket_id != out.ticket_id  # the second ticket joins the same customer
 
 
 def test_model_failure_still_answers_and_keeps_the_message(sessions, policy) -> None:
