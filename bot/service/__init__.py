@@ -1,7 +1,12 @@
 """Use cases over the store that every channel (HTTP, CLI, demo) calls with a session factory."""
 
-<<<<<<< HEAD
-from bot.service._customers import ImportSummary, import_customers, import_transactions, rescore
+from bot.service._customers import (
+    ImportSummary,
+    import_customers,
+    import_transactions,
+    new_customer,
+    rescore,
+)
 from bot.service._experiments import (
     ArmChoice,
     arm_specs,
@@ -9,14 +14,6 @@ from bot.service._experiments import (
     end_experiment,
     experiment_list,
     start_experiment,
-=======
-from bot.service._customers import (
-    ImportSummary,
-    import_customers,
-    import_transactions,
-    new_customer,
-    rescore,
->>>>>>> main
 )
 from bot.service._followups import run_followups
 from bot.service._tickets import (
