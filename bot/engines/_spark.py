@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,14 +47,20 @@ def spark_session(master: str = "local[*]") -> Any:
     """A session in UTC (purchase days are UTC days, as in the other engines)."""
     from pyspark.sql import SparkSession
 
-    return (
+    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        # local workers run this interpreter (the venv with appease), not the system python3
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+    spark = (
         SparkSession.builder.master(master).appName("appease-clv")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.shuffle.partitions", str(max(4, (os.cpu_count() or 2) * 2)))
         .getOrCreate()
     )  # fmt: skip
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 class SparkEngine:
@@ -226,7 +233,7 @@ class SparkEngine:
 
         cols = ["frequency", "recency", "T"]
         rows = self.summary.groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
-        return _sorted(rows.toPandas(), cols)
+        return _sorted(_to_pandas(rows), cols)
 
     def gamma_gamma_rows(self) -> pd.DataFrame:
         from pyspark.sql import functions as F
@@ -236,16 +243,14 @@ class SparkEngine:
             self.summary.where((F.col("frequency") > 0) & (F.col("monetary_value") > 0))
             .groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
         )  # fmt: skip
-        return _sorted(rows.toPandas(), cols)
+        return _sorted(_to_pandas(rows), cols)
 
     def value_counts(self, feature: str) -> pd.DataFrame:
         from pyspark.sql import functions as F
 
         expr = F.col("T") - F.col("recency") if feature == "since_last" else F.col(feature)
-        return (
-            self.summary.select(expr.alias("value")).groupBy("value")
-            .agg(F.count(F.lit(1)).alias("count")).toPandas()
-        )  # fmt: skip
+        counts = self.summary.select(expr.alias("value")).groupBy("value")
+        return _to_pandas(counts.agg(F.count(F.lit(1)).alias("count")))
 
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
         from pyspark import StorageLevel
@@ -283,6 +288,12 @@ class SparkEngine:
 
     def close(self) -> None:
         self.summary.unpersist()
+
+
+def _to_pandas(df: Any) -> pd.DataFrame:
+    """Through Arrow (Spark 4's toArrow): pyspark's own toPandas trips over pandas 3."""
+    frame: pd.DataFrame = df.toArrow().to_pandas()
+    return frame
 
 
 def _sorted(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
