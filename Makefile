@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=24"
-	$(BIN)/python -m pip install -q -e ".[local,dev,bench,duckdb,spark]"
+	$(BIN)/python -m pip install -q -e ".[local,dev,bench,duckdb,spark,redis]"
 	touch $(STAMP)
 
 demo: $(STAMP)
