@@ -22,7 +22,7 @@ from bot.scoring import Unit, score_batch
 
 __all__ = ["DuckDBEngine"]
 
-_BATCH_ROWS = 250_000
+_BATCH_ROWS = 1_000_000
 
 
 def _ident(name: str) -> str:
@@ -105,9 +105,11 @@ class DuckDBEngine:
 
     @staticmethod
     def _date_sql(col: str, kind: str, inp: Input) -> str:
-        if kind.startswith("TIMESTAMP WITH TIME ZONE"):
-            return f"timezone('UTC', {col})"
-        if kind.startswith("TIMESTAMP") or kind == "DATE":
+        # Instants (TIMESTAMPTZ) stay instants, naive timestamps are UTC: the day is then plain
+        # arithmetic on epoch microseconds, with no time-zone library call per row.
+        if kind.startswith("TIMESTAMP"):
+            return col
+        if kind == "DATE":
             return f"CAST({col} AS TIMESTAMP)"
         if inp.fmt.dayfirst is not None:
             raise InputError(
@@ -115,10 +117,8 @@ class DuckDBEngine:
             )
         text = f"trim(CAST({col} AS VARCHAR))"
         if inp.fmt.date_format is not None:
-            parsed = f"CAST(try_strptime({text}, {_text(inp.fmt.date_format)}) AS TIMESTAMPTZ)"
-        else:
-            parsed = f"TRY_CAST({text} AS TIMESTAMPTZ)"
-        return f"timezone('UTC', {parsed})"
+            return f"try_strptime({text}, {_text(inp.fmt.date_format)})"
+        return f"TRY_CAST({text} AS TIMESTAMPTZ)"
 
     @staticmethod
     def _amount_sql(col: str, kind: str, inp: Input) -> tuple[str, str]:
@@ -161,18 +161,23 @@ class DuckDBEngine:
 
     def _summarize(self, as_of: str | None, unit: Unit) -> None:
         per = 7.0 if unit == "W" else 1.0
+        # Days since 1970-01-01 in UTC, floored (also before 1970).
+        day = "CAST(floor(epoch_us(ts) / 86400000000.0) AS BIGINT)"
         if as_of is None:
-            end = "(SELECT max(CAST(ts AS DATE)) FROM typed)"
+            end = f"(SELECT max({day}) FROM typed)"
         else:
-            end = f"DATE {_text(str(pd.Timestamp(as_of).floor('D').date()))}"
+            end = str((pd.Timestamp(as_of).floor("D") - pd.Timestamp(0)).days)
         self.con.execute(f"CREATE TEMP TABLE bounds AS SELECT {end} AS end_day")
+        # The summary is ordered explicitly: let the scan and the aggregation run unordered.
+        self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(
             f"""CREATE TEMP TABLE summary AS
             WITH daily AS (
-                SELECT customer_id, CAST(ts AS DATE) AS day, sum(amount) AS amt
-                FROM typed, bounds WHERE CAST(ts AS DATE) <= end_day GROUP BY customer_id, day
+                SELECT customer_id, {day} AS day, sum(amount) AS amt
+                FROM typed GROUP BY customer_id, day
             ), marked AS (
-                SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM daily
+                SELECT customer_id, day, amt, min(day) OVER (PARTITION BY customer_id) AS first_day
+                FROM daily, bounds WHERE day <= end_day
             ), per AS (
                 SELECT customer_id, count(*) - 1 AS n, min(day) AS first_day, max(day) AS last_day,
                        sum(amt) FILTER (WHERE day > first_day) AS repeat_sum
@@ -184,9 +189,11 @@ class DuckDBEngine:
                    CASE WHEN n > 0 THEN repeat_sum / n ELSE 0.0 END AS monetary_value
             FROM per, bounds ORDER BY customer_id"""
         )
+        self.con.execute("SET preserve_insertion_order = true")
         if self.customers() == 0:
             end_day = self.con.execute("SELECT end_day FROM bounds").fetchone()[0]
-            raise InputError("as_of", f"no transactions on or before {end_day}")
+            date = (pd.Timestamp(0) + pd.Timedelta(days=int(end_day))).date()
+            raise InputError("as_of", f"no transactions on or before {date}")
 
     # -- the engine interface -------------------------------------------------------------
 
