@@ -160,7 +160,6 @@ class SparkEngine:
                 raise InputError(field, f"{bad} rows, the first: {text}")
 
     def _summarize(self, typed: Any, as_of: str | None, unit: Unit) -> Any:
-        from pyspark.sql import Window
         from pyspark.sql import functions as F
 
         per = 7.0 if unit == "W" else 1.0
@@ -173,13 +172,14 @@ class SparkEngine:
         daily = (
             tx.where(F.col("day") <= F.lit(end)).groupBy("customer_id", "day")
             .agg(F.sum("amount").alias("amt"))
-            .withColumn("first_day", F.min("day").over(Window.partitionBy("customer_id")))
         )  # fmt: skip
+        # Spend after the first day as all days less the first (as the DuckDB engine): one
+        # aggregation, no window over every row.
         grouped = daily.groupBy("customer_id").agg(
             (F.count(F.lit(1)) - 1).alias("n"),
             F.min("day").alias("first_day"),
             F.max("day").alias("last_day"),
-            F.sum(F.when(F.col("day") > F.col("first_day"), F.col("amt"))).alias("repeat_sum"),
+            (F.sum("amt") - F.min_by("amt", "day")).alias("repeat_sum"),
         )
         return grouped.select(
             "customer_id",
