@@ -1,6 +1,6 @@
 """Transactions -> RFM summary -> fit -> scores on each engine, side by side in one run.
 
-Generated transactions (about 12 a customer over two years, cents, tz-aware UTC timestamps) are
+Generated transactions (about 5 a customer over two years, cents, tz-aware UTC timestamps) are
 written as Parquet partitions once; then `appease clv score DIR --engine E --out scores.parquet`
 runs as a whole process per engine, and we report its wall time and the peak memory of its
 whole process tree (the JVM and Python workers included for Spark), sampled from /proc.

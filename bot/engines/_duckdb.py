@@ -56,6 +56,8 @@ class DuckDBEngine:
         self._tmp = tempfile.TemporaryDirectory(prefix="appease-duckdb-")
         self.con: Any = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on stdout for long queries: stdout is for results.
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute(f"SET temp_directory = {_text(self._tmp.name)}")
         if memory_limit:
             self.con.execute(f"SET memory_limit = {_text(memory_limit)}")
