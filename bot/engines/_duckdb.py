@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,23 @@ def _double(value: float) -> str:
     """A float as SQL that DuckDB reads back to the same bits (repr round-trips; a literal
     would be a DECIMAL)."""
     return f"CAST('{value!r}' AS DOUBLE)"
+
+
+def _regrouped(reader: Any, rows: int) -> Iterator[Any]:
+    """DuckDB hands out record batches of its vector size (122,880 rows) whatever was asked:
+    join them to `rows`, so a batch's distinct (x, t_x, T) rows repeat more often."""
+    import pyarrow as pa
+
+    pending: list[Any] = []
+    count = 0
+    for batch in reader:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
 
 
 class DuckDBEngine:
@@ -250,9 +268,9 @@ class DuckDBEngine:
         values = []
         writer = None
         try:
-            for batch in reader:
+            for chunk in _regrouped(reader, _BATCH_ROWS):
                 scored = score_batch(
-                    batch.to_pandas(), models.bgnbd, gg, r, f, m,
+                    chunk.to_pandas(), models.bgnbd, gg, r, f, m,
                     horizon_months=settings.horizon_months,
                     discount_rate=settings.discount_rate, unit=settings.unit,
                 )  # fmt: skip
