@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@echo "appease: installing into $(VENV) (the first time builds llama.cpp from source: about 4 minutes on 2 cores)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=24"
-	$(BIN)/python -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[local,dev,bench]" \
+	$(BIN)/python -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[local,dev,bench,duckdb,spark,redis]" \
 	  | { grep --line-buffered -E "^(Collecting|Building wheel|Successfully|ERROR)" || true; } | sed -u "s/^/  pip: /"
 	touch $(STAMP)
 	@echo "appease: installed; .venv/bin/appease is the command line"

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     max_body_bytes: int = 64 * 1024
     rate_limit_per_minute: int = 600
+    # Rate limits shared by every worker and node through this Redis; per process when unset.
+    redis_url: str | None = Field(default=None, repr=False)
     chat_max_turns: int = 20
     chat_max_tokens: int = 4000
     # Model time one conversation may spend (every call's latency added up); past it, or past

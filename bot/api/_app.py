@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.api import _errors
-from bot.api._security import RateLimiter
+from bot.api._limits import make_limiter
 from bot.api.deps import AppState
 from bot.api.routes import assist, chat, health, kpi, surveys, tickets, webhooks
 from bot.config import Settings
@@ -91,8 +91,8 @@ def create_app(
         policy=policy or load_policy(settings.policy_path),
         drafter=drafter or Drafter.from_settings(settings),
         keys=settings.parsed_api_keys(),
-        limiter=RateLimiter(settings.rate_limit_per_minute),
-        chat_limiter=RateLimiter(max(6, settings.rate_limit_per_minute // 20)),
+        limiter=make_limiter(settings, settings.rate_limit_per_minute, "key"),
+        chat_limiter=make_limiter(settings, max(6, settings.rate_limit_per_minute // 20), "chat"),
     )
     app = FastAPI(
         title="appease",

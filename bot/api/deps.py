@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.api._security import Principal, RateLimiter
+from bot.api._limits import Limiter
+from bot.api._security import Principal
 from bot.config import Settings
 from bot.drafting import Drafter
 from bot.errors import Unauthorized
@@ -34,8 +35,8 @@ class AppState:
     policy: Policy
     drafter: Drafter
     keys: dict[str, Any]
-    limiter: RateLimiter
-    chat_limiter: RateLimiter
+    limiter: Limiter
+    chat_limiter: Limiter
 
 
 def get_state(request: Request) -> AppState:

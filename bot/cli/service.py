@@ -44,15 +44,31 @@ def customers_import(
     date_col: str = "date",
     amount_col: str = "amount",
     currency: str = "USD",
+    sep: Annotated[
+        str, typer.Option(help="Field separator (';' for many European exports).")
+    ] = ",",
+    decimal: Annotated[str, typer.Option(help="Decimal mark of amounts: '.' or ','.")] = ".",
+    date_format: Annotated[
+        str | None, typer.Option(help="strftime pattern, e.g. '%d/%m/%Y'.")
+    ] = None,
+    dayfirst: Annotated[
+        bool | None,
+        typer.Option("--dayfirst/--monthfirst", help="Numeric dates day first or month first."),
+    ] = None,
 ) -> None:
     """Load transactions into the database and (re)score every customer (all or nothing)."""
     from rich.console import Console
     from rich.progress import Progress
 
     from bot.config import get_settings
+    from bot.scoring import CsvFormat
     from bot.service import import_customers
     from bot.store import make_engine, make_sessionmaker, upgrade
 
+    try:
+        fmt = CsvFormat(sep=sep, decimal=decimal, date_format=date_format, dayfirst=dayfirst)
+    except AppeaseError as exc:
+        fail(str(exc))
     settings = get_settings()
     upgrade(settings)
     engine = make_engine(settings)
@@ -68,6 +84,7 @@ def customers_import(
             summary = import_customers(
                 make_sessionmaker(engine), transactions, customer_col=customer_col,
                 date_col=date_col, amount_col=amount_col, currency=currency, progress=report,
+                fmt=fmt,
             )  # fmt: skip
     except StoreUnavailable as exc:
         fail(str(exc), code=1)

@@ -3,34 +3,59 @@
 Pure: arrays and frames in, arrays and frames out. `read_transactions` is the one reader of files.
 """
 
-from bot.scoring._bgnbd import BgNbd, BgNbdParams, ConvergenceWarning
+from bot.scoring._batch import (
+    BATCH_COLUMNS,
+    QuintileEdges,
+    order_positions,
+    quintile_edges,
+    score_batch,
+    tier_cut_points,
+)
+from bot.scoring._bgnbd import BgNbd, BgNbdParams, ConvergenceWarning, compress
 from bot.scoring._gammagamma import GammaGamma, GammaGammaParams
 from bot.scoring._score import SCORE_COLUMNS, ScoringResult, score_summary, score_transactions
 from bot.scoring._segments import TierThresholds, assign_segments, assign_tiers, rfm_scores
 from bot.scoring._simulate import simulate_summary, simulate_transactions
-from bot.scoring._transactions import read_transactions, summarize, validate_transactions
+from bot.scoring._transactions import (
+    CsvFormat,
+    Unit,
+    parse_dates,
+    read_transactions,
+    summarize,
+    validate_transactions,
+)
 from bot.scoring._value import clv, residual_clv, simple_clv
 
 __all__ = [
+    "BATCH_COLUMNS",
     "SCORE_COLUMNS",
     "BgNbd",
     "BgNbdParams",
     "ConvergenceWarning",
+    "CsvFormat",
     "GammaGamma",
     "GammaGammaParams",
+    "QuintileEdges",
     "ScoringResult",
     "TierThresholds",
+    "Unit",
     "assign_segments",
     "assign_tiers",
     "clv",
+    "compress",
+    "order_positions",
+    "parse_dates",
+    "quintile_edges",
     "read_transactions",
     "residual_clv",
     "rfm_scores",
+    "score_batch",
     "score_summary",
     "score_transactions",
     "simple_clv",
     "simulate_summary",
     "simulate_transactions",
     "summarize",
+    "tier_cut_points",
     "validate_transactions",
 ]

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from bot.errors import ConvergenceError, InputError, NotFittedError
-from bot.scoring._bgnbd import ConvergenceWarning, compress
+from bot.scoring._bgnbd import ConvergenceWarning, compress, newton, one_blas_thread
 
 __all__ = ["GammaGamma", "GammaGammaParams"]
 
@@ -32,20 +32,62 @@ class GammaGammaParams:
 
 
 def _loglik_and_grad(theta: Array, x: Array, m: Array, w: Array) -> tuple[float, Array]:
+    return _loglik_and_grad_stats(theta, _Stats.of(x, m, w))
+
+
+@dataclass(frozen=True)
+class _Stats:
+    """What the likelihood needs, split so one evaluation does little per row.
+
+    Gamma-function terms depend on x alone (a few hundred distinct values); the terms in log m
+    and log x do not depend on the parameters at all and collapse to three sums. Per row and
+    evaluation only log(x m + v) and 1 / (x m + v) remain.
+    """
+
+    xm: Array
+    w: Array
+    wx: Array
+    ux: Array
+    wux: Array
+    total: float
+    sum_wx_logm: float
+    sum_w_logm: float
+    sum_wx_logx: float
+
+    @classmethod
+    def of(cls, x: Array, m: Array, w: Array) -> _Stats:
+        ux, ix = np.unique(x, return_inverse=True)
+        log_m = np.log(m)
+        wx = w * x
+        return cls(
+            xm=x * m, w=w, wx=wx, ux=ux,
+            wux=np.bincount(ix.ravel(), weights=w, minlength=len(ux)).astype(float),
+            total=float(w.sum()), sum_wx_logm=float(wx @ log_m), sum_w_logm=float(w @ log_m),
+            sum_wx_logx=float(wx @ np.log(x)),
+        )  # fmt: skip
+
+
+def _loglik_and_grad_stats(theta: Array, st: _Stats) -> tuple[float, Array]:
+    """Weighted mean log-likelihood and its gradient in (p, q, v)."""
     p, q, v = theta
-    px = p * x
-    log_xmv = np.log(x * m + v)
+    pux = p * st.ux
+    gam_u = special.gammaln(pux + q) - special.gammaln(pux) - special.gammaln(q)
+    dig_u = special.digamma(pux + q)
+    log_xmv = np.log(st.xm + v)
+    inv_xmv = 1.0 / (st.xm + v)
+    s_wx_l = float(st.wx @ log_xmv)
+    s_w_l = float(st.w @ log_xmv)
+    W = st.total
     ll = (
-        special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
-        + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_xmv
+        st.wux @ gam_u + W * q * np.log(v) + p * st.sum_wx_logm - st.sum_w_logm
+        + p * st.sum_wx_logx - p * s_wx_l - q * s_w_l
     )  # fmt: skip
-    dig = special.digamma(px + q)
-    d_p = x * (dig - special.digamma(px) + np.log(m) + np.log(x) - log_xmv)
-    d_q = dig - special.digamma(q) + np.log(v) - log_xmv
-    d_v = q / v - (px + q) / (x * m + v)
-    total = w.sum()
-    grad = np.array([(w * d).sum() for d in (d_p, d_q, d_v)]) / total
-    return float((w * ll).sum() / total), grad
+    d_p = (
+        (st.wux * st.ux) @ (dig_u - special.digamma(pux)) + st.sum_wx_logm + st.sum_wx_logx - s_wx_l
+    )
+    d_q = st.wux @ dig_u - W * special.digamma(q) + W * np.log(v) - s_w_l
+    d_v = W * q / v - p * float(st.wx @ inv_xmv) - q * float(st.w @ inv_xmv)
+    return float(ll / W), np.array([d_p, d_q, d_v]) / W
 
 
 class GammaGamma:
@@ -59,6 +101,12 @@ class GammaGamma:
 
     def fit(
         self, frequency: ArrayLike, monetary_value: ArrayLike, weights: ArrayLike | None = None
+    ) -> GammaGamma:
+        with one_blas_thread():
+            return self._fit(frequency, monetary_value, weights)
+
+    def _fit(
+        self, frequency: ArrayLike, monetary_value: ArrayLike, weights: ArrayLike | None
     ) -> GammaGamma:
         x = np.asarray(frequency, dtype=float)
         m = np.asarray(monetary_value, dtype=float)
@@ -76,26 +124,37 @@ class GammaGamma:
             w = np.asarray(weights, dtype=float)[keep]
         pen = self.penalizer_coef
 
+        stats = _Stats.of(x, m, w)
+
         def objective(phi: Array) -> tuple[float, Array]:
             theta = np.exp(phi)
-            ll, grad = _loglik_and_grad(theta, x, m, w)
+            ll, grad = _loglik_and_grad_stats(theta, stats)
             return -ll + pen * float(np.sum(theta**2)), (-grad + 2 * pen * theta) * theta
 
         with np.errstate(all="ignore"):
-            res = optimize.minimize(
+            first = optimize.minimize(
                 objective, np.zeros(3), jac=True, method="L-BFGS-B",
                 options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
             )  # fmt: skip
-        if not np.all(np.isfinite(res.x)):
-            raise ConvergenceError(f"Gamma-Gamma fit failed: {res.message}")
-        p, q, v = np.exp(res.x)
+            # Newton from there: the optimum to 1e-10, so the same spend summary gives the same
+            # parameters however its rows were summed (engines) or ordered.
+            res = newton(objective, first.x) if np.all(np.isfinite(first.x)) else None
+        if res is None or not res.success:
+            ok = bool(first.success) or float(np.max(np.abs(first.jac))) < 1e-6
+            x_opt, jac = first.x, first.jac
+        else:
+            ok, x_opt, jac = True, res.x, res.jac
+        if not np.all(np.isfinite(x_opt)):
+            raise ConvergenceError(f"Gamma-Gamma fit failed: {first.message}")
+        p, q, v = np.exp(x_opt)
         self.params_ = GammaGammaParams(float(p), float(q), float(v))
-        # L-BFGS-B can stop 'abnormally' at machine precision on the optimum: judge by the gradient.
-        self.converged_ = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-6
+        self.converged_ = ok or float(np.max(np.abs(jac))) < 1e-6
         self.n_customers_ = int(w.sum())
         if not self.converged_:
             warnings.warn(
-                f"Gamma-Gamma fit did not converge: {res.message}", ConvergenceWarning, stacklevel=2
+                f"Gamma-Gamma fit did not converge: {first.message}",
+                ConvergenceWarning,
+                stacklevel=3,
             )
         return self
 

@@ -28,7 +28,14 @@ from numpy.typing import ArrayLike, NDArray
 from bot.domain import Segment, Tier
 from bot.errors import InputError
 
-__all__ = ["TierThresholds", "assign_segments", "assign_tiers", "rfm_scores"]
+__all__ = [
+    "TierThresholds",
+    "assign_segments",
+    "assign_tiers",
+    "rfm_scores",
+    "segment_names",
+    "segments_from_scores",
+]
 
 _TIERS = (Tier.bronze, Tier.silver, Tier.gold, Tier.platinum)
 
@@ -97,6 +104,21 @@ def assign_segments(
 ) -> list[Segment]:
     x = np.asarray(frequency, dtype=float)
     R, F, M = rfm_scores(x, recency, T, monetary_value)
+    return segments_from_scores(x, R, F, M)
+
+
+def segments_from_scores(
+    frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
+) -> list[Segment]:
+    """The rules above on given R, F, M scores (a batch scored against population edges)."""
+    return [Segment(n) for n in segment_names(frequency, R, F, M)]
+
+
+def segment_names(
+    frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
+) -> NDArray[np.str_]:
+    """The segments' names as an array: millions of customers need no enum object each."""
+    x = np.asarray(frequency, dtype=float)
     conditions = [
         (x == 0) & (R >= 4),
         (R >= 4) & (F >= 4),
@@ -110,5 +132,4 @@ def assign_segments(
         Segment.new, Segment.champions, Segment.cant_lose_them, Segment.at_risk, Segment.loyal,
         Segment.potential_loyalists, Segment.hibernating,
     ]  # fmt: skip
-    names = np.select(conditions, [s.value for s in choices], default=Segment.lost.value)
-    return [Segment(n) for n in names]
+    return np.asarray(np.select(conditions, [s.value for s in choices], default=Segment.lost.value))

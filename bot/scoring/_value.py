@@ -17,7 +17,7 @@ from bot.errors import InputError
 from bot.scoring._bgnbd import BgNbd
 from bot.scoring._gammagamma import GammaGamma
 
-__all__ = ["DAYS_PER_MONTH", "clv", "residual_clv", "simple_clv"]
+__all__ = ["DAYS_PER_MONTH", "clv", "discounted_purchases", "residual_clv", "simple_clv"]
 
 Array = NDArray[np.float64]
 # Units per month of each summary time unit, as lifetimes counts them.
@@ -42,21 +42,39 @@ def clv(
     expected spend and discounted by (1 + d)^k: one broadcast over customers x months, the same
     sum lifetimes' `customer_lifetime_value` builds month by month.
     """
+    value = discounted_purchases(bgnbd, frequency, recency, T, horizon_months=horizon_months,
+                                 discount_rate=discount_rate, unit=unit)  # fmt: skip
+    spend = gamma_gamma.expected_spend(frequency, monetary_value)
+    return np.asarray(np.maximum(spend * value, 0.0))
+
+
+def discounted_purchases(
+    bgnbd: BgNbd,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon_months: int = 12,
+    discount_rate: float = 0.01,
+    unit: str = "D",
+) -> Array:
+    """Sum over months k of (E[X(k)] - E[X(k-1)]) / (1 + d)^k: CLV per unit of spend.
+
+    It depends on (frequency, recency, T) alone, so a scorer can evaluate it once per distinct
+    row (the expensive hypergeometric terms) and multiply by each customer's spend.
+    """
     if unit not in DAYS_PER_MONTH:
         raise InputError("unit", f"must be one of {sorted(DAYS_PER_MONTH)}")
     if horizon_months < 1:
         raise InputError("horizon_months", "must be at least 1")
     factor = DAYS_PER_MONTH[unit]
-    x, t_x, TT, m = (
-        np.asarray(v, dtype=float)[:, None] for v in (frequency, recency, T, monetary_value)
-    )
+    x, t_x, TT = (np.asarray(v, dtype=float)[:, None] for v in (frequency, recency, T))
     months = np.arange(0, horizon_months + 1, dtype=float)[None, :]
     cumulative = bgnbd.expected_purchases(months * factor, x, t_x, TT)
     cumulative[:, 0] = 0.0
     per_month = np.diff(cumulative, axis=1)
     discount = (1.0 + discount_rate) ** -months[:, 1:]
-    spend = gamma_gamma.expected_spend(x[:, 0], m[:, 0])
-    return np.asarray(np.maximum(spend * (per_month * discount).sum(axis=1), 0.0))
+    return np.asarray((per_month * discount).sum(axis=1))
 
 
 def simple_clv(

@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import InputError
-from bot.scoring import read_transactions, score_transactions
+from bot.scoring import CsvFormat, read_transactions, score_transactions
 from bot.service._seam import store_errors
 from bot.store import (
     GIVEN_STATUSES,
@@ -61,6 +61,7 @@ def import_customers(
     amount_col: str = "amount",
     currency: str = "USD",
     progress: Progress = _noop,
+    fmt: CsvFormat | None = None,
 ) -> ImportSummary:
     """Load a transactions CSV and rescore: the whole file or nothing, and never the same file twice.
 
@@ -69,7 +70,7 @@ def import_customers(
     purchase and inflate every CLV) is refused.
     """
     tx = read_transactions(
-        path, customer_col=customer_col, date_col=date_col, amount_col=amount_col
+        path, customer_col=customer_col, date_col=date_col, amount_col=amount_col, fmt=fmt
     )
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
     source = f"csv:{digest}"

@@ -178,3 +178,28 @@ def test_followups_run_command_sends_what_is_due(tmp_path) -> None:
     with factory() as s:
         assert set(s.execute(select(Followup.status)).scalars()) == {"sent"}
     engine.dispose()
+
+
+def test_customers_import_reads_a_semicolon_decimal_comma_day_first_export(tmp_path) -> None:
+    iso = write_csv(tmp_path / "iso.csv", n=40)
+    frame = pd.read_csv(iso)
+    euro = tmp_path / "euro.csv"
+    frame.assign(
+        date=pd.to_datetime(frame["date"]).dt.strftime("%d/%m/%Y"),
+        amount=frame["amount"].map(lambda v: f"{v:.2f}".replace(".", ",")),
+    ).to_csv(euro, index=False, sep=";")
+    refused = runner.invoke(app, ["customers", "import", str(euro), "--customer-col", "cust"])
+    assert refused.exit_code == 2
+    assert "semicolon-separated; give --sep ';'" in refused.stderr
+    result = runner.invoke(
+        app,
+        ["customers", "import", str(euro), "--customer-col", "cust", "--sep", ";",
+         "--decimal", ",", "--dayfirst"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "scored 40 customers" in result.stderr
+    engine = create_engine(f"sqlite:///{db_path()}")
+    with engine.connect() as conn:
+        total = conn.execute(select(func.sum(Transaction.__table__.c.amount))).scalar_one()
+    engine.dispose()
+    assert float(total) == pytest.approx(frame["amount"].round(2).sum())

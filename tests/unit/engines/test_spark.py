@@ -1,0 +1,61 @@
+"""Spark in local mode gives the pandas reference's summary, parameters and scores.
+
+Few tests on purpose: a Spark session takes several seconds to start on 2 cores.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.engines import Input, ScoreSettings, fit_models
+from tests.unit.engines.test_parity import (
+    assert_same_params,
+    assert_same_scores,
+    assert_same_summary,
+    data_dir,  # noqa: F401 (the shared fixture)
+    reference,
+)
+
+pytest.importorskip("pyspark")
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java"),
+]
+
+
+@pytest.fixture(scope="module")
+def session():
+    from bot.engines._spark import spark_session
+
+    spark = spark_session("local[2]")
+    yield spark
+    spark.stop()
+
+
+@pytest.mark.parametrize(("dataset", "kind"), [("generated", "parquet"), ("cdnow", "csv")])
+def test_spark_matches_the_pandas_reference(session, data_dir, tmp_path, dataset, kind) -> None:  # noqa: F811
+    import pandas as pd
+
+    from bot.engines._spark import SparkEngine
+
+    ref_summary, ref = reference(data_dir / f"{dataset}.csv")
+    engine = SparkEngine(Input.resolve(data_dir / f"{dataset}.{kind}"), session=session)
+    try:
+        engine.write_summary(tmp_path / "summary.parquet")
+        models = fit_models(engine)
+        engine.score(tmp_path / "scores.csv", models, ScoreSettings())
+    finally:
+        engine.close()
+    assert_same_summary(pd.read_parquet(tmp_path / "summary.parquet"), ref_summary)
+    assert_same_params(models, ref.bgnbd, ref.gamma_gamma)
+    assert_same_scores(pd.read_csv(tmp_path / "scores.csv", dtype={"customer_id": str}),
+                       ref.scores)  # fmt: skip
+
+
+def test_java_date_patterns() -> None:
+    from bot.engines._spark import java_date_pattern
+
+    assert java_date_pattern("%d/%m/%Y") == "dd/MM/yyyy"
+    assert java_date_pattern("%Y-%m-%dT%H:%M:%S") == "yyyy-MM-dd'T'HH:mm:ss"
