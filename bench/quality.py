@@ -57,7 +57,7 @@ def run(mode: str, items: list[dict[str, Any]], threads: int = 2) -> dict[str, A
         took = time.perf_counter() - t0
         lang = out.triage.language if out.triage else "en"
         gate = check_quality(out.reply.text, customer_message=c["message"], language=lang,
-                             topic_words=[ticket.order.id, out.issue.category.replace("_", " ")])  # fmt: skip
+                             topic_words=[ticket.order.id], category=str(out.issue.category))  # fmt: skip
         scores = language_scores(out.reply.text, LANGS)
         rows.append({
             "id": c["id"], "language": c["language"], "detected": lang,

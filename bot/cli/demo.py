@@ -141,7 +141,8 @@ def _quality_table(result: Any) -> Any:
     for t in answered:
         c = t["complaint"]
         verdict = check_quality(t["reply"]["text"], customer_message=c["message"],
-                                language=c["language"], topic_words=[f"D-{c['id']}"])  # fmt: skip
+                                language=c["language"], topic_words=[f"D-{c['id']}"],
+                                category=t.get("decision", {}).get("category") or c.get("category"))  # fmt: skip
         passing += verdict.ok
         scores = language_scores(t["reply"]["text"], ("en", "es", "fr", "de", "it", "pt"))
         in_language += max(scores, key=lambda k: scores[k]) == c["language"]

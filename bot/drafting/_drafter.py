@@ -327,7 +327,7 @@ class Drafter:
         else:
             quality = check_quality(
                 text, customer_message=customer_message, language=language, earlier=earlier,
-                topic_words=topic,
+                topic_words=topic, category=category,
             )  # fmt: skip
             problems = list(quality.problems)
         if not problems:
@@ -431,7 +431,7 @@ class Drafter:
         if ack is not None:
             text = " ".join([ack, *body, *tail])
             why = self._judge(text, decision, usage, customer_message=message,
-                              language=language, topic=[plain, order_id])  # fmt: skip
+                              language=language, topic=[plain, order_id], category=str(category))  # fmt: skip
             if why is None:
                 usage.model_text = True
                 return DraftOutcome(
@@ -440,7 +440,7 @@ class Drafter:
         text = " ".join([book.acknowledge(str(category), slots, seed), *body, *tail])
         usage.fallback = self.chat_model is not None
         quality = check_quality(text, customer_message=message, language=language,
-                                topic_words=[plain, order_id])  # fmt: skip
+                                topic_words=[plain, order_id], category=str(category))  # fmt: skip
         if not quality.ok:  # the library's own sentences: worth a log line, still sent
             usage.quality_problems.extend(p.as_dict() for p in quality.problems)
             log.info("template reply below the quality bar", extra={"problems": quality.reasons()})
@@ -475,7 +475,7 @@ class Drafter:
                 return None
             text = f"{_clean(raw)} {offer}".strip()
             why = self._judge(text, decision, usage, customer_message=message,
-                              language=language, topic=[plain, order_id])  # fmt: skip
+                              language=language, topic=[plain, order_id], category=str(category))  # fmt: skip
             if why is None:
                 usage.model_text = True
                 return DraftOutcome(
@@ -526,7 +526,7 @@ class Drafter:
                 raw = self._call(prompt, usage, self._deadline())
                 text = f"{_clean(raw)} {question}"
                 why = self._judge(text, silent, usage, customer_message="", language=lang,
-                                  earlier=earlier, topic=[plain, order_id])  # fmt: skip
+                                  earlier=earlier, topic=[plain, order_id], category=str(category))  # fmt: skip
                 if why is None:
                     usage.model_text = True
                     return DraftOutcome(
