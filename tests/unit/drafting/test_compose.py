@@ -160,7 +160,9 @@ def test_a_phrase_that_promises_money_is_refused_at_load(tmp_path: Path) -> None
 def test_unknown_slots_and_missing_categories_are_named(tmp_path: Path) -> None:
     en = _library(tmp_path)
     original = en.read_text()
-    en.write_text(original.replace("{order_id} did not arrive when it should have.", "{tracking} is stuck."))
+    en.write_text(
+        original.replace("{order_id} did not arrive when it should have.", "{tracking} is stuck.")
+    )
     with pytest.raises(InputError, match=r"acknowledge\.late_delivery.*unknown slot.*tracking"):
         load_prompts(tmp_path)
     en.write_text(
