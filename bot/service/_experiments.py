@@ -118,8 +118,19 @@ def arm_specs(
                 "--share", f"give every arm a share or none (missing {', '.join(missing)})"
             )
     specs = []
+    policies = {name: load_policy(path) for name, path in arms}
+    owed = [r for r in policies[control].compiled_rules if r.kind == "entitlement"]
+    for name, policy in policies.items():
+        mine = policy.compiled_rules
+        dropped = [r.name for r in owed if r not in mine]
+        if dropped:
+            raise InputError(
+                f"arm {name}",
+                f"drops the control's entitlement rule(s) {', '.join(dropped)}: money owed by law "
+                "or contract is never withheld by an experiment arm",
+            )
     for name, path in arms:
-        policy = load_policy(path)
+        policy = policies[name]
         specs.append(
             ArmSpec(
                 name=name,

@@ -115,6 +115,21 @@ def test_an_arm_whose_policy_fails_policy_check_is_refused(sessions, tmp_path: P
         arm_specs([("default", DEFAULT), ("bad", bad)], control="default")
 
 
+def test_an_arm_that_drops_an_entitlement_is_refused(tmp_path: Path) -> None:
+    """Owed money is never an experiment: an arm may change goodwill, not what the law owes."""
+    eu261 = Path("policies/examples/eu261.yaml")
+    text = eu261.read_text()
+    start = text.index("  - name: delay under 3 hours")
+    end = text.index("  - name:", start + 10)
+    dropped = tmp_path / "no_delay_rule.yaml"
+    dropped.write_text(text[:start] + text[end:])
+    with pytest.raises(
+        InputError, match="drops the control's entitlement rule.*delay under 3 hours"
+    ):
+        arm_specs([("law", eu261), ("cheaper", dropped)], control="law")
+    assert len(arm_specs([("law", eu261), ("same", eu261)], control="law")) == 2
+
+
 def test_create_refuses_a_second_running_experiment_and_bad_shares(sessions) -> None:
     _start(sessions)
     with pytest.raises(InputError, match="still running"):
