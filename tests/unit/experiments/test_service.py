@@ -124,7 +124,7 @@ def test_an_arm_that_drops_an_entitlement_is_refused(tmp_path: Path) -> None:
     dropped = tmp_path / "no_delay_rule.yaml"
     dropped.write_text(text[:start] + text[end:])
     with pytest.raises(
-        InputError, match="drops the control's entitlement rule.*delay under 3 hours"
+        InputError, match=r"drops the control's entitlement rule.*delay under 3 hours"
     ):
         arm_specs([("law", eu261), ("cheaper", dropped)], control="law")
     assert len(arm_specs([("law", eu261), ("same", eu261)], control="law")) == 2
