@@ -305,7 +305,7 @@ class Reply(_Model):
 class TriageResult(_Model):
     """What triage read from a raw message; severity is already bounded by policy."""
 
-    category: IssueCategory
+    category: Category
     severity: Severity
     sentiment: float = Field(ge=0, le=100, description="perception scale 0-100")
     language: str

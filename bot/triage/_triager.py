@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.domain import IssueCategory, TriageResult
+from bot.domain import IssueCategory, TriageResult, category_of
 from bot.errors import InputError
 from bot.triage._language import DEFAULT_LANGUAGE, detect_language
 from bot.triage._model import CompiledClassifiers, TextClassifiers
@@ -112,13 +112,14 @@ def _parse_row(i: int, raw: dict[str | Any, Any]) -> LabelledRow:
         text = check_message(row.get("text", ""))
     except InputError as exc:
         raise InputError("text", f"row {i}: {exc.problem}") from exc
-    try:
-        category = IssueCategory(row.get("category", "")).value
+    try:  # the retail categories, or a business's own labels (the ones its policy declares)
+        category = str(category_of(row.get("category", "")))
     except ValueError as exc:
         raise InputError(
             "category",
-            f"row {i}: unknown category {row.get('category')!r}; one of "
-            + ", ".join(c.value for c in IssueCategory),
+            f"row {i}: {row.get('category')!r} is not a category: one of "
+            + ", ".join(c.value for c in IssueCategory)
+            + ", or a snake_case label of your own (declared in your policy's issue_categories)",
         ) from exc
     if row.get("severity") not in ("1", "2", "3"):
         raise InputError("severity", f"row {i}: must be 1, 2 or 3, got {row.get('severity')!r}")
@@ -174,7 +175,7 @@ class Triager:
         issue_part = issue_text(text) or text
         cat_p, sev_p = (p[0] for p in self._classifiers.predict_proba([issue_part]))
         best = int(cat_p.argmax())
-        category = IssueCategory(self._classifiers.categories[best])
+        category = category_of(self._classifiers.categories[best])
         category_confidence = float(cat_p[best])
         severities = self._classifiers.severities
         read = severities[int(sev_p.argmax())]

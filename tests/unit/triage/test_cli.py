@@ -72,7 +72,7 @@ def test_train_reports_held_out_accuracy_and_the_model_is_used(tmp_path) -> None
 
 def test_train_on_a_bad_csv_exits_2_naming_the_row_and_column(tmp_path) -> None:
     path = tmp_path / "mine.csv"
-    path.write_text("text,category,severity\nlate parcel,late_delivery,2\nbroken,smashed,2\n")
+    path.write_text("text,category,severity\nlate parcel,late_delivery,2\nbroken,Smashed It!,2\n")
     out = _run(["triage", "train", str(path)])
     assert out.exit_code == 2 and "row 2" in out.stderr and "category" in out.stderr
     assert out.stdout == ""
