@@ -235,13 +235,15 @@ def _numeric_dates_to_iso(text: pd.Series, name: str, dayfirst: bool | None) -> 
                 f"({text[month_only].iloc[0]!r}) put the day in different places: fix the "
                 "file or give --date-format",
             )
-        if not day_only.any() and not month_only.any():
-            row = _row(numeric)
-            value = text[numeric].iloc[0]
+        # Only a date whose two readings differ is ambiguous: 08/08/2025 is the same either way.
+        differ = numeric & (first != second)
+        if not day_only.any() and not month_only.any() and differ.any():
+            row = _row(differ)
+            value = text[differ].iloc[0]
             d, m, y = (
-                int(first[numeric].iloc[0]),
-                int(second[numeric].iloc[0]),
-                parts[3][numeric].iloc[0],
+                int(first[differ].iloc[0]),
+                int(second[differ].iloc[0]),
+                parts[3][differ].iloc[0],
             )
             year = _year(y)
             raise InputError(

@@ -56,6 +56,14 @@ def test_dates_that_read_both_ways_are_refused_naming_the_column_and_both_readin
     assert "--dayfirst" in message and "--date-format" in message
 
 
+def test_dates_whose_day_equals_their_month_read_the_same_either_way(tmp_path) -> None:
+    """Found by the parser fuzzer: 08/08/2025 was refused as ambiguous; both readings agree."""
+    tx = read_transactions(
+        write(tmp_path, "customer_id,date,amount\na,08/08/2025,10\nb,01/01/2026,5\n")
+    )
+    assert list(tx["date"]) == [pd.Timestamp("2025-08-08"), pd.Timestamp("2026-01-01")]
+
+
 def test_ambiguous_dates_with_dayfirst_or_a_format_are_read_as_told(tmp_path) -> None:
     path = write(tmp_path, "customer_id,date,amount\na,05/06/2026,10\na,07/08/2026,5\n")
     day = read_transactions(path, fmt=CsvFormat(dayfirst=True))["date"].tolist()
