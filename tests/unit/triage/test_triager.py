@@ -278,7 +278,11 @@ def test_a_set_with_a_single_severity_trains(tmp_path) -> None:
     ("content", "field", "words"),
     [
         ("text,severity\nlate,2\n", "category", "missing column"),
-        ("text,category,severity\nlate,late_delivery,2\nbroken,Smashed It!,2\n", "category", "row 2"),
+        (
+            "text,category,severity\nlate,late_delivery,2\nbroken,Smashed It!,2\n",
+            "category",
+            "row 2",
+        ),
         ("text,category,severity\nlate,late_delivery,5\n", "severity", "row 1"),
         ("text,category,severity\n,late_delivery,2\n", "text", "row 1: empty"),
         ("text,category,severity\nlate,late_delivery,2,extra\n", "text", "row 1"),
