@@ -290,19 +290,20 @@ def _spent(record: TicketRecord) -> Decimal:
     return offer.amount
 
 
-def _entitlement_totals(records: Iterable[TicketRecord]) -> list[Money]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for r in records:
-        o = r.offer
-        if o is not None and o.basis == "entitlement" and o.status in SPENT_STATUSES:
-            totals[o.currency] += o.amount
-    return [Money(amount=_money(a, c), currency=c) for c, a in sorted(totals.items())]
+def _owed(record: TicketRecord) -> Decimal:
+    """An entitlement given (owed by law or contract): counted apart from goodwill."""
+    offer = record.offer
+    if offer is None or offer.status not in SPENT_STATUSES or offer.basis != "entitlement":
+        return Decimal(0)
+    return offer.amount
 
 
-def _money_totals(records: Iterable[TicketRecord]) -> list[Money]:
+def _money_totals(
+    records: Iterable[TicketRecord], amount_of: Callable[[TicketRecord], Decimal] = _spent
+) -> list[Money]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for r in records:
-        amount = _spent(r)
+        amount = amount_of(r)
         if amount:
             totals[r.offer.currency if r.offer else r.currency] += amount
     return [Money(amount=_money(a, c), currency=c) for c, a in sorted(totals.items())]
@@ -535,7 +536,7 @@ def build_report(
     escalated = [r.ticket_id for r in rs if r.escalated]
     goodwill = Goodwill(
         spend=_money_totals(rs),
-        entitlements=_entitlement_totals(rs),
+        entitlements=_money_totals(rs, _owed),
         by_tier=_spend_rows(rs, lambda r: r.tier),
         by_segment=_spend_rows(rs, lambda r: r.segment),
         offers=_offer_stats(rs),

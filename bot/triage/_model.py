@@ -15,7 +15,7 @@ a CSV instead of a pickle (no code runs from a file, no scikit-learn version loc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,11 +32,40 @@ def _primary_lower(text: str) -> str:
     return primary_part(text).lower()
 
 
+def _cue_rows(texts: Sequence[str], *families: dict[str, re.Pattern[str]]) -> Any:
+    """The cue features of `texts`, dense (log1p of the cue counts)."""
+    return np.log1p(np.asarray([cue_counts(t, *families) for t in texts], dtype=float))
+
+
 def _cue_matrix(texts: Sequence[str], *families: dict[str, re.Pattern[str]]) -> Any:
     from scipy.sparse import csr_matrix
 
-    rows = [cue_counts(t, *families) for t in texts]
-    return csr_matrix(np.log1p(np.asarray(rows, dtype=float)))
+    return csr_matrix(_cue_rows(texts, *families))
+
+
+def _weighted_tfidf(
+    parts: Iterable[tuple[Iterable[str], dict[str, int], Any, float, int]],
+) -> tuple[Any, Any]:
+    """Column indices and values of one text, as the fitted FeatureUnion would give: per part,
+    its n-grams counted against the vocabulary, sublinear tf x idf, L2-normalised, weighted."""
+    all_idx, all_vals = [], []
+    for grams, vocabulary, idf, weight, offset in parts:
+        counts: dict[int, int] = {}
+        for gram in grams:
+            j = vocabulary.get(gram)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            continue
+        idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        vals = np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0
+        vals *= idf[idx]
+        vals *= weight / np.sqrt(vals @ vals)
+        all_idx.append(idx + offset)
+        all_vals.append(vals)
+    if not all_idx:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    return np.concatenate(all_idx), np.concatenate(all_vals)
 
 
 def _vectorizer() -> Any:
@@ -150,24 +179,10 @@ class TextClassifiers:
 
     def _tfidf_row(self, text: str) -> tuple[Any, Any]:
         """Column indices and values of one text, as the fitted FeatureUnion would give."""
-        all_idx, all_vals = [], []
-        for analyzer, vocabulary, idf, weight, offset in self._parts:
-            counts: dict[int, int] = {}
-            for token in analyzer(text):
-                j = vocabulary.get(token)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-            vals = np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0
-            vals *= idf[idx]
-            vals *= weight / np.sqrt(vals @ vals)
-            all_idx.append(idx + offset)
-            all_vals.append(vals)
-        if not all_idx:
-            return np.zeros(0, dtype=np.intp), np.zeros(0)
-        return np.concatenate(all_idx), np.concatenate(all_vals)
+        return _weighted_tfidf(
+            (analyzer(text), vocabulary, idf, weight, offset)
+            for analyzer, vocabulary, idf, weight, offset in self._parts
+        )
 
     def predict_proba(self, texts: Sequence[str]) -> tuple[Any, Any]:
         """Category and severity probabilities, rows in `texts` order, columns in `classes`."""
@@ -175,7 +190,7 @@ class TextClassifiers:
             raise NotFittedError("triage classifiers used before fit")
         texts = list(texts)
         rows = [self._tfidf_row(t) for t in texts]
-        cues = _cue_matrix(texts, CATEGORY_CUES, SEVERITY_CUES).toarray()
+        cues = _cue_rows(texts, CATEGORY_CUES, SEVERITY_CUES)
         category, severity = self._heads
         return category.proba(rows, cues[:, : len(CATEGORY_CUES)]), severity.proba(rows, cues)
 
@@ -252,32 +267,18 @@ class CompiledClassifiers:
         self.severities = fitted.severities
 
     def _row(self, text: str) -> tuple[Any, Any]:
-        all_idx, all_vals = [], []
-        for kind, primary, low, high, vocabulary, idf, weight, offset in self._parts:
+        def grams(kind: str, primary: bool, low: int, high: int) -> list[str]:
             prepared = _primary_lower(text) if primary else text.lower()
-            grams = (_word_ngrams if kind == "word" else _char_wb_ngrams)(prepared, low, high)
-            counts: dict[int, int] = {}
-            for gram in grams:
-                j = vocabulary.get(gram)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-            vals = np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0
-            vals *= idf[idx]
-            vals *= weight / np.sqrt(vals @ vals)
-            all_idx.append(idx + offset)
-            all_vals.append(vals)
-        if not all_idx:
-            return np.zeros(0, dtype=np.intp), np.zeros(0)
-        return np.concatenate(all_idx), np.concatenate(all_vals)
+            return (_word_ngrams if kind == "word" else _char_wb_ngrams)(prepared, low, high)
+
+        return _weighted_tfidf(
+            (grams(kind, primary, low, high), vocabulary, idf, weight, offset)
+            for kind, primary, low, high, vocabulary, idf, weight, offset in self._parts
+        )
 
     def predict_proba(self, texts: Sequence[str]) -> tuple[Any, Any]:
         texts = list(texts)
         rows = [self._row(t) for t in texts]
-        cues = np.log1p(
-            np.asarray([cue_counts(t, CATEGORY_CUES, SEVERITY_CUES) for t in texts], dtype=float)
-        )
+        cues = _cue_rows(texts, CATEGORY_CUES, SEVERITY_CUES)
         category, severity = self._heads
         return category.proba(rows, cues[:, : len(CATEGORY_CUES)]), severity.proba(rows, cues)
