@@ -186,15 +186,20 @@ _SENTENCE_STOP = [".", "!", "?", "\n"]
 
 
 def sentence_options(chat_model: BaseChatModel) -> dict[str, Any]:
-    """Call keywords for one sentence, in the form each provider understands."""
+    """Call keywords for one sentence, in the form each provider understands.
+
+    The sentence bound never exceeds the configured reply bound (`APPEASE_LLM_MAX_TOKENS`).
+    """
     if isinstance(chat_model, LocalLlamaChat):
         return {
             "stop": _SENTENCE_STOP,
-            "max_tokens": SENTENCE_MAX_TOKENS,
+            "max_tokens": min(SENTENCE_MAX_TOKENS, chat_model.max_tokens),
             "repeat_penalty": SENTENCE_REPEAT_PENALTY,
         }
     if "request_timeout" in type(chat_model).model_fields:  # ChatOpenAI: the server's own knobs
-        return {"stop": _SENTENCE_STOP, "extra_body": {"max_tokens": SENTENCE_MAX_TOKENS}}
+        configured = (getattr(chat_model, "extra_body", None) or {}).get("max_tokens")
+        bound = min(SENTENCE_MAX_TOKENS, configured) if isinstance(configured, int) else SENTENCE_MAX_TOKENS
+        return {"stop": _SENTENCE_STOP, "extra_body": {"max_tokens": bound}}
     return {"stop": _SENTENCE_STOP}
 
 
