@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.errors import InputError
+from bot.fx import FxRates
 from bot.redact import redact
 
 __all__ = ["ApiKey", "Role", "Settings", "get_settings"]
@@ -68,6 +70,11 @@ class Settings(BaseSettings):
     # Model time one conversation may spend (every call's latency added up); past it, or past
     # its turns or tokens, the template answers and the conversation goes to a human.
     chat_max_model_seconds: float = 60.0
+    # The business's base currency: CLV, residual CLV, tier limits, budgets and the ledger's
+    # base amounts are in it. An order in another currency needs a rate in `fx_rates`.
+    base_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    # CSV `currency,rate_to_base[,as_of]`: the business's own rates (no rate service is asked).
+    fx_rates: Path | None = None
     # The longest customer message accepted (tickets, webhooks, assist, chat): 422 above it.
     # The request schemas cap it at 20,000 characters whatever this says.
     max_message_chars: int = Field(default=4000, ge=1, le=20_000)
@@ -106,3 +113,16 @@ class Settings(BaseSettings):
 @functools.cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def load_fx(settings: Settings) -> FxRates:
+    """The business's rates (`APPEASE_FX_RATES`) to `APPEASE_BASE_CURRENCY`; a bad row is an
+    error naming the file and line. Without a file, only the base currency is known."""
+    if settings.fx_rates is None:
+        return FxRates(base=settings.base_currency)
+    path = Path(settings.fx_rates)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError("APPEASE_FX_RATES", f"cannot read {path}: {exc.strerror}") from None
+    return FxRates.parse_csv(text, base=settings.base_currency, source=str(path))

@@ -12,10 +12,11 @@ from decimal import Decimal
 
 from bot.domain import Case, Issue, OfferDecision, Reply, Ticket, TriageResult
 from bot.drafting import Drafter, Usage
+from bot.fx import FxRates
 from bot.policy import Policy, decide
 from bot.triage import Triager, asks_for_compensation, load_triager
 
-__all__ = ["Resolution", "resolve"]
+__all__ = ["Resolution", "resolve", "settle"]
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Resolution:
     reply: Reply
     triage: TriageResult | None
     usage: Usage
+    case: Case | None = None  # what was decided on: the recording step may decide it again
 
 
 def resolve(
@@ -36,6 +38,7 @@ def resolve(
     budget_spent: Decimal | None = None,
     budget_spent_month: Decimal | None = None,
     language: str | None = None,
+    fx: FxRates | None = None,
 ) -> Resolution:
     triage = None
     issue = ticket.issue
@@ -53,17 +56,10 @@ def resolve(
             update={"attributes": {**issue.attributes, "asked_for_compensation": asked}}
         )
     case = Case(customer=ticket.customer, order=ticket.order, issue=issue)
-    decision = decide(
-        case, policy, budget_spent=budget_spent, budget_spent_month=budget_spent_month
-    )
-    if triage is not None and triage.instructions:
-        decision = _to_a_person(
-            decision,
-            "the message gives the bot instructions (possible manipulation): "
-            "severity read as 1, a person reviews",
-        )
-    if triage is not None and triage.wants_human:
-        decision = _to_a_person(decision, "the customer asked for a person, or triage was unsure")
+    decision = settle(
+        case, triage, policy, budget_spent=budget_spent, budget_spent_month=budget_spent_month,
+        fx=fx,
+    )  # fmt: skip
     lang = language or (triage.language if triage else "en")
     outcome = drafter.resolution(
         message=ticket.message,
@@ -75,8 +71,33 @@ def resolve(
         sentiment=triage.sentiment if triage is not None else None,
     )
     return Resolution(
-        issue=issue, decision=decision, reply=outcome.reply, triage=triage, usage=outcome.usage
+        issue=issue, decision=decision, reply=outcome.reply, triage=triage, usage=outcome.usage,
+        case=case,
+    )  # fmt: skip
+
+
+def settle(
+    case: Case,
+    triage: TriageResult | None,
+    policy: Policy,
+    *,
+    budget_spent: Decimal | None = None,
+    budget_spent_month: Decimal | None = None,
+    fx: FxRates | None = None,
+) -> OfferDecision:
+    """The policy's decision, sent to a person when the words call for one; pure."""
+    decision = decide(
+        case, policy, budget_spent=budget_spent, budget_spent_month=budget_spent_month, fx=fx
     )
+    if triage is not None and triage.instructions:
+        decision = _to_a_person(
+            decision,
+            "the message gives the bot instructions (possible manipulation): "
+            "severity read as 1, a person reviews",
+        )
+    if triage is not None and triage.wants_human:
+        decision = _to_a_person(decision, "the customer asked for a person, or triage was unsure")
+    return decision
 
 
 def _to_a_person(decision: OfferDecision, reason: str) -> OfferDecision:

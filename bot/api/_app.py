@@ -15,7 +15,7 @@ from bot.api import _errors
 from bot.api._limits import make_limiter
 from bot.api.deps import AppState
 from bot.api.routes import assist, chat, health, kpi, surveys, tickets, webhooks
-from bot.config import Settings
+from bot.config import Settings, load_fx
 from bot.drafting import Drafter
 from bot.policy import Policy, load_policy
 from bot.store import make_engine, make_sessionmaker, upgrade
@@ -93,6 +93,7 @@ def create_app(
         keys=settings.parsed_api_keys(),
         limiter=make_limiter(settings, settings.rate_limit_per_minute, "key"),
         chat_limiter=make_limiter(settings, max(6, settings.rate_limit_per_minute // 20), "chat"),
+        fx=load_fx(settings),
     )
     app = FastAPI(
         title="appease",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -13,11 +13,13 @@ from bot.api._security import Principal
 from bot.config import Settings
 from bot.drafting import Drafter
 from bot.errors import Unauthorized
+from bot.fx import FxRates
 from bot.policy import Policy
 
 __all__ = [
     "AppState",
     "DrafterDep",
+    "FxDep",
     "PolicyDep",
     "PrincipalDep",
     "SessionsDep",
@@ -37,6 +39,7 @@ class AppState:
     keys: dict[str, Any]
     limiter: Limiter
     chat_limiter: Limiter
+    fx: FxRates = field(default_factory=FxRates)
 
 
 def get_state(request: Request) -> AppState:
@@ -53,6 +56,10 @@ def get_sessions(state: StateDep) -> sessionmaker[Session]:
 
 def get_policy(state: StateDep) -> Policy:
     return state.policy
+
+
+def get_fx(state: StateDep) -> FxRates:
+    return state.fx
 
 
 def get_drafter(state: StateDep) -> Drafter:
@@ -87,5 +94,6 @@ def principal_for_key(state: AppState, key: str) -> Principal:
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 DrafterDep = Annotated[Drafter, Depends(get_drafter)]
+FxDep = Annotated[FxRates, Depends(get_fx)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -141,6 +141,9 @@ def run_demo(
             "llm": llm or base.llm,
             "api_keys": ",".join(f"{k}:{role}" for role, k in keys.items()),
             "widget_secret": type(base.widget_secret)(widget_secret),
+            # the sample complaints include EUR orders: the demo's sample rates, unless the
+            # user gave their own
+            "fx_rates": base.fx_rates or Path(__file__).with_name("fx_rates.csv"),
         }
     )
     result = DemoResult(workdir=workdir, report=workdir / "report.html", database_url=url, keys=keys,

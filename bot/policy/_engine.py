@@ -38,6 +38,7 @@ from bot.domain import (
     round_down,
 )
 from bot.errors import InputError
+from bot.fx import FxRates
 from bot.policy._rules import Facts, Rule, as_decimal, facts_of
 from bot.policy._schema import (
     FIXED_VALUE_KINDS,
@@ -104,11 +105,15 @@ def decide(
     *,
     budget_spent: Decimal | None = None,
     budget_spent_month: Decimal | None = None,
+    fx: FxRates | None = None,
 ) -> OfferDecision:
     """Decide the offer for one case; same inputs, same decision and version.
 
-    `budget_spent` is the goodwill already given today and `budget_spent_month` this month,
-    in the order's currency; a budget the policy sets is only applied when its spend is given.
+    `budget_spent` is the goodwill already given today and `budget_spent_month` this month; a
+    budget the policy sets is only applied when its spend is given. With `fx`, the customer's
+    CLV figures, the policy's limits and budgets and the spend are in `fx.base` and are
+    converted to the order's currency here, rounded down (`_in_order_currency`); without it,
+    everything is taken to be in the order's currency.
     """
     category = str(case.issue.category)
     if not policy.knows_category(category):
@@ -116,13 +121,82 @@ def decide(
             "issue.category",
             f"{category!r} is not a category of this policy (declare it under issue_categories)",
         )
-    budget = (budget_spent, budget_spent_month)
+    facts = facts_of(case) if policy.compiled_rules else {}  # conditions read base amounts
+    budget: _Budget = (budget_spent, budget_spent_month)
+    case, policy, budget, preface = _in_order_currency(case, policy, budget, fx)
     if policy.compiled_rules:
-        return _by_rules(case, policy, budget, facts_of(case))
-    return _by_ladder(case, policy, budget)
+        decision = _by_rules(case, policy, budget, facts, fx)
+    else:
+        decision = _by_ladder(case, policy, budget)
+    if preface:
+        decision = decision.model_copy(update={"reasons": [*preface, *decision.reasons]})
+    return decision
 
 
 _Budget = tuple[Decimal | None, Decimal | None]
+
+
+def _in_order_currency(
+    case: Case, policy: Policy, budget: _Budget, fx: FxRates | None
+) -> tuple[Case, Policy, _Budget, list[str]]:
+    """The case and the policy with every base-currency amount in the order's currency.
+
+    Each limit is converted on its own and rounded down, and a budget's remainder is taken in
+    the base before it is converted: so every converted limit, and the cap their minimum,
+    is worth no more than its base amount at the rate.
+    """
+    cur = case.order.currency.upper()
+    if fx is None:
+        return case, policy, budget, []
+    fx.check(cur)
+    if cur == fx.base:
+        return case, policy, budget, []
+
+    def conv(amount: Decimal) -> Decimal:
+        return fx.from_base(amount, cur)
+
+    def exact(amount: Decimal) -> Decimal:
+        return fx.from_base_exact(amount, cur)
+
+    # The customer's figures unrounded: the policy multiplies them (share x residual CLV) and
+    # rounds once, and a small positive residual stays positive.
+    who = case.customer
+    customer = who.model_copy(
+        update={
+            "clv": exact(who.clv),
+            "residual_clv": exact(who.residual_clv),
+            "appeasement_spend_90d": exact(who.appeasement_spend_90d),
+        }
+    )
+    spent_day, spent_month = budget
+    daily, monthly = policy.budget.daily, policy.budget.monthly
+    left_day = (
+        conv(max(daily - spent_day, _ZERO)) if daily is not None and spent_day is not None else None
+    )
+    left_month = (
+        conv(max(monthly - spent_month, _ZERO))
+        if monthly is not None and spent_month is not None
+        else None
+    )
+    local = policy.model_copy(
+        update={
+            "tiers": {
+                t: r.model_copy(update={"max_amount": conv(r.max_amount)})
+                for t, r in policy.tiers.items()
+            },
+            "abuse": policy.abuse.model_copy(update={"max_spend": conv(policy.abuse.max_spend)}),
+            "budget": policy.budget.model_copy(update={"daily": left_day, "monthly": left_month}),
+            "offer_values": {k: conv(v) for k, v in policy.offer_values.items()},
+            "min_amount": conv(policy.min_amount),
+        }
+    )
+    zero = _ZERO if left_day is not None else None, _ZERO if left_month is not None else None
+    preface = [
+        f"order in {cur}, base currency {fx.base}: CLV, limits and budgets converted at "
+        f"{fx.describe(cur)}, rounded down (residual CLV {format_money(who.residual_clv, fx.base)}"
+        f" = {format_money(round_down(customer.residual_clv, cur), cur)})"
+    ]
+    return case.model_copy(update={"customer": customer}), local, zero, preface
 
 
 def _cap(
@@ -269,13 +343,21 @@ def _by_ladder(case: Case, policy: Policy, budget: _Budget) -> OfferDecision:
 # The rulebook -------------------------------------------------------------------------------
 
 
-def _by_rules(case: Case, policy: Policy, budget: _Budget, facts: Facts) -> OfferDecision:
+def _by_rules(
+    case: Case, policy: Policy, budget: _Budget, facts: Facts, fx: FxRates | None = None
+) -> OfferDecision:
     skipped: list[str] = []
     for rule in policy.compiled_rules:
         if rule.when is None or rule.when.holds(facts):
             why = rule.when.why(facts) if rule.when is not None else "it has no condition"
             return _apply(
-                rule, case, policy, budget, facts, [*skipped, f"rule {rule.name!r} applies: {why}"]
+                rule,
+                case,
+                policy,
+                budget,
+                facts,
+                [*skipped, f"rule {rule.name!r} applies: {why}"],
+                fx,
             )
         skipped.append(f"rule {rule.name!r} does not apply: {rule.when.why(facts)}")
     if case.issue.category in policy.categories:
@@ -338,7 +420,13 @@ def _amount(
 
 
 def _apply(
-    rule: Rule, case: Case, policy: Policy, budget: _Budget, facts: Facts, reasons: list[str]
+    rule: Rule,
+    case: Case,
+    policy: Policy,
+    budget: _Budget,
+    facts: Facts,
+    reasons: list[str],
+    fx: FxRates | None = None,
 ) -> OfferDecision:
     cur = case.order.currency
     basis: Basis = rule.kind
@@ -360,11 +448,18 @@ def _apply(
     if amount is None:
         reasons.append("a person works out the amount")
         return _no_money(case, policy, _ZERO, True, reasons, basis)
-    if stated != cur:
+    if stated != cur and rule.amount.mode != "share_of_order":
+        if fx is None or not (fx.knows(stated) and fx.knows(cur)):
+            reasons.append(
+                f"the rule's amounts are in {stated}, the order is in {cur}: a person converts"
+            )
+            return _no_money(case, policy, _ZERO, True, reasons, basis)
+        converted = fx.convert(amount, stated, cur)
         reasons.append(
-            f"the rule's amounts are in {stated}, the order is in {cur}: a person converts"
+            f"{format_money(amount, stated)} = {format_money(converted, cur)} at "
+            f"{fx.describe(stated) if stated != fx.base else fx.describe(cur)}, rounded down"
         )
-        return _no_money(case, policy, _ZERO, True, reasons, basis)
+        amount = converted
     if amount > MAX_MONEY:
         reasons.append("more than appease can hold: a person decides")
         return _no_money(case, policy, _ZERO, True, reasons, basis)

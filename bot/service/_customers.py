@@ -17,19 +17,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import InputError
 from bot.scoring import CsvFormat, read_transactions, score_transactions
 from bot.service._seam import store_errors
 from bot.store import (
-    GIVEN_STATUSES,
     Customer,
     ModelParams,
-    Offer,
     ScoreSnapshot,
     Transaction,
+    goodwill_by_customer,
     utcnow,
 )
 
@@ -202,13 +201,7 @@ def _rescore(
     )
     session.add(params)
     session.flush()
-    goodwill = dict(
-        session.execute(
-            select(Offer.customer_id, func.sum(Offer.amount))
-            .where(Offer.status.in_(GIVEN_STATUSES))
-            .group_by(Offer.customer_id)
-        ).all()
-    )
+    goodwill = goodwill_by_customer(session)
     scores = result.scores
     if only is not None:
         scores = scores[scores["customer_id"].isin(only)]

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,13 +40,13 @@ from bot.domain import Ticket as DomainTicket
 from bot.drafting import Drafter, check_draft, template_reply
 from bot.drafting.quality import check_quality
 from bot.errors import IdempotencyConflict, InputError, NotFound, OverCap, StoreUnavailable
-from bot.pipeline import Resolution, resolve
+from bot.fx import FxRates
+from bot.pipeline import Resolution, resolve, settle
 from bot.policy import Policy
 from bot.service._customers import new_customer
 from bot.service._experiments import ArmChoice, choose_arm
 from bot.service._seam import DB_ERRORS, store_errors
 from bot.store import (
-    GIVEN_STATUSES,
     Customer,
     CustomerStanding,
     Decision,
@@ -62,6 +62,8 @@ from bot.store import (
     decision_from_row,
     decision_row,
     find_offer,
+    goodwill_spent_since,
+    lock_ledger,
     offer_from_row,
     record_exposure,
     record_offer,
@@ -154,13 +156,20 @@ class _Opened:
 
 
 def _open(
-    sessions: sessionmaker[Session], request: TicketRequest, *, channel: str, key: str | None
+    sessions: sessionmaker[Session],
+    request: TicketRequest,
+    *,
+    channel: str,
+    key: str | None,
+    base_currency: str = "USD",
 ) -> _Opened:
     """Step 1: the ticket row and the customer's message, committed (or the stored reply)."""
     owned: list[str] = []  # the ticket this request created or took over, once it has an id
     try:
         with sessions.begin() as s:
-            return _open_in(s, request, channel=channel, key=key, owned=owned)
+            return _open_in(
+                s, request, channel=channel, key=key, owned=owned, base_currency=base_currency
+            )
     except DB_ERRORS:
         # The commit may or may not have landed: either way nobody is working on the ticket.
         for ticket_id in owned:
@@ -169,13 +178,19 @@ def _open(
 
 
 def _open_in(
-    s: Session, request: TicketRequest, *, channel: str, key: str | None, owned: list[str]
+    s: Session,
+    request: TicketRequest,
+    *,
+    channel: str,
+    key: str | None,
+    owned: list[str],
+    base_currency: str,
 ) -> _Opened:
     digest = _hash(request)
     customer = s.get(Customer, request.customer_id)
     if customer is None:  # a guest or a new requester: scored as a new customer, answered
         try:
-            customer = new_customer(s, request.customer_id, currency=request.order.currency)
+            customer = new_customer(s, request.customer_id, currency=base_currency)
         except IntegrityError:  # another request created them first
             raise _RaceLost from None
     if key is not None:
@@ -287,23 +302,32 @@ def handle_ticket(
     idempotency_key: str | None = None,
     triager: Triager | None = None,
     now: datetime | None = None,
+    fx: FxRates | None = None,
 ) -> TicketResponse:
-    """Resolve one ticket through the shared pipeline; at most one offer per order and issue."""
+    """Resolve one ticket through the shared pipeline; at most one offer per order and issue.
+
+    Money is in `fx.base` (default: USD, no other currency known): an order in a currency
+    with no rate is refused (422 naming it) before anything is stored.
+    """
+    fx = fx or FxRates()
     if request.issue is not None and not policy.knows_category(str(request.issue.category)):
         raise InputError(
             "issue.category", f"{request.issue.category!s} is not a category of this policy"
         )
+    fx.check(request.order.currency)
     try:
         try:
-            opened = _open(sessions, request, channel=channel, key=idempotency_key)
+            opened = _open(sessions, request, channel=channel, key=idempotency_key,
+                           base_currency=fx.base)  # fmt: skip
         except _RaceLost:
-            opened = _open(sessions, request, channel=channel, key=idempotency_key)
+            opened = _open(sessions, request, channel=channel, key=idempotency_key,
+                           base_currency=fx.base)  # fmt: skip
         if opened.replay is not None:
             return opened.replay
         try:
             return _resolve_and_record(
                 sessions, opened.ticket_id, request, policy=policy, drafter=drafter,
-                triager=triager, key=idempotency_key, now=now,
+                triager=triager, key=idempotency_key, now=now, fx=fx,
             )  # fmt: skip
         except BaseException:
             _mark_failed(sessions, opened.ticket_id)
@@ -325,6 +349,7 @@ def _resolve_and_record(
     triager: Triager | None,
     key: str | None,
     now: datetime | None,
+    fx: FxRates,
 ) -> TicketResponse:
     """Steps 2 and 3: no transaction is open while the model runs."""
     arm = choose_arm(sessions, request.customer_id, now=now)  # a running experiment's arm
@@ -334,38 +359,78 @@ def _resolve_and_record(
         customer = s.get(Customer, request.customer_id)
         if customer is None:
             raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
-        st = standing(s, customer, now=now, window_days=policy.abuse.window_days)
+        st = standing(s, customer, now=now, window_days=policy.abuse.window_days, fx=fx)
+        spent_day, spent_month = _budget_spent(s, policy, now)
+    ticket = DomainTicket(
+        customer=_case_customer(st, request), order=request.order, issue=request.issue,
+        message=request.message,
+    )  # fmt: skip
+    result = resolve(ticket, policy=policy, drafter=drafter, triager=triager,
+                     budget_spent=spent_day, budget_spent_month=spent_month, fx=fx)  # fmt: skip
+    if arm is not None:
+        result.decision = arm.label(result.decision)
+    return _record(sessions, ticket_id, request, result, policy=policy, key=key, now=now,
+                   arm=arm, fx=fx)  # fmt: skip
+
+
+def _case_customer(st: CustomerStanding, request: TicketRequest) -> Any:
     who = case_customer(st)
     if request.customer is not None and request.customer.attributes:
         who = who.model_copy(update={"attributes": request.customer.attributes})
-    ticket = DomainTicket(
-        customer=who, order=request.order, issue=request.issue, message=request.message
+    return who
+
+
+def _budget_spent(
+    s: Session, policy: Policy, now: datetime | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """Goodwill given today and this month (UTC, base currency), where the policy budgets it."""
+    day = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+    daily = goodwill_spent_since(s, day) if policy.budget.daily is not None else None
+    monthly = (
+        goodwill_spent_since(s, day.replace(day=1)) if policy.budget.monthly is not None else None
     )
-    when = now or utcnow()
-    day = when.replace(hour=0, minute=0, second=0, microsecond=0)
-    spent_day = _spent_since(sessions, day) if policy.budget.daily is not None else None
-    spent_month = (
-        _spent_since(sessions, day.replace(day=1)) if policy.budget.monthly is not None else None
-    )
-    result = resolve(ticket, policy=policy, drafter=drafter, triager=triager,
-                     budget_spent=spent_day, budget_spent_month=spent_month)  # fmt: skip
+    return daily, monthly
+
+
+def _decide_again(
+    s: Session,
+    request: TicketRequest,
+    result: Resolution,
+    *,
+    policy: Policy,
+    fx: FxRates,
+    now: datetime | None,
+    arm: ArmChoice | None,
+) -> tuple[OfferDecision, CustomerStanding, bool]:
+    """Inside the recording transaction, under the ledger lock: the decision with the ledger
+    as it is now. Concurrent tickets decided on the same remaining budget and residual CLV;
+    only one of them is recorded at a time, so the later ones get what is left: the largest
+    offer that still fits, or a person. Returns the decision, the standing, and if it changed.
+    """
+    customer = s.get(Customer, request.customer_id)
+    assert customer is not None
+    st = standing(s, customer, now=now, window_days=policy.abuse.window_days, fx=fx)
+    drafted = result.decision
+    money = drafted.offer.kind not in (OfferKind.none, OfferKind.apology_only)
+    if not money or drafted.offer.basis != "goodwill" or result.case is None:
+        return drafted, st, False
+    spent_day, spent_month = _budget_spent(s, policy, now)
+    case = result.case.model_copy(update={"customer": _case_customer(st, request)})
+    fresh = settle(case, result.triage, policy, budget_spent=spent_day,
+                   budget_spent_month=spent_month, fx=fx)  # fmt: skip
     if arm is not None:
-        result.decision = arm.label(result.decision)
-    return _record(sessions, ticket_id, request, result, st, policy=policy, key=key, now=now,
-                   arm=arm)  # fmt: skip
-
-
-def _spent_since(sessions: sessionmaker[Session], start: datetime) -> Decimal:
-    """Goodwill given since `start` (UTC): what the policy's daily and monthly budgets count."""
-    with sessions() as s:
-        total = s.execute(
-            select(func.coalesce(func.sum(Offer.amount), 0)).where(
-                Offer.created_at >= start,
-                Offer.status.in_(GIVEN_STATUSES),
-                Offer.basis == "goodwill",  # entitlements are owed, not drawn from a budget
-            )
-        ).scalar_one()
-    return Decimal(str(total))
+        fresh = arm.label(fresh)
+    if fresh.offer.kind == drafted.offer.kind and fresh.cap >= drafted.offer.amount:
+        return drafted, st, False  # what was drafted still fits
+    note = (
+        f"recorded after other tickets spent from the same budget or residual CLV: decided "
+        f"again on the ledger as it is now (drafted: {drafted.offer.kind.value} "
+        f"{drafted.offer.amount} {drafted.offer.currency})"
+    )
+    changed = fresh.model_copy(
+        update={"reasons": [*fresh.reasons, note], "escalate": fresh.escalate or drafted.escalate}
+    )
+    return changed, st, True
 
 
 def _record(
@@ -373,16 +438,25 @@ def _record(
     ticket_id: str,
     request: TicketRequest,
     result: Resolution,
-    st: CustomerStanding,
     *,
     policy: Policy,
     key: str | None,
     now: datetime | None,
     arm: ArmChoice | None = None,
+    fx: FxRates,
 ) -> TicketResponse:
     when = now or utcnow()
-    decision, reply = result.decision, result.reply
+    reply = result.reply
     with sessions.begin() as s:
+        lock_ledger(s, ticket_id)  # first: nothing below reads a ledger another ticket changes
+        decision, st, changed = _decide_again(
+            s, request, result, policy=policy, fx=fx, now=now, arm=arm
+        )
+        if changed:
+            reply = _template(decision, result, request)
+            s.add(Event(ticket_id=ticket_id, type="decided_again", created_at=when,
+                        payload={"drafted": result.decision.offer.model_dump(mode="json"),
+                                 "recorded": decision.offer.model_dump(mode="json")}))  # fmt: skip
         ticket = s.get(Ticket, ticket_id)
         assert ticket is not None
         ticket.category = result.issue.category.value
@@ -396,7 +470,7 @@ def _record(
                 category=result.issue.category.value, kind=offer_kind.value,
                 amount=decision.offer.amount, currency=decision.offer.currency,
                 policy_version=decision.policy_version, idempotency_key=key,
-                basis=decision.offer.basis,
+                basis=decision.offer.basis, fx=fx,
             )  # fmt: skip
             if not inserted:
                 # Someone resolved this order and issue first: answer with *their* offer.
@@ -529,10 +603,11 @@ def create_assist_draft(
     drafter: Drafter,
     agent: str,
     triager: Triager | None = None,
+    fx: FxRates | None = None,
 ) -> dict[str, Any]:
     """Resolve as usual (the offer is recorded as proposed) and park the reply for an agent."""
     response = handle_ticket(sessions, request, policy=policy, drafter=drafter, channel="assist",
-                             triager=triager)  # fmt: skip
+                             triager=triager, fx=fx)  # fmt: skip
     with sessions.begin() as s:
         draft = Draft(ticket_id=response.ticket_id, text=response.reply.text,
                       guard=response.reply.guard.model_dump(mode="json"))  # fmt: skip

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.store._models import Customer, Offer, utcnow
+from bot.fx import FxRates
+from bot.store._models import Customer, Offer, Ticket, utcnow
 
 __all__ = [
     "GIVEN_STATUSES",
     "CustomerStanding",
     "find_offer",
+    "goodwill_by_customer",
     "goodwill_given",
+    "goodwill_spent_since",
+    "lock_ledger",
     "record_offer",
     "standing",
 ]
@@ -29,6 +33,10 @@ __all__ = [
 # Offers that count as goodwill given: a declined offer cost nothing; a proposed one (waiting
 # for an agent) is reserved so two channels cannot both spend the same residual CLV.
 GIVEN_STATUSES = ("proposed", "sent", "accepted")
+# What an offer is worth in the base currency (rows from before revision 0005: their amount).
+_BASE_AMOUNT = func.coalesce(Offer.base_amount, Offer.amount)
+# One key for every worker on a PostgreSQL database: recording goodwill is serialised there.
+_LEDGER_LOCK = 0x61707065  # "appe"
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ def goodwill_given(
     Entitlements (owed by law or contract) are not goodwill: they neither lower residual CLV
     nor make a customer a repeat claimant.
     """
-    query = select(func.count(Offer.id), func.coalesce(func.sum(Offer.amount), 0)).where(
+    query = select(func.count(Offer.id), func.coalesce(func.sum(_BASE_AMOUNT), 0)).where(
         Offer.customer_id == customer_id,
         Offer.status.in_(GIVEN_STATUSES),
         Offer.basis == "goodwill",
@@ -61,14 +69,70 @@ def goodwill_given(
     if since is not None:
         query = query.where(Offer.created_at >= since)
     count, total = session.execute(query).one()
-    return int(count), Decimal(str(total)).quantize(Decimal("0.01"))
+    return int(count), Decimal(str(total)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+def goodwill_spent_since(session: Session, start: datetime) -> Decimal:
+    """Goodwill given since `start` (UTC), in the base currency: what budgets count.
+
+    Entitlements are owed, not drawn from a budget; a declined offer cost nothing.
+    """
+    total = session.execute(
+        select(func.coalesce(func.sum(_BASE_AMOUNT), 0)).where(
+            Offer.created_at >= start,
+            Offer.status.in_(GIVEN_STATUSES),
+            Offer.basis == "goodwill",
+        )
+    ).scalar_one()
+    return Decimal(str(total))
+
+
+def goodwill_by_customer(session: Session) -> dict[str, Decimal]:
+    """Goodwill given per customer, in the base currency (for snapshots after a rescore)."""
+    rows = session.execute(
+        select(Offer.customer_id, func.sum(_BASE_AMOUNT))
+        .where(Offer.status.in_(GIVEN_STATUSES), Offer.basis == "goodwill")
+        .group_by(Offer.customer_id)
+    ).all()
+    return {cid: Decimal(str(total or 0)) for cid, total in rows}
+
+
+def lock_ledger(session: Session, ticket_id: str) -> None:
+    """Make this transaction the only one recording goodwill until it ends.
+
+    Budgets and residual CLV are read again after this, so concurrent tickets cannot spend
+    the same remainder. PostgreSQL: a transaction-scoped advisory lock shared by every worker.
+    SQLite: a write first (the ticket's row), which takes the database's one write lock
+    before anything is read.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def standing(
-    session: Session, customer: Customer, *, now: datetime | None = None, window_days: int = 90
+    session: Session,
+    customer: Customer,
+    *,
+    now: datetime | None = None,
+    window_days: int = 90,
+    fx: FxRates | None = None,
 ) -> CustomerStanding:
+    """CLV, residual CLV and the window's spend, in the base currency when `fx` is given.
+
+    A customer scored in another currency (their purchase history's) has the CLV converted
+    at the business's rate; goodwill is counted at each offer's base amount.
+    """
     now = now or utcnow()
-    clv = (customer.clv or Decimal(0)).quantize(Decimal("0.01"))
+    clv = customer.clv or Decimal(0)
+    if fx is not None and customer.currency and customer.currency.upper() != fx.base:
+        clv = clv * fx.rate(customer.currency)
+    clv = clv.quantize(Decimal("0.01"))
     _, total = goodwill_given(session, customer.id)
     count_90, spend_90 = goodwill_given(
         session, customer.id, since=now - timedelta(days=window_days)
@@ -81,7 +145,7 @@ def standing(
         segment=customer.segment or "new",
         goodwill_total=total,
         appeasements_90d=count_90,
-        appeasement_spend_90d=spend_90,
+        appeasement_spend_90d=spend_90.quantize(Decimal("0.01")),
     )
 
 
@@ -105,12 +169,23 @@ def record_offer(
     idempotency_key: str | None,
     status: str = "sent",
     basis: str = "goodwill",
+    fx: FxRates | None = None,
 ) -> tuple[Offer, bool]:
-    """Insert the offer unless one exists for this order and issue; return it and if it is new."""
+    """Insert the offer unless one exists for this order and issue; return it and if it is new.
+
+    The ledger keeps the offer in its own currency and in the base currency at the rate used
+    (without `fx`, the amount is taken to be in the base currency).
+    """
+    if fx is None:
+        base_amount, base_currency, rate = amount, currency, Decimal(1)
+    else:
+        base_amount, base_currency = fx.to_base(amount, currency), fx.base
+        rate = fx.rate(currency)
     values = dict(
         ticket_id=ticket_id, customer_id=customer_id, order_id=order_id, category=category,
         kind=kind, amount=amount, currency=currency, policy_version=policy_version,
         idempotency_key=idempotency_key, status=status, basis=basis, created_at=utcnow(),
+        base_amount=base_amount, base_currency=base_currency, fx_rate=rate,
     )  # fmt: skip
     dialect = session.get_bind().dialect.name
     stmt: Any

@@ -229,6 +229,11 @@ class Offer(Base):
     policy_version: Mapped[str] = mapped_column(String(80))
     # goodwill or entitlement (owed by law or contract): budgets and KPIs count them apart.
     basis: Mapped[str] = mapped_column(String(20), default="goodwill", server_default="goodwill")
+    # The amount in the business's base currency at the rate used (rounded up: never counted
+    # short): residual CLV and budgets add these up, whatever currency each offer was in.
+    base_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    base_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[Decimal | None] = mapped_column(Numeric(24, 12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

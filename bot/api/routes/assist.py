@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.api._limits import check_message
-from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep, SettingsDep
+from bot.api.deps import DrafterDep, FxDep, PolicyDep, PrincipalDep, SessionsDep, SettingsDep
 from bot.service import TicketRequest, approve_draft, create_assist_draft
 
 router = APIRouter(prefix="/v1/assist", tags=["assist"])
@@ -26,13 +26,19 @@ class Approval(BaseModel):
 @router.post("/drafts")
 async def create_draft(
     body: TicketRequest, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
-    drafter: DrafterDep, settings: SettingsDep,
+    drafter: DrafterDep, settings: SettingsDep, fx: FxDep,
 ) -> dict[str, Any]:  # fmt: skip
     """Draft a reply for an agent: the text, the decision and the reasons behind it."""
     principal.require("agent")
     check_message(settings, body.message)
     return await run_in_threadpool(
-        create_assist_draft, sessions, body, policy=policy, drafter=drafter, agent=principal.label
+        create_assist_draft,
+        sessions,
+        body,
+        policy=policy,
+        drafter=drafter,
+        agent=principal.label,
+        fx=fx,
     )
 
 

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Header, Query
 from starlette.concurrency import run_in_threadpool
 
 from bot.api._limits import check_message
-from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep, SettingsDep
+from bot.api.deps import (
+    DrafterDep,
+    FxDep,
+    PolicyDep,
+    PrincipalDep,
+    SessionsDep,
+    SettingsDep,
+)
 from bot.service import TicketRequest, TicketResponse, handle_ticket, offers_for_order
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
@@ -22,6 +29,7 @@ async def create_ticket(
     policy: PolicyDep,
     drafter: DrafterDep,
     settings: SettingsDep,
+    fx: FxDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> TicketResponse:
     """Resolve a ticket: decision, guarded reply. Same Idempotency-Key + body: same response."""
@@ -29,7 +37,7 @@ async def create_ticket(
     check_message(settings, body.message)
     return await run_in_threadpool(
         handle_ticket, sessions, body, policy=policy, drafter=drafter, channel="api",
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key, fx=fx,
     )  # fmt: skip
 
 

@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bot.api._limits import check_message
-from bot.api.deps import DrafterDep, PolicyDep, PrincipalDep, SessionsDep, SettingsDep
+from bot.api.deps import (
+    DrafterDep,
+    FxDep,
+    PolicyDep,
+    PrincipalDep,
+    SessionsDep,
+    SettingsDep,
+)
 from bot.domain import Order
 from bot.errors import InputError
 from bot.service import TicketCustomer, TicketRequest, handle_ticket
@@ -94,7 +101,7 @@ def _attributes(fields: dict[str, Any], part: str) -> dict[str, Any]:
 @router.post("/zendesk")
 async def zendesk(
     body: ZendeskPayload, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
-    drafter: DrafterDep, settings: SettingsDep,
+    drafter: DrafterDep, settings: SettingsDep, fx: FxDep,
 ) -> dict[str, Any]:  # fmt: skip
     principal.require("service")
     check_message(settings, body.ticket.description, "body.ticket.description")
@@ -110,7 +117,7 @@ async def zendesk(
                             customer=customer, message=body.ticket.description)  # fmt: skip
     out = await run_in_threadpool(
         handle_ticket, sessions, request, policy=policy, drafter=drafter, channel="webhook",
-        idempotency_key=f"zendesk-{body.ticket.id}",
+        idempotency_key=f"zendesk-{body.ticket.id}", fx=fx,
     )  # fmt: skip
     tags = ["appease", f"offer_{out.decision.offer.kind.value}"]
     if out.decision.escalate:

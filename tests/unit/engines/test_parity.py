@@ -23,6 +23,14 @@ pytest.importorskip("duckdb")
 runner = CliRunner()
 
 
+# The generated customers never drop out, so the BG/NBD optimum sits on the boundary (a and b
+# grow without bound; lifetimes refuses to fit these data): the fit says so with a
+# ConvergenceWarning on every engine alike. These tests compare the engines, not the optimum;
+# on its own the warning would be an error (pytest's filterwarnings), and it passed before
+# only when an earlier test module had reset the warning filters.
+pytestmark = pytest.mark.filterwarnings("ignore:BG/NBD fit did not converge")
+
+
 def edge_cases() -> pd.DataFrame:
     """Customers built to hit each rule, as tz-aware timestamps in three zones."""
     rows = [

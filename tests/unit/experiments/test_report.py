@@ -18,6 +18,7 @@ from bot.drafting import Drafter
 from bot.kpi import KpiWindows, compute_kpis, render_report, write_csv
 from bot.policy import default_policy_path, load_policy
 from bot.scoring import BgNbdParams, simulate_transactions
+from bot.fx import FxRates
 from bot.service import arm_specs, handle_ticket, import_transactions, rescore, start_experiment
 from bot.store import Transaction, make_engine, make_sessionmaker, upgrade, utcnow
 from tests.unit.service.helpers import ticket
@@ -48,7 +49,8 @@ def measured(tmp_path_factory):
         eur = ticket(str(i), f"O{i}").model_copy(
             update={"order": Order(id=f"O{i}", value=Decimal("80"), currency="EUR")}
         )
-        handle_ticket(sessions, eur, policy=policy, drafter=drafter, now=t0)
+        handle_ticket(sessions, eur, policy=policy, drafter=drafter, now=t0,
+                      fx=FxRates(base="USD", rates={"EUR": Decimal("1.08")}))  # fmt: skip
     rng = random.Random(5)
     with sessions.begin() as s:
         for i, out in enumerate(outs):
