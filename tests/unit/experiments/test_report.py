@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.domain import Order
 from bot.drafting import Drafter
+from bot.fx import FxRates
 from bot.kpi import KpiWindows, compute_kpis, render_report, write_csv
 from bot.policy import default_policy_path, load_policy
 from bot.scoring import BgNbdParams, simulate_transactions
-from bot.fx import FxRates
 from bot.service import arm_specs, handle_ticket, import_transactions, rescore, start_experiment
 from bot.store import Transaction, make_engine, make_sessionmaker, upgrade, utcnow
 from tests.unit.service.helpers import ticket
