@@ -7,11 +7,12 @@ from the customer's score, the order and the issue, so no message text can chang
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.domain import Case, Issue, OfferDecision, Reply, Ticket, TriageResult
-from bot.drafting import Drafter, Usage
+from bot.drafting import Drafter, Usage, check_draft, template_reply
 from bot.fx import FxRates
 from bot.policy import Policy, decide
 from bot.triage import Triager, asks_for_compensation, load_triager
@@ -27,6 +28,7 @@ class Resolution:
     triage: TriageResult | None
     usage: Usage
     case: Case | None = None  # what was decided on: the recording step may decide it again
+    from_ledger: bool = False  # the answer is an offer the ledger already holds
 
 
 def resolve(
@@ -39,7 +41,11 @@ def resolve(
     budget_spent_month: Decimal | None = None,
     language: str | None = None,
     fx: FxRates | None = None,
+    prior: Callable[[Case, OfferDecision], OfferDecision | None] | None = None,
 ) -> Resolution:
+    """Triage, decide, draft. `prior` looks the case up in the ledger (the service passes it):
+    an order and issue already answered get the ledger's answer in a template, and no model
+    call is made for a reply that would be thrown away."""
     triage = None
     issue = ticket.issue
     if (issue is None or language is None) and ticket.message.strip():
@@ -61,6 +67,21 @@ def resolve(
         fx=fx,
     )  # fmt: skip
     lang = language or (triage.language if triage else "en")
+    answered = prior(case, decision) if prior is not None else None
+    if answered is not None:
+        text = template_reply(
+            answered, category=issue.category, order_id=ticket.order.id, language=lang
+        )
+        reply = Reply(text=text, source="template", guard=check_draft(text, answered))
+        return Resolution(
+            issue=issue,
+            decision=answered,
+            reply=reply,
+            triage=triage,
+            usage=Usage(provider="template"),
+            case=case,
+            from_ledger=True,
+        )
     outcome = drafter.resolution(
         message=ticket.message,
         decision=decision,

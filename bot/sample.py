@@ -1,12 +1,13 @@
-"""The bundled sample store: CDNOW purchase histories shipped in the `lifetimes` package.
+"""The bundled sample store: CDNOW purchase histories (Fader, Hardie and Lee 2005).
 
-Read straight from its `datasets/` folder through package metadata, without importing lifetimes
-(slow, and it warns at import). These are the only functions here that touch files.
+Shipped as package data in `bot/data/` (the master file gzipped), copied from the datasets the
+`lifetimes` package distributes, so the demo and the tests need neither lifetimes (archived, and
+it pulls in autograd) nor a download. These are the only functions here that touch files.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -15,18 +16,16 @@ from bot.errors import AppeaseError
 
 __all__ = ["cdnow_summary", "cdnow_transactions", "dataset_path"]
 
+_DATA = resources.files("bot") / "data"
+
 
 def dataset_path(name: str) -> Path:
-    try:
-        files = importlib.metadata.files("lifetimes") or []
-    except importlib.metadata.PackageNotFoundError as exc:
-        raise AppeaseError(
-            "the sample data needs the `lifetimes` package: pip install lifetimes"
-        ) from exc
-    for f in files:
-        if f.name == name and "datasets" in f.parts:
-            return Path(str(f.locate()))
-    raise AppeaseError(f"lifetimes is installed but ships no datasets/{name}")
+    """A bundled dataset by its lifetimes name (`CDNOW_master.txt` is stored gzipped)."""
+    for candidate in (name, f"{name}.gz"):
+        path = Path(str(_DATA / candidate))
+        if path.is_file():
+            return path
+    raise AppeaseError(f"no bundled dataset {name!r} (bot/data holds the CDNOW sample store)")
 
 
 def cdnow_transactions() -> pd.DataFrame:

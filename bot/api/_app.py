@@ -19,6 +19,7 @@ from bot.config import Settings, load_fx
 from bot.drafting import Drafter
 from bot.policy import Policy, load_policy
 from bot.store import make_engine, make_sessionmaker, upgrade
+from bot.triage import load_triager
 
 __all__ = ["app_from_environment", "create_app"]
 
@@ -94,6 +95,7 @@ def create_app(
         limiter=make_limiter(settings, settings.rate_limit_per_minute, "key"),
         chat_limiter=make_limiter(settings, max(6, settings.rate_limit_per_minute // 20), "chat"),
         fx=load_fx(settings),
+        triager=load_triager(),
     )
     app = FastAPI(
         title="appease",

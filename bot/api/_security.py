@@ -14,6 +14,7 @@ import hmac
 import json
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.errors import Forbidden, NotFound, Unauthorized
@@ -88,19 +89,30 @@ def check_conversation(claims: TokenClaims, conversation_id: str) -> None:
 
 
 class RateLimiter:
-    """Token buckets per key, in process: limits are per API worker (documented)."""
+    """Token buckets per key, in process: limits are per API worker (documented).
 
-    def __init__(self, per_minute: int) -> None:
+    Bounded: past `max_keys` buckets (one per chat session, so unbounded over a process's
+    life) the least recently used is forgotten; a forgotten key starts full again, which is
+    what an idle key's bucket would have refilled to anyway.
+    """
+
+    def __init__(self, per_minute: int, *, max_keys: int = 100_000) -> None:
         self.rate = per_minute / 60.0
         self.capacity = float(max(per_minute, 1))
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def take(self, key: str, now: float | None = None) -> float | None:
         """None if allowed, else seconds to wait."""
         t = now if now is not None else time.monotonic()
         with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, t))
+            tokens, last = self._buckets.pop(key, (self.capacity, t))
+            while len(self._buckets) >= self.max_keys:
+                self._buckets.popitem(last=False)
             tokens = min(self.capacity, tokens + (t - last) * self.rate)
             if tokens >= 1:
                 self._buckets[key] = (tokens - 1, t)

@@ -15,6 +15,7 @@ from bot.drafting import Drafter
 from bot.errors import Unauthorized
 from bot.fx import FxRates
 from bot.policy import Policy
+from bot.triage import Triager
 
 __all__ = [
     "AppState",
@@ -25,6 +26,7 @@ __all__ = [
     "SessionsDep",
     "SettingsDep",
     "StateDep",
+    "TriagerDep",
 ]
 
 
@@ -40,6 +42,9 @@ class AppState:
     limiter: Limiter
     chat_limiter: Limiter
     fx: FxRates = field(default_factory=FxRates)
+    # Trained (or read from its cache) before the app answers anything, /healthz included: the
+    # first tickets of a fresh `serve` would otherwise wait for it.
+    triager: Triager | None = None
 
 
 def get_state(request: Request) -> AppState:
@@ -60,6 +65,10 @@ def get_policy(state: StateDep) -> Policy:
 
 def get_fx(state: StateDep) -> FxRates:
     return state.fx
+
+
+def get_triager(state: StateDep) -> Triager | None:
+    return state.triager
 
 
 def get_drafter(state: StateDep) -> Drafter:
@@ -95,5 +104,6 @@ SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 DrafterDep = Annotated[Drafter, Depends(get_drafter)]
 FxDep = Annotated[FxRates, Depends(get_fx)]
+TriagerDep = Annotated[Triager | None, Depends(get_triager)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

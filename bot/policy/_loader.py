@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
-import bot
 from bot.errors import PolicyError
 from bot.policy._schema import Policy, parse_policy
 
@@ -12,8 +12,9 @@ __all__ = ["default_policy_path", "load_policy"]
 
 
 def default_policy_path() -> Path:
-    """policies/default.yaml at the project root (the README installs the project editable)."""
-    return Path(bot.__file__).resolve().parents[1] / "policies" / "default.yaml"
+    """The shipped default policy: package data (`bot/policies/`, linked as `policies/` at the
+    project root), so a wheel install finds it as an editable one does."""
+    return Path(str(resources.files("bot") / "policies" / "default.yaml"))
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

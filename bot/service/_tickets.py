@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -366,11 +367,25 @@ def _resolve_and_record(
         message=request.message,
     )  # fmt: skip
     result = resolve(ticket, policy=policy, drafter=drafter, triager=triager,
-                     budget_spent=spent_day, budget_spent_month=spent_month, fx=fx)  # fmt: skip
+                     budget_spent=spent_day, budget_spent_month=spent_month, fx=fx,
+                     prior=_ledger_answer(sessions, request.order.id))  # fmt: skip
     if arm is not None:
         result.decision = arm.label(result.decision)
     return _record(sessions, ticket_id, request, result, policy=policy, key=key, now=now,
                    arm=arm, fx=fx)  # fmt: skip
+
+
+def _ledger_answer(
+    sessions: sessionmaker[Session], order_id: str
+) -> Callable[[Any, OfferDecision], OfferDecision | None]:
+    """The existing offer for this order and the case's issue, looked up before drafting."""
+
+    def answer(case: Any, fresh: OfferDecision) -> OfferDecision | None:
+        with sessions() as s:
+            existing = find_offer(s, order_id=order_id, category=str(case.issue.category))
+        return None if existing is None else _existing_decision(existing, fresh)
+
+    return answer
 
 
 def _case_customer(st: CustomerStanding, request: TicketRequest) -> Any:
@@ -412,7 +427,7 @@ def _decide_again(
     st = standing(s, customer, now=now, window_days=policy.abuse.window_days, fx=fx)
     drafted = result.decision
     money = drafted.offer.kind not in (OfferKind.none, OfferKind.apology_only)
-    if not money or drafted.offer.basis != "goodwill" or result.case is None:
+    if result.from_ledger or not money or drafted.offer.basis != "goodwill" or result.case is None:
         return drafted, st, False
     spent_day, spent_month = _budget_spent(s, policy, now)
     case = result.case.model_copy(update={"customer": _case_customer(st, request)})
@@ -464,7 +479,9 @@ def _record(
         ticket.triage = result.triage.model_dump(mode="json") if result.triage else None
         ticket.created_at = min(ticket.created_at, when)
         offer_kind = decision.offer.kind
-        if offer_kind not in (OfferKind.none, OfferKind.apology_only):
+        if result.from_ledger:
+            pass  # told the ledger's offer (or that it was declined): nothing new to record
+        elif offer_kind not in (OfferKind.none, OfferKind.apology_only):
             offer, inserted = record_offer(
                 s, ticket_id=ticket_id, customer_id=request.customer_id, order_id=request.order.id,
                 category=result.issue.category.value, kind=offer_kind.value,

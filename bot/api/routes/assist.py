@@ -9,7 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.api._limits import check_message
-from bot.api.deps import DrafterDep, FxDep, PolicyDep, PrincipalDep, SessionsDep, SettingsDep
+from bot.api.deps import (
+    DrafterDep,
+    FxDep,
+    PolicyDep,
+    PrincipalDep,
+    SessionsDep,
+    SettingsDep,
+    TriagerDep,
+)
 from bot.service import TicketRequest, approve_draft, create_assist_draft
 
 router = APIRouter(prefix="/v1/assist", tags=["assist"])
@@ -26,7 +34,7 @@ class Approval(BaseModel):
 @router.post("/drafts")
 async def create_draft(
     body: TicketRequest, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
-    drafter: DrafterDep, settings: SettingsDep, fx: FxDep,
+    drafter: DrafterDep, settings: SettingsDep, fx: FxDep, triager: TriagerDep,
 ) -> dict[str, Any]:  # fmt: skip
     """Draft a reply for an agent: the text, the decision and the reasons behind it."""
     principal.require("agent")
@@ -39,6 +47,7 @@ async def create_draft(
         drafter=drafter,
         agent=principal.label,
         fx=fx,
+        triager=triager,
     )
 
 

@@ -139,7 +139,8 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
             message=message,
         )
         out = handle_ticket(state.sessions, request, policy=state.policy, drafter=state.drafter,
-                            channel="chat", idempotency_key=f"chat-{conv.id}", fx=state.fx)  # fmt: skip
+                            channel="chat", idempotency_key=f"chat-{conv.id}", fx=state.fx,
+                            triager=state.triager)  # fmt: skip
         with state.sessions.begin() as s:
             row = s.get(Conversation, conv.id)
             assert row is not None

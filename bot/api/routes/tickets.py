@@ -15,6 +15,7 @@ from bot.api.deps import (
     PrincipalDep,
     SessionsDep,
     SettingsDep,
+    TriagerDep,
 )
 from bot.service import TicketRequest, TicketResponse, handle_ticket, offers_for_order
 
@@ -30,6 +31,7 @@ async def create_ticket(
     drafter: DrafterDep,
     settings: SettingsDep,
     fx: FxDep,
+    triager: TriagerDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> TicketResponse:
     """Resolve a ticket: decision, guarded reply. Same Idempotency-Key + body: same response."""
@@ -37,7 +39,7 @@ async def create_ticket(
     check_message(settings, body.message)
     return await run_in_threadpool(
         handle_ticket, sessions, body, policy=policy, drafter=drafter, channel="api",
-        idempotency_key=idempotency_key, fx=fx,
+        idempotency_key=idempotency_key, fx=fx, triager=triager,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from bot.api.deps import (
     PrincipalDep,
     SessionsDep,
     SettingsDep,
+    TriagerDep,
 )
 from bot.domain import Order
 from bot.errors import InputError
@@ -101,7 +102,7 @@ def _attributes(fields: dict[str, Any], part: str) -> dict[str, Any]:
 @router.post("/zendesk")
 async def zendesk(
     body: ZendeskPayload, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
-    drafter: DrafterDep, settings: SettingsDep, fx: FxDep,
+    drafter: DrafterDep, settings: SettingsDep, fx: FxDep, triager: TriagerDep,
 ) -> dict[str, Any]:  # fmt: skip
     principal.require("service")
     check_message(settings, body.ticket.description, "body.ticket.description")
@@ -117,7 +118,7 @@ async def zendesk(
                             customer=customer, message=body.ticket.description)  # fmt: skip
     out = await run_in_threadpool(
         handle_ticket, sessions, request, policy=policy, drafter=drafter, channel="webhook",
-        idempotency_key=f"zendesk-{body.ticket.id}", fx=fx,
+        idempotency_key=f"zendesk-{body.ticket.id}", fx=fx, triager=triager,
     )  # fmt: skip
     tags = ["appease", f"offer_{out.decision.offer.kind.value}"]
     if out.decision.escalate:

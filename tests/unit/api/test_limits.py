@@ -234,3 +234,16 @@ def test_serve_says_where_it_listens_and_what_is_missing() -> None:
     assert "http://0.0.0.0:8080" in text and "2 workers" in text
     assert "hunter2" not in text and "@db:5432/prod" in text
     assert "no API keys" in text and "no widget secret" in text
+
+
+def test_the_in_process_limiter_keeps_a_bounded_number_of_buckets() -> None:
+    """One bucket per chat session: a long-lived worker must not grow without bound."""
+    from bot.api._security import RateLimiter
+
+    limiter = RateLimiter(per_minute=1, max_keys=100)
+    for i in range(10_000):
+        assert limiter.take(f"session-{i}", now=0.0) is None  # each new session starts full
+    assert len(limiter) == 100
+    # The most recent keys are still limited; a forgotten one starts full again.
+    assert limiter.take("session-9999", now=0.0) is not None
+    assert limiter.take("session-0", now=0.0) is None
