@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.store._enums import OfferStatus
 from bot.store._models import Customer, Offer, utcnow
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 
 # Offers that count as goodwill given: a declined offer cost nothing; a proposed one (waiting
 # for an agent) is reserved so two channels cannot both spend the same residual CLV.
-GIVEN_STATUSES = ("proposed", "sent", "accepted")
+GIVEN_STATUSES = (OfferStatus.proposed, OfferStatus.sent, OfferStatus.accepted)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def record_offer(
     currency: str,
     policy_version: str,
     idempotency_key: str | None,
-    status: str = "sent",
+    status: OfferStatus = OfferStatus.sent,
     basis: str = "goodwill",
 ) -> tuple[Offer, bool]:
     """Insert the offer unless one exists for this order and issue; return it and if it is new."""

@@ -31,7 +31,17 @@ from bot.domain import OfferDecision, OfferKind, Order, category_of
 from bot.drafting import Usage
 from bot.errors import NotFound, Unauthorized
 from bot.service import TicketRequest, handle_ticket, new_customer
-from bot.store import Conversation, Customer, Decision, Event, Message, Ticket
+from bot.store import (
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Decision,
+    Event,
+    EventType,
+    Message,
+    MessageRole,
+    Ticket,
+)
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -112,7 +122,9 @@ def _model_spend(s: Session, ticket_id: str) -> tuple[int, float]:
     """Tokens and model seconds the drafter recorded for this conversation's replies so far."""
     tokens, seconds = 0, 0.0
     for payload in s.execute(
-        select(Event.payload).where(Event.ticket_id == ticket_id, Event.type == "model_call")
+        select(Event.payload).where(
+            Event.ticket_id == ticket_id, Event.type == EventType.model_call
+        )
     ).scalars():
         tokens += int(payload.get("tokens") or 0)
         seconds += float(payload.get("latency_ms") or 0) / 1000
@@ -145,7 +157,9 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
             assert row is not None
             row.ticket_id, row.turns = out.ticket_id, 1
             row.tokens = _model_spend(s, out.ticket_id)[0]
-            row.status = "escalated" if out.decision.escalate else "open"
+            row.status = (
+                ConversationStatus.escalated if out.decision.escalate else ConversationStatus.open
+            )
         for word in out.reply.text.split(" "):
             yield _sse("delta", {"text": word + " "})
         yield _sse("done", {"escalated": out.decision.escalate, "source": out.reply.source})
@@ -168,7 +182,7 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
                 select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
             ).scalars()
         ]
-        s.add(Message(ticket_id=ticket.id, role="customer", text=message))
+        s.add(Message(ticket_id=ticket.id, role=MessageRole.customer, text=message))
         row.turns += 1
         spent_tokens, spent_s = _model_spend(s, ticket.id)
         budget = _over_budget(settings, row.turns, spent_tokens, spent_s)
@@ -201,14 +215,14 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
         assert row is not None
         row.tokens = spent_tokens + usage.input_tokens + usage.output_tokens
         if over_budget:
-            row.status = "escalated"
-            s.add(Event(ticket_id=ticket.id, type="escalated",
+            row.status = ConversationStatus.escalated
+            s.add(Event(ticket_id=ticket.id, type=EventType.escalated,
                         payload={"reason": "chat budget", "budget": budget}))  # fmt: skip
-        s.add(Message(ticket_id=ticket.id, role="bot", text=text, source=source))
+        s.add(Message(ticket_id=ticket.id, role=MessageRole.bot, text=text, source=source))
         s.add(
             Event(
                 ticket_id=ticket.id,
-                type="model_call" if usage.model_calls else "template_reply",
+                type=EventType.model_call if usage.model_calls else EventType.template_reply,
                 payload=usage.as_event(),
             )
         )
