@@ -84,7 +84,6 @@ __all__ = [
     "approve_draft",
     "create_assist_draft",
     "handle_ticket",
-    "offers_for_order",
     "record_survey",
 ]
 
@@ -486,20 +485,6 @@ def _template(decision: OfferDecision, result: Resolution, request: TicketReques
         decision, category=result.issue.category, order_id=request.order.id, language=lang
     )
     return Reply(text=text, source="template", guard=check_draft(text, decision))
-
-
-@store_errors
-def offers_for_order(sessions: sessionmaker[Session], order_id: str) -> list[dict[str, Any]]:
-    with sessions() as s:
-        rows = s.execute(
-            select(Offer).where(Offer.order_id == order_id).order_by(Offer.id)
-        ).scalars()
-        return [
-            {"offer_id": o.id, "ticket_id": o.ticket_id, "order_id": o.order_id, "category": o.category,
-             "kind": o.kind, "amount": str(o.amount), "currency": o.currency, "status": o.status,
-             "policy_version": o.policy_version, "created_at": o.created_at.isoformat()}
-            for o in rows
-        ]  # fmt: skip
 
 
 @store_errors

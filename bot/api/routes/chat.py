@@ -1,11 +1,14 @@
 """The chat widget: sessions from a token the business signs, replies streamed as server-sent events.
 
 The first message of a conversation goes through the shared ticket service (decision, offer
-recorded exactly once, guarded reply) and is streamed to the browser; later messages stream
-from the model sentence by sentence, each sentence guarded before it is sent. A conversation
-past its turn, token or model-time budget gets the template and goes to a human. The budgets
-count what the drafter recorded for every reply of the conversation (its `model_call` events),
-the first one included; a turn's model call never gets more time than the budget has left.
+recorded exactly once, guarded reply) and is streamed to the browser; its `done` event carries
+the offer made (`offer`: id, kind, amount, currency, status; null when none) for the widget's
+Accept / No thanks buttons (`POST /v1/offers/{id}/accept|decline` with the session token).
+Later messages stream from the model sentence by sentence, each sentence guarded before it is
+sent. A conversation past its turn, token or model-time budget gets the template and goes to a
+human. The budgets count what the drafter recorded for every reply of the conversation (its
+`model_call` events), the first one included; a turn's model call never gets more time than
+the budget has left.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bot.domain import Offer as DomainOffer
 from bot.domain import OfferDecision, OfferKind, Order, category_of
 from bot.drafting import Usage
 from bot.errors import NotFound, Unauthorized
-from bot.service import TicketRequest, handle_ticket, new_customer
+from bot.service import TicketRequest, handle_ticket, new_customer, ticket_offer
 from bot.store import (
     Conversation,
     ConversationStatus,
@@ -142,6 +145,14 @@ def _over_budget(settings: Settings, turns: int, tokens: int, seconds: float) ->
     return None
 
 
+def _offer_card(offer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the widget shows of the reply's offer, to accept or decline (its id for the call)."""
+    if offer is None:
+        return None
+    keep = ("id", "kind", "amount", "currency", "status")
+    return {k: offer[k] for k in keep}
+
+
 def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
     settings = state.settings
     if conv.ticket_id is None:
@@ -162,7 +173,9 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
             )
         for word in out.reply.text.split(" "):
             yield _sse("delta", {"text": word + " "})
-        yield _sse("done", {"escalated": out.decision.escalate, "source": out.reply.source})
+        offer = ticket_offer(state.sessions, ticket_id=out.ticket_id)
+        yield _sse("done", {"escalated": out.decision.escalate, "source": out.reply.source,
+                            "offer": _offer_card(offer)})  # fmt: skip
         return
 
     with state.sessions.begin() as s:
