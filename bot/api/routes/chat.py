@@ -43,6 +43,7 @@ from bot.store import (
     EventType,
     Message,
     MessageRole,
+    OfferStatus,
     Ticket,
 )
 
@@ -145,9 +146,15 @@ def _over_budget(settings: Settings, turns: int, tokens: int, seconds: float) ->
     return None
 
 
-def _offer_card(offer: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What the widget shows of the reply's offer, to accept or decline (its id for the call)."""
+def _offer_card(offer: dict[str, Any] | None, ticket_id: str) -> dict[str, Any] | None:
+    """What the widget shows of the reply's offer, to accept or decline (its id for the call).
+
+    An earlier conversation's offer for this order that the customer declined is not shown:
+    the reply offers nothing then (an apology), so there is nothing to answer.
+    """
     if offer is None:
+        return None
+    if offer["status"] == OfferStatus.declined and offer["ticket_id"] != ticket_id:
         return None
     keep = ("id", "kind", "amount", "currency", "status")
     return {k: offer[k] for k in keep}
@@ -175,7 +182,7 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
             yield _sse("delta", {"text": word + " "})
         offer = ticket_offer(state.sessions, ticket_id=out.ticket_id)
         yield _sse("done", {"escalated": out.decision.escalate, "source": out.reply.source,
-                            "offer": _offer_card(offer)})  # fmt: skip
+                            "offer": _offer_card(offer, out.ticket_id)})  # fmt: skip
         return
 
     with state.sessions.begin() as s:

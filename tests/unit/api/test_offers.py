@@ -203,3 +203,18 @@ def test_a_zendesk_answer_names_its_fault(client: TestClient, fields, requester,
     fields = [{**f, "value": offer_id} if f["value"] == "OFFER" else f for f in fields]
     r = client.post("/v1/webhooks/zendesk", json=_zendesk(909, requester, fields), headers=SERVICE)
     assert r.status_code == code, r.text
+
+
+def test_a_declined_offer_is_not_offered_again_in_a_second_conversation(client: TestClient) -> None:
+    first, offer = _chat(client, "OW-3")
+    assert (offer["status"], set(offer)) == ("sent", {"id", "kind", "amount", "currency", "status"})
+    r = client.post(f"/v1/offers/{offer['id']}/decline", headers=_bearer(first["token"]))
+    assert r.status_code == 200
+    token = mint_widget_token("test-secret", "5")
+    second = client.post("/v1/chat/sessions",
+                         json={"order": {"id": "OW-3", "value": "60", "currency": "USD"}},
+                         headers=_bearer(token)).json()  # fmt: skip
+    reply = client.post(f"/v1/chat/sessions/{second['session_id']}/messages",
+                        json={"message": DAMAGED}, headers=_bearer(second["token"]))  # fmt: skip
+    _, [done] = sse_text(reply)
+    assert done["offer"] is None
