@@ -9,7 +9,8 @@ the store's enums (`MessageRole`, `EventType`, `OfferStatus`, ...), which the wr
 
 A human handled the ticket when an agent wrote in it (`MessageRole.agent`), or it went through
 agent assist (a draft for a person to approve, and the `draft_*` event of their decision).
-Escalation is its own figure (the decision's `escalate`, or the ticket's `escalated` status).
+Escalation is its own figure: the decision's `escalate`, the ticket's `escalated` status, or an
+`escalated` event (a chat past its turn, token or model-time budget goes to a person later).
 A ticket whose request failed (`TicketState.failed`) is read with status `failed`.
 
 A template fallback is a reply whose usage event says `fallback` (the model failed or was
@@ -228,7 +229,8 @@ def load_records(
                 if offer
                 else None,
                 escalated=bool(decision and decision.escalate)
-                or t.status == TicketStatus.escalated,
+                or t.status == TicketStatus.escalated
+                or any(e.type == EventType.escalated for e in evts),
                 human_handled=human,
                 guard_rejections=_guard_rejections(evts),
                 template_fallback=any(_is_fallback(e) for e in evts),
