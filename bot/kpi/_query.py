@@ -53,6 +53,8 @@ from bot.store import (
     Offer,
     ScoreSnapshot,
     Survey,
+    SurveyPhase,
+    SurveySource,
     Ticket,
     TicketState,
     TicketStatus,
@@ -114,13 +116,12 @@ def _perception(
         key=lambda s: _utc(s.created_at) or _EPOCH,
     )
     # A customer's own answer beats the sentiment estimate logged at ticket time.
-    answered = [s for s in answered if s.source != "estimated"] or answered
+    answered = [s for s in answered if s.source != SurveySource.estimated] or answered
     if answered:
-        chosen = answered[0] if phase == "pre" else answered[-1]
-        source = str(chosen.source or "survey")
+        chosen = answered[0] if phase == SurveyPhase.pre else answered[-1]
         kind: PerceptionSource = (
-            "simulated" if source == "simulated" else "estimated" if source == "estimated" else
-            "survey"
+            "simulated" if chosen.source == SurveySource.simulated else
+            "estimated" if chosen.source == SurveySource.estimated else "survey"
         )  # fmt: skip
         return PerceptionReading(score=float(chosen.score), source=kind)
     text = " ".join(t for t in fallback_texts if t).strip()
@@ -241,8 +242,12 @@ def load_records(
                 model_calls=tuple(_model_call(e) for e in evts if _is_model_call(e)),
                 first_response_at=first_reply_at,
                 next_contact_at=next_contact.get(tid),
-                perception_pre=_perception(surveys.get(tid, []), "pre", pre_texts, estimate),
-                perception_post=_perception(surveys.get(tid, []), "post", post_texts, estimate),
+                perception_pre=_perception(
+                    surveys.get(tid, []), SurveyPhase.pre, pre_texts, estimate
+                ),
+                perception_post=_perception(
+                    surveys.get(tid, []), SurveyPhase.post, post_texts, estimate
+                ),
             )
         )
     return records

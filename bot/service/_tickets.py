@@ -61,6 +61,8 @@ from bot.store import (
     OfferStatus,
     ScoreSnapshot,
     Survey,
+    SurveyPhase,
+    SurveySource,
     Ticket,
     TicketState,
     TicketStatus,
@@ -432,8 +434,8 @@ def _record(
             s.add(Event(ticket_id=ticket_id, type=EventType.escalated, payload={"reasons": decision.reasons[-1:]},
                         created_at=when))  # fmt: skip
         if result.triage is not None:
-            s.add(Survey(ticket_id=ticket_id, phase="pre", score=result.triage.sentiment,
-                         source="estimated", created_at=when))  # fmt: skip
+            s.add(Survey(ticket_id=ticket_id, phase=SurveyPhase.pre, score=result.triage.sentiment,
+                         source=SurveySource.estimated, created_at=when))  # fmt: skip
         s.add(ScoreSnapshot(
             customer_id=request.customer_id, ticket_id=ticket_id, clv=st.clv,
             residual_clv=st.residual_clv, tier=st.tier, segment=st.segment, reason="ticket",
@@ -494,10 +496,10 @@ def record_survey(
     ticket_id: str,
     phase: str,
     score: float,
-    source: str = "survey",
+    source: str = SurveySource.survey,
     now: datetime | None = None,
 ) -> None:
-    if phase not in ("pre", "post"):
+    if phase not in (SurveyPhase.pre, SurveyPhase.post):
         raise InputError("phase", "must be 'pre' or 'post'")
     if not 0 <= score <= 100:
         raise InputError("score", "must be between 0 and 100")

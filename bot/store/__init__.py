@@ -13,6 +13,8 @@ from bot.store._enums import (
     FollowupStatus,
     MessageRole,
     OfferStatus,
+    SurveyPhase,
+    SurveySource,
     TicketState,
     TicketStatus,
 )
@@ -83,6 +85,8 @@ __all__ = [
     "OfferStatus",
     "ScoreSnapshot",
     "Survey",
+    "SurveyPhase",
+    "SurveySource",
     "Ticket",
     "TicketState",
     "TicketStatus",

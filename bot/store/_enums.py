@@ -17,6 +17,8 @@ __all__ = [
     "FollowupStatus",
     "MessageRole",
     "OfferStatus",
+    "SurveyPhase",
+    "SurveySource",
     "TicketState",
     "TicketStatus",
 ]
@@ -58,6 +60,22 @@ class MessageRole(StrEnum):
     customer = "customer"
     bot = "bot"
     agent = "agent"
+
+
+class SurveyPhase(StrEnum):
+    """A perception score: at ticket open (`pre`) or after the resolution (`post`)."""
+
+    pre = "pre"
+    post = "post"
+
+
+class SurveySource(StrEnum):
+    """Where a perception score came from: the customer (`survey`), the demo's made-up answers
+    (`simulated`), or sentiment on the customer's words (`estimated`, logged with the ticket)."""
+
+    survey = "survey"
+    simulated = "simulated"
+    estimated = "estimated"
 
 
 class DraftStatus(StrEnum):

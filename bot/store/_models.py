@@ -33,6 +33,7 @@ from bot.store._enums import (
     DraftStatus,
     FollowupStatus,
     OfferStatus,
+    SurveySource,
     TicketState,
     TicketStatus,
 )
@@ -277,7 +278,7 @@ class Survey(Base):
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
     phase: Mapped[str] = mapped_column(String(10))
     score: Mapped[float] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(20), default="survey")
+    source: Mapped[str] = mapped_column(String(20), default=SurveySource.survey)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
