@@ -218,3 +218,15 @@ def test_a_declined_offer_is_not_offered_again_in_a_second_conversation(client: 
                         json={"message": DAMAGED}, headers=_bearer(second["token"]))  # fmt: skip
     _, [done] = sse_text(reply)
     assert done["offer"] is None
+
+
+def test_a_second_conversation_about_the_order_may_answer_its_open_offer(
+    client: TestClient,
+) -> None:
+    """One offer per order and issue: a second chat about the order shows the first offer, and
+    its token (same customer, same order) may answer it."""
+    _, offer = _chat(client, "OW-4")
+    again, shown = _chat(client, "OW-4")
+    assert shown["id"] == offer["id"]
+    r = client.post(f"/v1/offers/{offer['id']}/accept", headers=_bearer(again["token"]))
+    assert r.status_code == 200 and r.json()["offer"]["status"] == "accepted"
