@@ -47,6 +47,7 @@ __all__ = [
 
 # Offers a customer may still answer.
 OPEN_STATUSES = (OfferStatus.proposed, OfferStatus.sent)
+_MAX_ID = 2**31 - 1  # offers.id is a 32-bit integer column
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ def answer_offer(
     was already answered the other way (or can no longer be answered).
     """
     want = OfferStatus.accepted if accepted else OfferStatus.declined
+    if not 0 < offer_id <= _MAX_ID:  # PostgreSQL would refuse the number itself
+        raise NotFound(f"offer {offer_id} not found")
     with sessions.begin() as s:
         offer = s.get(Offer, offer_id)
         if offer is None:

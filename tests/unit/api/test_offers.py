@@ -92,6 +92,8 @@ def test_the_service_key_accepts_once_and_a_second_answer_is_idempotent_or_409(
 def test_unknown_offer_is_404_and_wrong_credentials_are_refused(client: TestClient) -> None:
     offer_id = _ticket(client, "OF-2")["id"]
     assert client.post("/v1/offers/999999/accept", headers=SERVICE).status_code == 404
+    for huge in (2**31, 2**63 - 1, 2**70):  # past the id column's range: 404, not a 503
+        assert client.post(f"/v1/offers/{huge}/accept", headers=SERVICE).status_code == 404
     assert client.post(f"/v1/offers/{offer_id}/accept").status_code == 401
     assert client.post(f"/v1/offers/{offer_id}/accept", headers=AGENT).status_code == 403
     forged = mint_widget_token("wrong-secret", "5")
@@ -194,6 +196,8 @@ def test_the_zendesk_webhook_carries_the_answer_to_its_offer(client: TestClient)
         ([{"id": "appease_offer_answer", "value": "accept"},
           {"id": "appease_offer_id", "value": "twelve"}], "5", 422),
         ([{"id": "appease_offer_answer", "value": "accept"}], "5", 404),  # no offer for ticket 909
+        ([{"id": "appease_offer_answer", "value": "accept"},
+          {"id": "appease_offer_id", "value": str(2**70)}], "5", 404),
         ([{"id": "appease_offer_answer", "value": "accept"},
           {"id": "appease_offer_id", "value": "OFFER"}], "7", 403),  # another customer's offer
     ],
