@@ -299,3 +299,19 @@ def test_a_real_pre_survey_beats_the_estimate_logged_at_ticket_time(session):
     session.commit()
     t3 = next(r for r in from_store(session).rows if r.ticket_id == "T3")
     assert (t3.perception_pre, t3.perception_post, t3.perception_source) == (30.0, 75.0, "survey")
+
+
+def test_an_escalated_event_and_a_failed_request_are_read_as_the_writers_mean_them(session):
+    """A chat past its budget logs `escalated` after its first decision; a failed request marks
+    the ticket's state `failed`: the first is an escalation, neither is automated."""
+    from bot.store import Event, Ticket, TicketState
+
+    assert {r.ticket_id for r in from_store(session).rows if r.automated} >= {"T1", "T3"}
+    session.add(Event(ticket_id="T1", type=EventType.escalated, payload={"reason": "chat budget"}))
+    ticket = session.get(Ticket, "T3")
+    assert ticket is not None
+    ticket.state = TicketState.failed
+    session.commit()
+    rows = {r.ticket_id: r for r in from_store(session).rows}
+    assert rows["T1"].escalated and not rows["T1"].automated
+    assert not rows["T3"].automated
