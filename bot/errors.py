@@ -11,6 +11,7 @@
     ├── Forbidden             authenticated, but the role may not do this: HTTP 403
     ├── Unauthorized          no or bad credentials: HTTP 401
     ├── OverCap               an agent's edit promising more than the decision allows: HTTP 422
+    ├── Conflict              already decided otherwise (an offer answered the other way): 409
     └── StoreUnavailable      the database is down: HTTP 503 with Retry-After
 
 Guard violations are data (`GuardResult.violations`), never exceptions.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "AppeaseError",
+    "Conflict",
     "ConvergenceError",
     "Forbidden",
     "IdempotencyConflict",
@@ -85,6 +87,10 @@ class Unauthorized(AppeaseError):
 
 class OverCap(AppeaseError):
     """An edited draft promises money or offers beyond the decision."""
+
+
+class Conflict(AppeaseError):
+    """The thing was already decided otherwise: an offer accepted cannot then be declined."""
 
 
 class StoreUnavailable(AppeaseError):

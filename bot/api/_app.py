@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.api import _errors
 from bot.api._limits import make_limiter
 from bot.api.deps import AppState
-from bot.api.routes import assist, chat, health, kpi, surveys, tickets, webhooks
+from bot.api.routes import assist, chat, health, kpi, offers, surveys, tickets, webhooks
 from bot.config import Settings, load_fx
 from bot.drafting import Drafter
 from bot.policy import Policy, load_policy
@@ -105,7 +105,7 @@ def create_app(
     )
     app.state.appease = state
     _errors.install(app)
-    for module in (tickets, assist, chat, surveys, kpi, health, webhooks):
+    for module in (tickets, offers, assist, chat, surveys, kpi, health, webhooks):
         app.include_router(module.router)
 
     static = resources.files("bot.api") / "static"

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from bot.errors import (
     AppeaseError,
+    Conflict,
     Forbidden,
     IdempotencyConflict,
     InputError,
@@ -39,6 +40,7 @@ def _status(exc: AppeaseError) -> int:
         return 409 if exc.in_flight else 422
     for kind, code in (
         (Unauthorized, 401), (Forbidden, 403), (NotFound, 404), (OverCap, 422), (InputError, 422),
+        (Conflict, 409),
         (StoreUnavailable, 503), (ProviderUnavailable, 503), (RateLimited, 429),
     ):  # fmt: skip
         if isinstance(exc, kind):

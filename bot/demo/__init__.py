@@ -121,7 +121,15 @@ def run_demo(
     from bot.policy import load_policy
     from bot.sample import cdnow_transactions
     from bot.service import import_transactions, record_survey, rescore, run_followups
-    from bot.store import Customer, Transaction, make_engine, make_sessionmaker, utcnow
+    from bot.store import (
+        Customer,
+        SurveyPhase,
+        SurveySource,
+        Transaction,
+        make_engine,
+        make_sessionmaker,
+        utcnow,
+    )
 
     console = console or Console(stderr=True)
     if workdir.exists():
@@ -206,10 +214,11 @@ def run_demo(
             money = Decimal(t["decision"]["offer"]["amount"]) > 0
             pre = rng.uniform(15, 45)
             post = min(100.0, max(0.0, pre + (35 if money else 15) + rng.gauss(0, 12)))
-            record_survey(sessions, ticket_id=t["ticket_id"], phase="pre", score=round(pre, 1),
-                          source="simulated", now=now)  # fmt: skip
-            record_survey(sessions, ticket_id=t["ticket_id"], phase="post", score=round(post, 1),
-                          source="simulated", now=later)  # fmt: skip
+            simulated = SurveySource.simulated
+            record_survey(sessions, ticket_id=t["ticket_id"], phase=SurveyPhase.pre,
+                          score=round(pre, 1), source=simulated, now=now)  # fmt: skip
+            record_survey(sessions, ticket_id=t["ticket_id"], phase=SurveyPhase.post,
+                          score=round(post, 1), source=simulated, now=later)  # fmt: skip
         progress.advance(task)
 
         # 4. after the measurement window: SIMULATED purchases, then a rescore

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from bot.experiments import analyze
 from bot.kpi._report import ExperimentOutcome, KpiReport
+from bot.store import OfferStatus
 
 __all__ = ["experiment_outcomes", "with_experiments"]
 
-_GIVEN = ("sent", "accepted")
+_GIVEN = (OfferStatus.sent, OfferStatus.accepted)  # as SPENT_STATUSES: what the KPIs spend
 
 
 def experiment_outcomes(session: Session, report: KpiReport) -> list[ExperimentOutcome]:

@@ -52,6 +52,7 @@ from bot.kpi._report import (
     SpendRow,
     TicketKpi,
 )
+from bot.store import OfferStatus, TicketState, TicketStatus
 
 __all__ = [
     "SPENT_STATUSES",
@@ -66,12 +67,14 @@ __all__ = [
     "ticket_clv_pct",
 ]
 
-SPENT_STATUSES = frozenset({"sent", "accepted"})
+SPENT_STATUSES = frozenset({OfferStatus.sent, OfferStatus.accepted})
+_ANSWERED = frozenset({OfferStatus.accepted, OfferStatus.declined})
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
 _SOURCE_ORDER = ("survey", "simulated", "estimated")
 _TOP_RECURRING = 5
-_UNRESOLVED_STATUSES = frozenset({"failed", "escalated", "pending_agent"})
+# A ticket whose request failed (`TicketState.failed`) is read with that as its status.
+_UNRESOLVED_STATUSES = frozenset({TicketState.failed, TicketStatus.escalated})
 
 
 def _dec(value: Decimal | float) -> Decimal:
@@ -410,8 +413,8 @@ def _model_usage(records: Sequence[TicketRecord]) -> ModelUsage:
 
 def _offer_stats(records: Sequence[TicketRecord]) -> OfferStats:
     offered = [r for r in records if r.offer is not None]
-    answered = [r for r in offered if r.offer and r.offer.status in ("accepted", "declined")]
-    accepted = [r.ticket_id for r in answered if r.offer and r.offer.status == "accepted"]
+    answered = [r for r in offered if r.offer and r.offer.status in _ANSWERED]
+    accepted = [r.ticket_id for r in answered if r.offer and r.offer.status == OfferStatus.accepted]
     return OfferStats(
         by_status=dict(sorted(Counter(r.offer.status for r in offered if r.offer).items())),
         by_kind=dict(sorted(Counter(r.offer.kind for r in offered if r.offer).items())),
@@ -421,7 +424,7 @@ def _offer_stats(records: Sequence[TicketRecord]) -> OfferStats:
             pct=_round(percent(len(accepted), len(answered))),
             ticket_ids=accepted,
         ),
-        awaiting_answer=sum(1 for r in offered if r.offer and r.offer.status == "sent"),
+        awaiting_answer=sum(1 for r in offered if r.offer and r.offer.status == OfferStatus.sent),
     )
 
 

@@ -16,6 +16,7 @@ from bot.service._experiments import (
     start_experiment,
 )
 from bot.service._followups import run_followups
+from bot.service._offers import OfferAnswer, answer_offer, offers_for_order, ticket_offer
 from bot.service._tickets import (
     IN_FLIGHT_LEASE,
     TicketCustomer,
@@ -24,7 +25,6 @@ from bot.service._tickets import (
     approve_draft,
     create_assist_draft,
     handle_ticket,
-    offers_for_order,
     record_survey,
 )
 
@@ -32,9 +32,11 @@ __all__ = [
     "IN_FLIGHT_LEASE",
     "ArmChoice",
     "ImportSummary",
+    "OfferAnswer",
     "TicketCustomer",
     "TicketRequest",
     "TicketResponse",
+    "answer_offer",
     "approve_draft",
     "arm_specs",
     "choose_arm",
@@ -50,4 +52,5 @@ __all__ = [
     "rescore",
     "run_followups",
     "start_experiment",
+    "ticket_offer",
 ]

@@ -18,7 +18,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.domain import category_of
 from bot.drafting import Drafter
 from bot.service._seam import store_errors
-from bot.store import Decision, Event, Followup, Message, Ticket, decision_from_row, utcnow
+from bot.store import (
+    Decision,
+    Event,
+    EventType,
+    Followup,
+    FollowupStatus,
+    Message,
+    MessageRole,
+    Ticket,
+    decision_from_row,
+    utcnow,
+)
 
 __all__ = ["run_followups"]
 
@@ -38,7 +49,7 @@ def run_followups(
     sent: list[str] = []
     due = (
         select(Followup)
-        .where(Followup.status == "due", Followup.due_at <= when)
+        .where(Followup.status == FollowupStatus.due, Followup.due_at <= when)
         .order_by(Followup.due_at, Followup.id)
         .limit(limit)
     )
@@ -57,7 +68,7 @@ def run_followups(
                 one = s.get(Followup, followup_id)
                 if (
                     one is not None
-                    and one.status == "due"
+                    and one.status == FollowupStatus.due
                     and _send(s, one, drafter=drafter, when=when)
                 ):
                     sent.append(one.ticket_id)
@@ -69,7 +80,7 @@ def _mark(s: Session, followup_id: int, **values: object) -> bool:
     """Move a follow-up out of 'due'; False if another worker already did."""
     result = s.execute(
         update(Followup)
-        .where(Followup.id == followup_id, Followup.status == "due")
+        .where(Followup.id == followup_id, Followup.status == FollowupStatus.due)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -86,12 +97,14 @@ def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool
         .first()
     )
     if ticket is None or row is None:
-        _mark(s, fu.id, status="skipped")
+        _mark(s, fu.id, status=FollowupStatus.skipped)
         return False
     language = (ticket.triage or {}).get("language", "en")
     earlier = list(
         s.execute(
-            select(Message.text).where(Message.ticket_id == ticket.id, Message.role == "bot")
+            select(Message.text).where(
+                Message.ticket_id == ticket.id, Message.role == MessageRole.bot
+            )
         ).scalars()
     )
     outcome = drafter.followup(
@@ -99,10 +112,10 @@ def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool
         order_id=ticket.order_id, days_after=max(0, (when - ticket.created_at).days),
         language=language, earlier=earlier,
     )  # fmt: skip
-    if not _mark(s, fu.id, status="sent", sent_at=when, text=outcome.reply.text):
+    if not _mark(s, fu.id, status=FollowupStatus.sent, sent_at=when, text=outcome.reply.text):
         return False
-    s.add(Message(ticket_id=ticket.id, role="bot", text=outcome.reply.text,
+    s.add(Message(ticket_id=ticket.id, role=MessageRole.bot, text=outcome.reply.text,
                   source=outcome.reply.source, created_at=when))  # fmt: skip
-    s.add(Event(ticket_id=ticket.id, type="followup_sent", payload=outcome.usage.as_event(),
+    s.add(Event(ticket_id=ticket.id, type=EventType.followup_sent, payload=outcome.usage.as_event(),
                 created_at=when))  # fmt: skip
     return True

@@ -52,13 +52,21 @@ from bot.store import (
     CustomerStanding,
     Decision,
     Draft,
+    DraftStatus,
     Event,
+    EventType,
     Followup,
     Message,
+    MessageRole,
     Offer,
+    OfferStatus,
     ScoreSnapshot,
     Survey,
+    SurveyPhase,
+    SurveySource,
     Ticket,
+    TicketState,
+    TicketStatus,
     case_customer,
     decision_from_row,
     decision_row,
@@ -81,7 +89,6 @@ __all__ = [
     "approve_draft",
     "create_assist_draft",
     "handle_ticket",
-    "offers_for_order",
     "record_survey",
 ]
 
@@ -207,7 +214,7 @@ def _open_in(
         category=request.issue.category.value if request.issue else None,
         severity=request.issue.severity if request.issue else None,
         attributes=_attributes(request),
-        idempotency_key=key, request_hash=digest, state="in_flight",
+        idempotency_key=key, request_hash=digest, state=TicketState.in_flight,
     )  # fmt: skip
     s.add(ticket)
     try:
@@ -215,7 +222,7 @@ def _open_in(
     except IntegrityError:
         raise _RaceLost from None
     owned.append(ticket.id)
-    s.add(Message(ticket_id=ticket.id, role="customer", text=request.message))
+    s.add(Message(ticket_id=ticket.id, role=MessageRole.customer, text=request.message))
     return _Opened(ticket.id, None)
 
 
@@ -236,9 +243,9 @@ class _RaceLost(Exception):
 def _replay(s: Session, prior: Ticket, digest: str) -> _Opened:
     if prior.request_hash != digest:
         raise IdempotencyConflict("this Idempotency-Key was used with a different request body")
-    if prior.state == "done" and prior.response is not None:
+    if prior.state == TicketState.done and prior.response is not None:
         return _Opened(prior.id, TicketResponse.model_validate(prior.response))
-    abandoned = prior.state == "in_flight" and _ABANDONED.take(prior.id)
+    abandoned = prior.state == TicketState.in_flight and _ABANDONED.take(prior.id)
     try:
         claimed = _claim(s, prior.id, abandoned=abandoned)
     except DB_ERRORS:
@@ -260,15 +267,15 @@ def _claim(s: Session, ticket_id: str, *, abandoned: bool = False) -> bool:
     """
     now = utcnow()
     claimable = or_(
-        Ticket.state == "failed",
-        Ticket.state == "in_flight"
+        Ticket.state == TicketState.failed,
+        Ticket.state == TicketState.in_flight
         if abandoned
-        else and_(Ticket.state == "in_flight", Ticket.updated_at < now - IN_FLIGHT_LEASE),
+        else and_(Ticket.state == TicketState.in_flight, Ticket.updated_at < now - IN_FLIGHT_LEASE),
     )
     result = s.execute(
         update(Ticket)
         .where(Ticket.id == ticket_id, claimable)
-        .values(state="in_flight", updated_at=now)
+        .values(state=TicketState.in_flight, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0)) == 1
@@ -284,8 +291,8 @@ def _mark_failed(sessions: sessionmaker[Session], ticket_id: str) -> None:
         with sessions.begin() as s:
             s.execute(
                 update(Ticket)
-                .where(Ticket.id == ticket_id, Ticket.state == "in_flight")
-                .values(state="failed", updated_at=utcnow())
+                .where(Ticket.id == ticket_id, Ticket.state == TicketState.in_flight)
+                .values(state=TicketState.failed, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
     except DB_ERRORS:
@@ -493,7 +500,7 @@ def _record(
                 # Someone resolved this order and issue first: answer with *their* offer.
                 decision = _existing_decision(offer, decision)
                 reply = _template(decision, result, request)
-                s.add(Event(ticket_id=ticket_id, type="duplicate_offer_suppressed",
+                s.add(Event(ticket_id=ticket_id, type=EventType.duplicate_offer_suppressed,
                             payload={"offer_id": offer.id}))  # fmt: skip
         else:
             existing = find_offer(
@@ -507,19 +514,19 @@ def _record(
             record_exposure(s, experiment_id=arm.experiment_id, ticket_id=ticket_id,
                             customer_id=request.customer_id, arm=arm.arm,
                             policy_version=arm.policy.version, now=when)  # fmt: skip
-        s.add(Message(ticket_id=ticket_id, role="bot", text=reply.text, source=reply.source,
+        s.add(Message(ticket_id=ticket_id, role=MessageRole.bot, text=reply.text, source=reply.source,
                       created_at=when))  # fmt: skip
-        s.add(Event(ticket_id=ticket_id, type="model_call" if result.usage.model_calls else "template_reply",
+        s.add(Event(ticket_id=ticket_id, type=EventType.model_call if result.usage.model_calls else EventType.template_reply,
                     payload=result.usage.as_event(), created_at=when))  # fmt: skip
         if result.usage.guard_rejections:
-            s.add(Event(ticket_id=ticket_id, type="guard_rejected", created_at=when,
+            s.add(Event(ticket_id=ticket_id, type=EventType.guard_rejected, created_at=when,
                         payload={"violations": [v.model_dump() for v in result.usage.violations]}))  # fmt: skip
         if decision.escalate:
-            s.add(Event(ticket_id=ticket_id, type="escalated", payload={"reasons": decision.reasons[-1:]},
+            s.add(Event(ticket_id=ticket_id, type=EventType.escalated, payload={"reasons": decision.reasons[-1:]},
                         created_at=when))  # fmt: skip
         if result.triage is not None:
-            s.add(Survey(ticket_id=ticket_id, phase="pre", score=result.triage.sentiment,
-                         source="estimated", created_at=when))  # fmt: skip
+            s.add(Survey(ticket_id=ticket_id, phase=SurveyPhase.pre, score=result.triage.sentiment,
+                         source=SurveySource.estimated, created_at=when))  # fmt: skip
         s.add(ScoreSnapshot(
             customer_id=request.customer_id, ticket_id=ticket_id, clv=st.clv,
             residual_clv=st.residual_clv, tier=st.tier, segment=st.segment, reason="ticket",
@@ -529,8 +536,8 @@ def _record(
             Followup(ticket_id=ticket_id, due_at=when + timedelta(days=policy.followup.after_days))
         )
         response = TicketResponse(ticket_id=ticket_id, decision=decision, reply=reply)
-        ticket.status = "escalated" if decision.escalate else "resolved"
-        ticket.state = "done"
+        ticket.status = TicketStatus.escalated if decision.escalate else TicketStatus.resolved
+        ticket.state = TicketState.done
         ticket.response = json.loads(response.model_dump_json())
     log.info("ticket resolved", extra={"ticket_id": ticket_id, "policy_version": decision.policy_version,
                                        "provider": result.usage.provider})  # fmt: skip
@@ -539,7 +546,7 @@ def _record(
 
 def _existing_decision(offer: Offer, fresh: OfferDecision) -> OfferDecision:
     """The answer for a duplicate: the ledger's offer, or an apology if an agent declined it."""
-    if offer.status == "declined":
+    if offer.status == OfferStatus.declined:
         return fresh.model_copy(
             update={
                 "offer": DomainOffer(
@@ -574,30 +581,16 @@ def _template(decision: OfferDecision, result: Resolution, request: TicketReques
 
 
 @store_errors
-def offers_for_order(sessions: sessionmaker[Session], order_id: str) -> list[dict[str, Any]]:
-    with sessions() as s:
-        rows = s.execute(
-            select(Offer).where(Offer.order_id == order_id).order_by(Offer.id)
-        ).scalars()
-        return [
-            {"offer_id": o.id, "ticket_id": o.ticket_id, "order_id": o.order_id, "category": o.category,
-             "kind": o.kind, "amount": str(o.amount), "currency": o.currency, "status": o.status,
-             "policy_version": o.policy_version, "created_at": o.created_at.isoformat()}
-            for o in rows
-        ]  # fmt: skip
-
-
-@store_errors
 def record_survey(
     sessions: sessionmaker[Session],
     *,
     ticket_id: str,
     phase: str,
     score: float,
-    source: str = "survey",
+    source: str = SurveySource.survey,
     now: datetime | None = None,
 ) -> None:
-    if phase not in ("pre", "post"):
+    if phase not in (SurveyPhase.pre, SurveyPhase.post):
         raise InputError("phase", "must be 'pre' or 'post'")
     if not 0 <= score <= 100:
         raise InputError("score", "must be between 0 and 100")
@@ -632,9 +625,13 @@ def create_assist_draft(
         offer = s.execute(
             select(Offer).where(Offer.ticket_id == response.ticket_id)
         ).scalar_one_or_none()
-        if offer is not None and offer.status == "sent":
-            offer.status = "proposed"
-        s.add(Event(ticket_id=response.ticket_id, type="assist_draft", payload={"agent": agent}))
+        if offer is not None and offer.status == OfferStatus.sent:
+            offer.status = OfferStatus.proposed
+        s.add(
+            Event(
+                ticket_id=response.ticket_id, type=EventType.assist_draft, payload={"agent": agent}
+            )
+        )
         s.flush()
         return {"draft_id": draft.id, "ticket_id": response.ticket_id, "text": draft.text,
                 "decision": response.decision.model_dump(mode="json"),
@@ -651,7 +648,7 @@ def approve_draft(
         draft = s.get(Draft, draft_id)
         if draft is None:
             raise NotFound(f"draft {draft_id!r} not found")
-        if draft.status != "pending":
+        if draft.status != DraftStatus.pending:
             raise InputError("draft", f"already {draft.status}")
         row = (
             s.execute(
@@ -668,9 +665,9 @@ def approve_draft(
             select(Offer).where(Offer.ticket_id == draft.ticket_id)
         ).scalar_one_or_none()
         if reject:
-            draft.status = "rejected"
+            draft.status = DraftStatus.rejected
             if offer is not None:
-                offer.status = "declined"
+                offer.status = OfferStatus.declined
         else:
             text = edited_text if edited_text is not None else draft.text
             verdict: GuardResult = check_draft(text, decision)
@@ -684,7 +681,9 @@ def approve_draft(
             customer_text = (
                 s.execute(
                     select(Message.text)
-                    .where(Message.ticket_id == draft.ticket_id, Message.role == "customer")
+                    .where(
+                        Message.ticket_id == draft.ticket_id, Message.role == MessageRole.customer
+                    )
                     .order_by(Message.id)
                 )
                 .scalars()
@@ -696,16 +695,26 @@ def approve_draft(
                 text, customer_message=customer_text, language=language
             ).problems
             draft.status = (
-                "edited" if edited_text is not None and edited_text != draft.text else "approved"
+                DraftStatus.edited
+                if edited_text is not None and edited_text != draft.text
+                else DraftStatus.approved
             )
             draft.edited_text = edited_text
-            if offer is not None and offer.status == "proposed":
-                offer.status = "sent"
-            s.add(Message(ticket_id=draft.ticket_id, role="agent", text=text, source="agent"))
+            if offer is not None and offer.status == OfferStatus.proposed:
+                offer.status = OfferStatus.sent
+            s.add(
+                Message(
+                    ticket_id=draft.ticket_id, role=MessageRole.agent, text=text, source="agent"
+                )
+            )
         draft.decided_by = agent
         draft.decided_at = utcnow()
         s.add(
-            Event(ticket_id=draft.ticket_id, type=f"draft_{draft.status}", payload={"agent": agent})
+            Event(
+                ticket_id=draft.ticket_id,
+                type=EventType.for_draft(draft.status),
+                payload={"agent": agent},
+            )
         )
         out: dict[str, Any] = {"draft_id": draft.id, "ticket_id": draft.ticket_id,
                                "status": draft.status, "decided_by": agent}  # fmt: skip

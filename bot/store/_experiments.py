@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import InputError, NotFound
+from bot.store._enums import ExperimentStatus
 from bot.store._ledger import GIVEN_STATUSES
 from bot.store._models import (
     Customer,
@@ -71,7 +72,7 @@ def create_experiment(
         salt=salt,
         arms=arms,
         metric_window_days=metric_window_days,
-        status="running",
+        status=ExperimentStatus.running,
         started_at=now or utcnow(),
     )
     session.add(row)
@@ -87,7 +88,7 @@ def running_experiment(session: Session) -> Experiment | None:
     return (
         session.execute(
             select(Experiment)
-            .where(Experiment.status == "running")
+            .where(Experiment.status == ExperimentStatus.running)
             .order_by(Experiment.started_at.desc())
         )
         .scalars()
@@ -113,8 +114,8 @@ def stop_experiment(session: Session, name: str, *, now: datetime | None = None)
     row = find_experiment(session, name)
     if row is None:
         raise NotFound(f"no experiment named {name!r}")
-    if row.status != "stopped":
-        row.status = "stopped"
+    if row.status != ExperimentStatus.stopped:
+        row.status = ExperimentStatus.stopped
         row.stopped_at = now or utcnow()
         session.flush()
     return row

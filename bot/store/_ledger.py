@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.fx import FxRates
+from bot.store._enums import OfferStatus
 from bot.store._models import Customer, Offer, Ticket, utcnow
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
 
 # Offers that count as goodwill given: a declined offer cost nothing; a proposed one (waiting
 # for an agent) is reserved so two channels cannot both spend the same residual CLV.
-GIVEN_STATUSES = ("proposed", "sent", "accepted")
+GIVEN_STATUSES = (OfferStatus.proposed, OfferStatus.sent, OfferStatus.accepted)
 # What an offer is worth in the base currency (rows from before revision 0005: their amount).
 _BASE_AMOUNT = func.coalesce(Offer.base_amount, Offer.amount)
 # One key for every worker on a PostgreSQL database: recording goodwill is serialised there.
@@ -167,7 +168,7 @@ def record_offer(
     currency: str,
     policy_version: str,
     idempotency_key: str | None,
-    status: str = "sent",
+    status: OfferStatus = OfferStatus.sent,
     basis: str = "goodwill",
     fx: FxRates | None = None,
 ) -> tuple[Offer, bool]:

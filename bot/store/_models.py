@@ -28,6 +28,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from bot.store._enums import (
+    ConversationStatus,
+    DraftStatus,
+    FollowupStatus,
+    OfferStatus,
+    SurveySource,
+    TicketState,
+    TicketStatus,
+)
+
 __all__ = [
     "Base",
     "Conversation",
@@ -162,7 +172,7 @@ class Ticket(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     channel: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=TicketStatus.open)
     order_id: Mapped[str] = mapped_column(String(200))
     order_value: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
@@ -173,7 +183,7 @@ class Ticket(Base):
     attributes: Mapped[dict[str, Any] | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(20), default="in_flight")
+    state: Mapped[str] = mapped_column(String(20), default=TicketState.in_flight)
     response: Mapped[dict[str, Any] | None]
     external_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -224,7 +234,7 @@ class Offer(Base):
     kind: Mapped[str] = mapped_column(String(30))
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20), default="sent")
+    status: Mapped[str] = mapped_column(String(20), default=OfferStatus.sent)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     policy_version: Mapped[str] = mapped_column(String(80))
     # goodwill or entitlement (owed by law or contract): budgets and KPIs count them apart.
@@ -246,7 +256,7 @@ class Draft(Base):
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     guard: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=DraftStatus.pending)
     edited_text: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -260,7 +270,7 @@ class Followup(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), unique=True)
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default="due")
+    status: Mapped[str] = mapped_column(String(20), default=FollowupStatus.due)
     text: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -273,7 +283,7 @@ class Survey(Base):
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
     phase: Mapped[str] = mapped_column(String(10))
     score: Mapped[float] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(20), default="survey")
+    source: Mapped[str] = mapped_column(String(20), default=SurveySource.survey)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -288,7 +298,7 @@ class Conversation(Base):
     order_value: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
     ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=ConversationStatus.open)
     turns: Mapped[int] = mapped_column(Integer, default=0)
     tokens: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,7 +19,7 @@ from bot.domain import OfferDecision
 from bot.drafting import Drafter, render_offer_sentence
 from tests.conftest import require_service
 from tests.net import free_port
-from tests.unit.api.conftest import AGENT, SERVICE, seeded_settings
+from tests.unit.api.conftest import ADMIN, AGENT, SERVICE, seeded_settings
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -102,3 +102,35 @@ def test_agent_assist_page_drafts_and_refuses_an_edit_over_the_cap(server, brows
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "assist.png"), full_page=True)
     assert httpx.get(f"{base}/healthz", headers=AGENT).status_code == 200
+
+
+def test_the_customer_accepts_the_offer_in_the_widget(server, browser) -> None:
+    """The reply's offer shows with Accept / No thanks; Accept records it and says so."""
+    base, _ = server
+    token = mint_widget_token("test-secret", "5")
+    page = browser.new_page(viewport={"width": 900, "height": 620})
+    page.goto(f"{base}/widget?token={token}&order_id=W-ACC&order_value=60")
+    page.fill("#appease-input", "Hi, the ceramic lamp arrived with the shade cracked in two.")
+    page.click("#appease-send")
+    page.wait_for_selector(".appease-offer[data-state=open]", timeout=30_000)
+    [offer] = httpx.get(f"{base}/v1/offers", params={"order_id": "W-ACC"}, headers=SERVICE).json()[
+        "offers"
+    ]
+    card = page.locator(".appease-offer")
+    assert card.get_attribute("data-offer-id") == str(offer["id"])
+    assert (
+        "store credit" in card.inner_text() or offer["kind"].replace("_", " ") in card.inner_text()
+    )
+    page.click(".appease-accept")
+    page.wait_for_selector(".appease-offer[data-state=accepted]", timeout=10_000)
+    assert "Accepted" in page.inner_text(".appease-offer-result")
+    assert page.locator(".appease-offer button").count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "widget-offer.png"))
+    [after] = httpx.get(f"{base}/v1/offers", params={"order_id": "W-ACC"}, headers=SERVICE).json()[
+        "offers"
+    ]
+    assert after["status"] == "accepted"
+    kpi = httpx.get(f"{base}/v1/kpi", headers=ADMIN).json()
+    acceptance = kpi["goodwill"]["offers"]["acceptance"]
+    assert (acceptance["count"], acceptance["n"]) == (1, 1)

@@ -1,11 +1,14 @@
 """The chat widget: sessions from a token the business signs, replies streamed as server-sent events.
 
 The first message of a conversation goes through the shared ticket service (decision, offer
-recorded exactly once, guarded reply) and is streamed to the browser; later messages stream
-from the model sentence by sentence, each sentence guarded before it is sent. A conversation
-past its turn, token or model-time budget gets the template and goes to a human. The budgets
-count what the drafter recorded for every reply of the conversation (its `model_call` events),
-the first one included; a turn's model call never gets more time than the budget has left.
+recorded exactly once, guarded reply) and is streamed to the browser; its `done` event carries
+the offer made (`offer`: id, kind, amount, currency, status; null when none) for the widget's
+Accept / No thanks buttons (`POST /v1/offers/{id}/accept|decline` with the session token).
+Later messages stream from the model sentence by sentence, each sentence guarded before it is
+sent. A conversation past its turn, token or model-time budget gets the template and goes to a
+human. The budgets count what the drafter recorded for every reply of the conversation (its
+`model_call` events), the first one included; a turn's model call never gets more time than
+the budget has left.
 """
 
 from __future__ import annotations
@@ -30,8 +33,19 @@ from bot.domain import Offer as DomainOffer
 from bot.domain import OfferDecision, OfferKind, Order, category_of
 from bot.drafting import Usage
 from bot.errors import NotFound, Unauthorized
-from bot.service import TicketRequest, handle_ticket, new_customer
-from bot.store import Conversation, Customer, Decision, Event, Message, Ticket
+from bot.service import TicketRequest, handle_ticket, new_customer, ticket_offer
+from bot.store import (
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Decision,
+    Event,
+    EventType,
+    Message,
+    MessageRole,
+    OfferStatus,
+    Ticket,
+)
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -112,7 +126,9 @@ def _model_spend(s: Session, ticket_id: str) -> tuple[int, float]:
     """Tokens and model seconds the drafter recorded for this conversation's replies so far."""
     tokens, seconds = 0, 0.0
     for payload in s.execute(
-        select(Event.payload).where(Event.ticket_id == ticket_id, Event.type == "model_call")
+        select(Event.payload).where(
+            Event.ticket_id == ticket_id, Event.type == EventType.model_call
+        )
     ).scalars():
         tokens += int(payload.get("tokens") or 0)
         seconds += float(payload.get("latency_ms") or 0) / 1000
@@ -128,6 +144,20 @@ def _over_budget(settings: Settings, turns: int, tokens: int, seconds: float) ->
     if seconds >= settings.chat_max_model_seconds:
         return "model_seconds"
     return None
+
+
+def _offer_card(offer: dict[str, Any] | None, ticket_id: str) -> dict[str, Any] | None:
+    """What the widget shows of the reply's offer, to accept or decline (its id for the call).
+
+    An earlier conversation's offer for this order that the customer declined is not shown:
+    the reply offers nothing then (an apology), so there is nothing to answer.
+    """
+    if offer is None:
+        return None
+    if offer["status"] == OfferStatus.declined and offer["ticket_id"] != ticket_id:
+        return None
+    keep = ("id", "kind", "amount", "currency", "status")
+    return {k: offer[k] for k in keep}
 
 
 def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
@@ -146,10 +176,14 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
             assert row is not None
             row.ticket_id, row.turns = out.ticket_id, 1
             row.tokens = _model_spend(s, out.ticket_id)[0]
-            row.status = "escalated" if out.decision.escalate else "open"
+            row.status = (
+                ConversationStatus.escalated if out.decision.escalate else ConversationStatus.open
+            )
         for word in out.reply.text.split(" "):
             yield _sse("delta", {"text": word + " "})
-        yield _sse("done", {"escalated": out.decision.escalate, "source": out.reply.source})
+        offer = ticket_offer(state.sessions, ticket_id=out.ticket_id)
+        yield _sse("done", {"escalated": out.decision.escalate, "source": out.reply.source,
+                            "offer": _offer_card(offer, out.ticket_id)})  # fmt: skip
         return
 
     with state.sessions.begin() as s:
@@ -169,7 +203,7 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
                 select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
             ).scalars()
         ]
-        s.add(Message(ticket_id=ticket.id, role="customer", text=message))
+        s.add(Message(ticket_id=ticket.id, role=MessageRole.customer, text=message))
         row.turns += 1
         spent_tokens, spent_s = _model_spend(s, ticket.id)
         budget = _over_budget(settings, row.turns, spent_tokens, spent_s)
@@ -202,14 +236,14 @@ def _reply(state: AppState, conv: Conversation, message: str) -> Iterator[str]:
         assert row is not None
         row.tokens = spent_tokens + usage.input_tokens + usage.output_tokens
         if over_budget:
-            row.status = "escalated"
-            s.add(Event(ticket_id=ticket.id, type="escalated",
+            row.status = ConversationStatus.escalated
+            s.add(Event(ticket_id=ticket.id, type=EventType.escalated,
                         payload={"reason": "chat budget", "budget": budget}))  # fmt: skip
-        s.add(Message(ticket_id=ticket.id, role="bot", text=text, source=source))
+        s.add(Message(ticket_id=ticket.id, role=MessageRole.bot, text=text, source=source))
         s.add(
             Event(
                 ticket_id=ticket.id,
-                type="model_call" if usage.model_calls else "template_reply",
+                type=EventType.model_call if usage.model_calls else EventType.template_reply,
                 payload=usage.as_event(),
             )
         )

@@ -1,7 +1,17 @@
 """Zendesk-style webhook: a ticket payload in, a ticket update (public comment) out.
 
 Configure a Zendesk trigger to POST `{"ticket": {...}}` here (see docs/webhooks.md); the
-response body is the shape Zendesk's Tickets API takes for an update.
+response body is the shape Zendesk's Tickets API takes for an update. Its custom fields carry
+`appease_ticket_id` and `appease_offer_id` (the offer the reply made, null when none).
+
+**The customer's answer to the offer** comes back through the same webhook: a custom field
+`appease_offer_answer` with `accept` or `decline` (an agent sets it when the customer says yes
+or no, and the trigger fires again). The offer is the one `appease_offer_id` names, if that
+field is set, else the one made for this Zendesk ticket; it must have been made to the
+requester (403 otherwise). Such a call records the answer only (no new reply is drafted), once:
+the same answer again changes nothing, the other one is a 409. The response is an internal
+note (`appease: offer 12 accepted`), the tag `appease_offer_accepted` or
+`appease_offer_declined`, and the field `appease_offer_status`.
 """
 
 from __future__ import annotations
@@ -24,8 +34,8 @@ from bot.api.deps import (
     TriagerDep,
 )
 from bot.domain import Order
-from bot.errors import InputError
-from bot.service import TicketCustomer, TicketRequest, handle_ticket
+from bot.errors import InputError, NotFound
+from bot.service import TicketCustomer, TicketRequest, answer_offer, handle_ticket, ticket_offer
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -99,14 +109,70 @@ def _attributes(fields: dict[str, Any], part: str) -> dict[str, Any]:
     return out
 
 
+_ANSWERS = {"accept": True, "accepted": True, "decline": False, "declined": False}
+
+
+def _offer_answer(fields: dict[str, Any]) -> tuple[bool, int | None] | None:
+    """`appease_offer_answer` (accept or decline) and `appease_offer_id`, if an answer is sent."""
+    raw = fields.get("appease_offer_answer")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    answer = _ANSWERS.get(str(raw).strip().lower()) if isinstance(raw, str) else None
+    if answer is None:
+        raise InputError("ticket.custom_fields.appease_offer_answer", "accept or decline")
+    raw_id = fields.get("appease_offer_id")
+    if raw_id is None or raw_id == "":
+        return answer, None
+    try:
+        if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+            raise ValueError
+        offer_id = int(str(raw_id).strip())
+    except ValueError as exc:
+        raise InputError("ticket.custom_fields.appease_offer_id", "an offer id") from exc
+    if offer_id < 1:
+        raise InputError("ticket.custom_fields.appease_offer_id", "an offer id")
+    return answer, offer_id
+
+
+async def _answer(
+    sessions: SessionsDep, zendesk_id: int | str, customer_id: str, accepted: bool,
+    offer_id: int | None,
+) -> dict[str, Any]:  # fmt: skip
+    if offer_id is None:
+        try:
+            offer = await run_in_threadpool(
+                ticket_offer, sessions, idempotency_key=f"zendesk-{zendesk_id}"
+            )
+        except NotFound:
+            offer = None
+        if offer is None:
+            raise NotFound(f"no offer was made for Zendesk ticket {zendesk_id}")
+        offer_id = int(offer["id"])
+    answer = await run_in_threadpool(
+        answer_offer, sessions, offer_id, accepted=accepted, by="zendesk", customer_id=customer_id
+    )
+    status = answer.offer["status"]
+    return {
+        "ticket": {
+            "comment": {"body": f"appease: offer {offer_id} {status}", "public": False},
+            "tags": ["appease", f"appease_offer_{status}"],
+            "custom_fields": [{"id": "appease_offer_id", "value": offer_id},
+                              {"id": "appease_offer_status", "value": status}],
+        }
+    }  # fmt: skip
+
+
 @router.post("/zendesk")
 async def zendesk(
     body: ZendeskPayload, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
     drafter: DrafterDep, settings: SettingsDep, fx: FxDep, triager: TriagerDep,
 ) -> dict[str, Any]:  # fmt: skip
     principal.require("service")
-    check_message(settings, body.ticket.description, "body.ticket.description")
     fields = {str(f.id): f.value for f in body.ticket.custom_fields}
+    answer = _offer_answer(fields)
+    if answer is not None:
+        return await _answer(sessions, body.ticket.id, body.ticket.requester.external_id, *answer)
+    check_message(settings, body.ticket.description, "body.ticket.description")
     order = _order(fields)
     try:
         customer = TicketCustomer(attributes=_attributes(fields, "customer"))
@@ -120,6 +186,7 @@ async def zendesk(
         handle_ticket, sessions, request, policy=policy, drafter=drafter, channel="webhook",
         idempotency_key=f"zendesk-{body.ticket.id}", fx=fx, triager=triager,
     )  # fmt: skip
+    offer = await run_in_threadpool(ticket_offer, sessions, ticket_id=out.ticket_id)
     tags = ["appease", f"offer_{out.decision.offer.kind.value}"]
     if out.decision.escalate:
         tags.append("appease_escalated")
@@ -128,6 +195,9 @@ async def zendesk(
             "comment": {"body": out.reply.text, "public": not out.decision.escalate},
             "status": "open" if out.decision.escalate else "solved",
             "tags": tags,
-            "custom_fields": [{"id": "appease_ticket_id", "value": out.ticket_id}],
+            "custom_fields": [
+                {"id": "appease_ticket_id", "value": out.ticket_id},
+                {"id": "appease_offer_id", "value": offer["id"] if offer else None},
+            ],
         }
     }

@@ -1,4 +1,6 @@
 // appease chat widget: <script src="https://support.example/widget.js" data-token="SIGNED" data-order-id="A1" data-order-value="80" data-currency="USD"></script>
+// The reply's offer (the done event's `offer`) is shown with Accept / No thanks buttons, which
+// call POST /v1/offers/{id}/accept|decline with the conversation's session token.
 (function () {
   const me = document.currentScript;
   const base = new URL(me.src).origin;
@@ -23,6 +25,12 @@
       #appease-form{display:flex;border-top:1px solid #d0d7de}
       #appease-input{flex:1;border:0;padding:10px;font:inherit}
       #appease-send{border:0;background:#1f6feb;color:#fff;padding:0 16px;font:inherit;cursor:pointer}
+      .appease-offer{align-self:flex-start;border:1px solid #1f6feb;border-radius:10px;padding:8px 10px;max-width:85%}
+      .appease-offer-what{font-weight:600;margin-bottom:6px}
+      .appease-offer button{border:1px solid #1f6feb;border-radius:6px;padding:4px 10px;margin-right:6px;font:inherit;cursor:pointer}
+      .appease-accept{background:#1f6feb;color:#fff}
+      .appease-decline{background:#fff;color:#1f6feb}
+      .appease-offer-result{margin-top:6px;color:#57606a}
     </style>
     <header>Support</header>
     <div id="appease-log" aria-live="polite"></div>
@@ -38,6 +46,75 @@
     log.appendChild(el);
     log.scrollTop = log.scrollHeight;
     return el;
+  }
+
+  const KIND = {store_credit: "store credit", refund_partial: "partial refund", refund_full: "full refund",
+    discount_code: "discount code", free_shipping: "free shipping", replacement: "replacement"};
+  const RESULT = {accepted: "Accepted. Thank you!", declined: "No problem, we have noted that."};
+
+  function offerText(offer) {
+    const kind = KIND[offer.kind] || String(offer.kind).replace(/_/g, " ");
+    const amount = Number(offer.amount);
+    if (!(amount > 0)) return "Our offer: " + kind;
+    let money;
+    try { money = new Intl.NumberFormat(undefined, {style: "currency", currency: offer.currency}).format(amount); }
+    catch (e) { money = offer.amount + " " + offer.currency; }
+    return "Our offer: " + money + " " + kind;
+  }
+
+  function offerCard(offer) {
+    const card = document.createElement("div");
+    card.className = "appease-offer";
+    card.dataset.offerId = offer.id;
+    const what = document.createElement("div");
+    what.className = "appease-offer-what";
+    what.textContent = offerText(offer);
+    const result = document.createElement("div");
+    result.className = "appease-offer-result";
+    card.appendChild(what);
+    const open = offer.status === "sent" || offer.status === "proposed";
+    card.dataset.state = open ? "open" : offer.status;
+    if (open) {
+      const buttons = document.createElement("div");
+      for (const [cls, label, action] of [["appease-accept", "Accept", "accept"], ["appease-decline", "No thanks", "decline"]]) {
+        const b = document.createElement("button");
+        b.type = "button"; b.className = cls; b.textContent = label;
+        b.addEventListener("click", () => answer(card, buttons, result, offer.id, action));
+        buttons.appendChild(b);
+      }
+      card.appendChild(buttons);
+    } else {
+      result.textContent = RESULT[offer.status] || "";
+    }
+    card.appendChild(result);
+    log.appendChild(card);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  async function answer(card, buttons, result, offerId, action) {
+    for (const b of buttons.querySelectorAll("button")) b.disabled = true;
+    card.dataset.state = "sending";
+    try {
+      const r = await fetch(base + "/v1/offers/" + offerId + "/" + action, {
+        method: "POST", headers: {"Authorization": "Bearer " + session.token},
+      });
+      const body = await r.json().catch(() => ({}));
+      if (r.status === 409) {
+        result.textContent = "This offer was already answered.";
+        card.dataset.state = "conflict";
+      } else if (!r.ok) {
+        throw new Error("answer failed (" + r.status + ")");
+      } else {
+        const status = body.offer.status;
+        result.textContent = RESULT[status] || status;
+        card.dataset.state = status;
+      }
+      buttons.remove();
+    } catch (err) {
+      result.textContent = "Sorry, that did not go through. Please try again.";
+      card.dataset.state = "error";
+      for (const b of buttons.querySelectorAll("button")) b.disabled = false;
+    }
   }
 
   async function ensureSession() {
@@ -78,7 +155,11 @@
           if (!ev || !data) continue;
           const payload = JSON.parse(data[1]);
           if (ev[1] === "delta") { reply.textContent += payload.text; log.scrollTop = log.scrollHeight; }
-          if (ev[1] === "done") { reply.dataset.state = "done"; if (payload.escalated) bubble("appease-bot", "A member of our team will join this conversation."); }
+          if (ev[1] === "done") {
+            if (payload.offer) offerCard(payload.offer);
+            reply.dataset.state = "done";
+            if (payload.escalated) bubble("appease-bot", "A member of our team will join this conversation.");
+          }
         }
       }
     } catch (err) {

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, insert
 from sqlalchemy.orm import Session
 
 from bot.kpi import KpiFilters, KpiWindows, build_report, compute_kpis
+from bot.store import EventType
 from tests.unit.kpi import store_schema
 from tests.unit.kpi.fixtures import AT, KPI_TICKETS, load_records
 
@@ -112,7 +113,7 @@ def _seed(session: Session) -> None:
         if row["ticket_id"] == "T2":
             [call] = row["model_calls"]
             events = [
-                {"ticket_id": "T2", "type": "draft", "created_at": opened,
+                {"ticket_id": "T2", "type": EventType.model_call, "created_at": opened,
                  "payload": {"provider": call["provider"], "model_calls": 1,
                              "tokens": call["tokens"], "latency_ms": call["latency_ms"],
                              "guard_rejections": row["guard_rejections"],
@@ -122,18 +123,20 @@ def _seed(session: Session) -> None:
             session.execute(insert(tables["events"]), events)
             continue
         events = [
-            {"ticket_id": row["ticket_id"], "type": "draft", "created_at": opened,
+            {"ticket_id": row["ticket_id"], "type": EventType.model_call, "created_at": opened,
              "payload": {"provider": c["provider"], "tokens": c["tokens"],
                          "latency_ms": c["latency_ms"]}}
             for c in row.get("model_calls", [])
         ]  # fmt: skip
         events += [
-            {"ticket_id": row["ticket_id"], "type": "guard_rejected", "created_at": opened,
+            {"ticket_id": row["ticket_id"], "type": EventType.guard_rejected, "created_at": opened,
              "payload": {"violations": [{"kind": "amount"}]}}
         ] * row.get("guard_rejections", 0)  # fmt: skip
         if row.get("template_fallback"):
-            events.append({"ticket_id": row["ticket_id"], "type": "fallback",
-                           "created_at": opened, "payload": {"provider": "template"}})  # fmt: skip
+            events.append({"ticket_id": row["ticket_id"], "type": EventType.template_reply,
+                           "created_at": opened,
+                           "payload": {"provider": "template", "model_calls": 0,
+                                       "fallback": True}})  # fmt: skip
         if events:
             session.execute(insert(tables["events"]), events)
     session.commit()
@@ -249,7 +252,7 @@ def test_the_store_query_gives_the_same_kpis_on_postgresql():
 def test_a_template_only_reply_is_not_a_model_call(session):
     session.execute(
         insert(store_schema.tables(session)["events"]),
-        [{"ticket_id": "T5", "type": "draft", "created_at": AT,
+        [{"ticket_id": "T5", "type": EventType.template_reply, "created_at": AT,
           "payload": {"provider": "template", "model_calls": 0, "tokens": 0, "latency_ms": 0,
                       "guard_rejections": 0, "guard_violations": [], "fallback": False}}],
     )  # fmt: skip
@@ -260,9 +263,9 @@ def test_a_template_only_reply_is_not_a_model_call(session):
 
 
 def test_an_agent_assist_draft_decided_by_a_person_is_not_automated(session):
-    from bot.store import Draft
+    from bot.store import Draft, DraftStatus
 
-    session.add(Draft(ticket_id="T2", text="sorry", guard={"ok": True}, status="approved",
+    session.add(Draft(ticket_id="T2", text="sorry", guard={"ok": True}, status=DraftStatus.approved,
                       decided_by="agent-7"))  # fmt: skip
     session.commit()
     rows = {r.ticket_id: r for r in from_store(session).rows}
@@ -296,3 +299,19 @@ def test_a_real_pre_survey_beats_the_estimate_logged_at_ticket_time(session):
     session.commit()
     t3 = next(r for r in from_store(session).rows if r.ticket_id == "T3")
     assert (t3.perception_pre, t3.perception_post, t3.perception_source) == (30.0, 75.0, "survey")
+
+
+def test_an_escalated_event_and_a_failed_request_are_read_as_the_writers_mean_them(session):
+    """A chat past its budget logs `escalated` after its first decision; a failed request marks
+    the ticket's state `failed`: the first is an escalation, neither is automated."""
+    from bot.store import Event, Ticket, TicketState
+
+    assert {r.ticket_id for r in from_store(session).rows if r.automated} >= {"T1", "T3"}
+    session.add(Event(ticket_id="T1", type=EventType.escalated, payload={"reason": "chat budget"}))
+    ticket = session.get(Ticket, "T3")
+    assert ticket is not None
+    ticket.state = TicketState.failed
+    session.commit()
+    rows = {r.ticket_id: r for r in from_store(session).rows}
+    assert rows["T1"].escalated and not rows["T1"].automated
+    assert not rows["T3"].automated
