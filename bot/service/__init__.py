@@ -1,5 +1,12 @@
 """Use cases over the store that every channel (HTTP, CLI, demo) calls with a session factory."""
 
+from bot.service._chat import (
+    ChatEvent,
+    ChatLimits,
+    continue_chat,
+    find_conversation,
+    open_conversation,
+)
 from bot.service._customers import (
     ImportSummary,
     import_customers,
@@ -31,6 +38,8 @@ from bot.service._tickets import (
 __all__ = [
     "IN_FLIGHT_LEASE",
     "ArmChoice",
+    "ChatEvent",
+    "ChatLimits",
     "ImportSummary",
     "OfferAnswer",
     "TicketCustomer",
@@ -40,14 +49,17 @@ __all__ = [
     "approve_draft",
     "arm_specs",
     "choose_arm",
+    "continue_chat",
     "create_assist_draft",
     "end_experiment",
     "experiment_list",
+    "find_conversation",
     "handle_ticket",
     "import_customers",
     "import_transactions",
     "new_customer",
     "offers_for_order",
+    "open_conversation",
     "record_survey",
     "rescore",
     "run_followups",

@@ -19,7 +19,6 @@ from bot.domain import category_of
 from bot.drafting import Drafter
 from bot.service._seam import store_errors
 from bot.store import (
-    Decision,
     Event,
     EventType,
     Followup,
@@ -28,6 +27,7 @@ from bot.store import (
     MessageRole,
     Ticket,
     decision_from_row,
+    latest_decision,
     utcnow,
 )
 
@@ -89,13 +89,7 @@ def _mark(s: Session, followup_id: int, **values: object) -> bool:
 
 def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool:
     ticket = s.get(Ticket, fu.ticket_id)
-    row = (
-        s.execute(
-            select(Decision).where(Decision.ticket_id == fu.ticket_id).order_by(Decision.id.desc())
-        )
-        .scalars()
-        .first()
-    )
+    row = latest_decision(s, fu.ticket_id)
     if ticket is None or row is None:
         _mark(s, fu.id, status=FollowupStatus.skipped)
         return False

@@ -50,7 +50,6 @@ from bot.service._seam import DB_ERRORS, store_errors
 from bot.store import (
     Customer,
     CustomerStanding,
-    Decision,
     Draft,
     DraftStatus,
     Event,
@@ -71,7 +70,9 @@ from bot.store import (
     decision_from_row,
     decision_row,
     find_offer,
+    first_customer_message,
     goodwill_spent_since,
+    latest_decision,
     lock_ledger,
     offer_from_row,
     record_exposure,
@@ -545,8 +546,11 @@ def _record(
 
 
 def _existing_decision(offer: Offer, fresh: OfferDecision) -> OfferDecision:
-    """The answer for a duplicate: the ledger's offer, or an apology if an agent declined it."""
-    if offer.status == OfferStatus.declined:
+    """The answer for a duplicate: the ledger's offer, or an apology if it was turned down."""
+    if offer.status in (OfferStatus.declined, OfferStatus.withdrawn):
+        who = (
+            "the customer declined" if offer.status == OfferStatus.declined else "an agent withdrew"
+        )
         return fresh.model_copy(
             update={
                 "offer": DomainOffer(
@@ -554,8 +558,7 @@ def _existing_decision(offer: Offer, fresh: OfferDecision) -> OfferDecision:
                 ),
                 "reasons": [
                     *fresh.reasons,
-                    f"an offer for this order and issue was declined by an agent (offer "
-                    f"{offer.id}): no second offer",
+                    f"{who} the offer for this order and issue (offer {offer.id}): no second offer",
                 ],
             }
         )
@@ -650,15 +653,7 @@ def approve_draft(
             raise NotFound(f"draft {draft_id!r} not found")
         if draft.status != DraftStatus.pending:
             raise InputError("draft", f"already {draft.status}")
-        row = (
-            s.execute(
-                select(Decision)
-                .where(Decision.ticket_id == draft.ticket_id)
-                .order_by(Decision.id.desc())
-            )
-            .scalars()
-            .first()
-        )
+        row = latest_decision(s, draft.ticket_id)
         assert row is not None, "an assist draft always has its ticket's decision"
         decision = decision_from_row(row)
         offer = s.execute(
@@ -666,8 +661,8 @@ def approve_draft(
         ).scalar_one_or_none()
         if reject:
             draft.status = DraftStatus.rejected
-            if offer is not None:
-                offer.status = OfferStatus.declined
+            if offer is not None:  # never shown to the customer: withdrawn, not declined
+                offer.status = OfferStatus.withdrawn
         else:
             text = edited_text if edited_text is not None else draft.text
             verdict: GuardResult = check_draft(text, decision)
@@ -678,18 +673,7 @@ def approve_draft(
                     f"{decision.cap} {decision.offer.currency} for {decision.offer.kind.value}"
                 )
             # A person may send what they like within the money; the gate only warns them.
-            customer_text = (
-                s.execute(
-                    select(Message.text)
-                    .where(
-                        Message.ticket_id == draft.ticket_id, Message.role == MessageRole.customer
-                    )
-                    .order_by(Message.id)
-                )
-                .scalars()
-                .first()
-                or ""
-            )
+            customer_text = first_customer_message(s, draft.ticket_id)
             language = (s.get(Ticket, draft.ticket_id).triage or {}).get("language", "en")  # type: ignore[union-attr]
             warnings = check_quality(
                 text, customer_message=customer_text, language=language

@@ -4,6 +4,7 @@ Knows the domain, not drafting or KPIs. Repositories flush; the caller owns the 
 Exactly-once offers rest on unique constraints and INSERT ... ON CONFLICT (`record_offer`).
 """
 
+from bot.store._conversations import first_customer_message, history, latest_decision, model_spend
 from bot.store._engine import alembic_config, downgrade, make_engine, make_sessionmaker, upgrade
 from bot.store._enums import (
     ConversationStatus,
@@ -104,13 +105,17 @@ __all__ = [
     "exposures_for_tickets",
     "find_experiment",
     "find_offer",
+    "first_customer_message",
     "goodwill_by_customer",
     "goodwill_given",
     "goodwill_spent_since",
+    "history",
+    "latest_decision",
     "list_experiments",
     "lock_ledger",
     "make_engine",
     "make_sessionmaker",
+    "model_spend",
     "new_id",
     "offer_from_row",
     "record_exposure",

@@ -44,14 +44,17 @@ class OfferStatus(StrEnum):
     """An offer's life in the ledger.
 
     `proposed`: an agent-assist draft waits for an agent; `sent`: the customer has it;
-    `accepted` / `declined`: the customer (or an agent rejecting the draft) answered. Proposed,
-    sent and accepted offers count as goodwill given (`GIVEN_STATUSES`); a declined one does not.
+    `accepted` / `declined`: the customer answered; `withdrawn`: an agent rejected the draft,
+    so the customer never saw it (not a customer's no: the acceptance KPI leaves it out).
+    Proposed, sent and accepted offers count as goodwill given (`GIVEN_STATUSES`); declined and
+    withdrawn ones do not.
     """
 
     proposed = "proposed"
     sent = "sent"
     accepted = "accepted"
     declined = "declined"
+    withdrawn = "withdrawn"
 
 
 class MessageRole(StrEnum):

@@ -112,15 +112,16 @@ def draft_warnings(sessions, draft, text) -> set[str]:
     return {w["kind"] for w in done["quality_warnings"]}
 
 
-def test_a_rejected_draft_declines_the_offer_and_it_is_never_promised_later(sessions) -> None:
+def test_a_rejected_draft_withdraws_the_offer_and_it_is_never_promised_later(sessions) -> None:
     draft = create_assist_draft(sessions, ticket(order_id="AS5"), policy=POLICY, drafter=DRAFTER,
                                 agent="ana")  # fmt: skip
     approve_draft(sessions, draft["draft_id"], agent="ana", reject=True)
-    assert offer_status(sessions, draft["ticket_id"]) == "declined"
-    assert residual(sessions) == Decimal("900.00"), "a declined offer costs nothing"
+    # the customer never saw it: withdrawn, not a customer's "no" in the acceptance KPI
+    assert offer_status(sessions, draft["ticket_id"]) == "withdrawn"
+    assert residual(sessions) == Decimal("900.00"), "a withdrawn offer costs nothing"
     later = handle_ticket(sessions, ticket(order_id="AS5"), policy=POLICY, drafter=DRAFTER)
     assert later.decision.offer.amount == 0
-    assert "declined" in later.decision.reasons[-1]
+    assert "an agent withdrew" in later.decision.reasons[-1]
     assert later.reply.guard.ok
 
 
