@@ -6,8 +6,11 @@ STAMP := $(VENV)/.installed
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 # llama-cpp-python builds llama.cpp from source once (pip caches the wheel). Build only the
-# library the runtime loads: not the multimodal (llava/mtmd) library, on every core.
-export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# library the runtime loads (not the multimodal llava/mtmd one), on every core, for any x86-64
+# with AVX2 rather than for this CPU: a native build uses AMX and AVX-512 where the CPU has
+# them, and the AMX kernels crash (SIGSEGV on the first decode) in virtual machines whose
+# kernel does not grant AMX state, as on the machine the README's figures come from.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 # The versions the install resolved when the README's figures were measured (pip freeze).
 CONSTRAINTS := constraints.txt
