@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.api._limits import Limiter
 from bot.api._security import Principal
@@ -15,6 +14,7 @@ from bot.drafting import Drafter
 from bot.errors import Unauthorized
 from bot.fx import FxRates
 from bot.policy import Policy
+from bot.store import Sessions
 from bot.triage import Triager
 
 __all__ = [
@@ -35,7 +35,7 @@ class AppState:
     """What the app built once at start-up and every request shares."""
 
     settings: Settings
-    sessions: sessionmaker[Session]
+    sessions: Sessions
     policy: Policy
     drafter: Drafter
     keys: dict[str, Any]
@@ -55,7 +55,7 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_sessions(state: StateDep) -> sessionmaker[Session]:
+def get_sessions(state: StateDep) -> Sessions:
     return state.sessions
 
 
@@ -100,7 +100,7 @@ def principal_for_key(state: AppState, key: str) -> Principal:
     return Principal(role=found.role, label=f"{found.role}-key")
 
 
-SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+SessionsDep = Annotated[Sessions, Depends(get_sessions)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 DrafterDep = Annotated[Drafter, Depends(get_drafter)]
 FxDep = Annotated[FxRates, Depends(get_fx)]

@@ -268,21 +268,12 @@ def _start_experiment(sessions: Any, settings: Settings, policy: Any) -> None:
 
 def _pick_customers(sessions: Any, complaints: list[dict[str, Any]]) -> dict[str, str]:
     """A distinct customer of the complaint's tier for each complaint, deterministically."""
-    from sqlalchemy import select
-
-    from bot.store import Customer
+    from bot.store import customers_of_tier
 
     by_tier: dict[str, list[str]] = {}
     with sessions() as s:
         for tier in ("bronze", "silver", "gold", "platinum"):
-            by_tier[tier] = list(
-                s.execute(
-                    select(Customer.id)
-                    .where(Customer.tier == tier)
-                    .order_by(Customer.id)
-                    .limit(400)
-                ).scalars()
-            )
+            by_tier[tier] = customers_of_tier(s, tier, limit=400)
     picks: dict[str, str] = {}
     used: dict[str, int] = {}
     for c in complaints:

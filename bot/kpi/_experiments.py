@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy.orm import Session
 
 from bot.experiments import analyze
 from bot.kpi._report import ExperimentOutcome, KpiReport
-from bot.store import OfferStatus
+from bot.store import OfferStatus, Session
 
 __all__ = ["experiment_outcomes", "with_experiments"]
 

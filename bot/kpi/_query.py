@@ -31,9 +31,6 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session
-
 from bot.kpi._records import (
     ModelCall,
     OfferRecord,
@@ -52,12 +49,15 @@ from bot.store import (
     MessageRole,
     Offer,
     ScoreSnapshot,
+    Session,
     Survey,
     SurveyPhase,
     SurveySource,
-    Ticket,
     TicketState,
     TicketStatus,
+    rows_where_in,
+    ticket_openings,
+    tickets_between,
 )
 
 __all__ = ["load_records"]
@@ -90,13 +90,12 @@ def _chunks(ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def _rows_by(
-    session: Session, model: type[_Row], key: InstrumentedAttribute[Any], ids: Sequence[Any]
+    session: Session, model: type[_Row], key: str, ids: Sequence[Any]
 ) -> dict[Any, list[_Row]]:
-    """The model's rows whose `key` is one of `ids`, grouped by it."""
+    """The model's rows whose `key` column is one of `ids`, grouped by it."""
     grouped: dict[Any, list[_Row]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for row in session.execute(select(model).where(key.in_(chunk))).scalars():
-            grouped[getattr(row, key.key)].append(row)
+    for row in rows_where_in(session, model, key, ids):
+        grouped[getattr(row, key)].append(row)
     return grouped
 
 
@@ -134,25 +133,23 @@ def load_records(
     session: Session, filters: KpiFilters, *, estimate: Estimator | None = None
 ) -> list[TicketRecord]:
     """Every ticket in the filters' date range, joined with what the KPIs need."""
-    query = select(Ticket)
-    if filters.date_from:
-        query = query.where(
-            Ticket.created_at >= datetime.combine(filters.date_from, time.min, tzinfo=UTC)
-        )
-    if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
-        query = query.where(Ticket.created_at < end)
-    tickets = list(session.execute(query.order_by(Ticket.created_at, Ticket.id)).scalars())
+    start = datetime.combine(filters.date_from, time.min, tzinfo=UTC) if filters.date_from else None
+    end = (
+        datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
+        if filters.date_to
+        else None
+    )
+    tickets = tickets_between(session, start, end)
     ticket_ids = [t.id for t in tickets]
     customer_ids = sorted({t.customer_id for t in tickets if t.customer_id is not None})
 
-    snapshots = _rows_by(session, ScoreSnapshot, ScoreSnapshot.customer_id, customer_ids)
-    decisions = _rows_by(session, Decision, Decision.ticket_id, ticket_ids)
-    offers = _rows_by(session, Offer, Offer.ticket_id, ticket_ids)
-    surveys = _rows_by(session, Survey, Survey.ticket_id, ticket_ids)
-    messages = _rows_by(session, Message, Message.ticket_id, ticket_ids)
-    events = _rows_by(session, Event, Event.ticket_id, ticket_ids)
-    drafts = _rows_by(session, Draft, Draft.ticket_id, ticket_ids)
+    snapshots = _rows_by(session, ScoreSnapshot, "customer_id", customer_ids)
+    decisions = _rows_by(session, Decision, "ticket_id", ticket_ids)
+    offers = _rows_by(session, Offer, "ticket_id", ticket_ids)
+    surveys = _rows_by(session, Survey, "ticket_id", ticket_ids)
+    messages = _rows_by(session, Message, "ticket_id", ticket_ids)
+    events = _rows_by(session, Event, "ticket_id", ticket_ids)
+    drafts = _rows_by(session, Draft, "ticket_id", ticket_ids)
     next_contact = _next_contacts(session, customer_ids)
 
     records = []
@@ -278,14 +275,8 @@ def _next_contacts(session: Session, customer_ids: Sequence[str]) -> dict[str, d
     """Each ticket's customer's next ticket opening, on any channel, category or date."""
     out: dict[str, datetime] = {}
     by_customer: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-    for chunk in _chunks(customer_ids):
-        rows = session.execute(
-            select(Ticket.id, Ticket.customer_id, Ticket.created_at).where(
-                Ticket.customer_id.in_(chunk)
-            )
-        )
-        for tid, cid, at in rows:
-            by_customer[cid].append((_utc(at) or _EPOCH, tid))
+    for tid, cid, at in ticket_openings(session, customer_ids):
+        by_customer[cid].append((_utc(at) or _EPOCH, tid))
     for opened in by_customer.values():
         opened.sort()
         for (_, tid), (next_at, _) in itertools.pairwise(opened):

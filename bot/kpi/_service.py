@@ -9,14 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
-
 from bot.errors import StoreUnavailable
 from bot.kpi._experiments import with_experiments
 from bot.kpi._metrics import build_report
 from bot.kpi._query import load_records
 from bot.kpi._report import KpiFilters, KpiReport, KpiWindows
+from bot.store import Session, StoreError
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -62,7 +60,7 @@ def compute_kpis(
             generated_at=generated_at or datetime.now(UTC),
         )
         report = with_experiments(session, report)
-    except SQLAlchemyError as exc:
+    except StoreError as exc:
         raise StoreUnavailable(f"reading the KPIs failed: {type(exc).__name__}") from exc
     log.info("kpi report", extra={"tickets": report.tickets})
     return report

@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.domain import Offer as DomainOffer
 from bot.domain import OfferDecision, OfferKind, Order, category_of
 from bot.drafting import Drafter, Usage
@@ -39,6 +37,7 @@ from bot.store import (
     Message,
     MessageRole,
     OfferStatus,
+    Sessions,
     Ticket,
     history,
     latest_decision,
@@ -78,7 +77,7 @@ class ChatEvent:
 
 @store_errors
 def open_conversation(
-    sessions: sessionmaker[Session], customer_id: str, order: Order, *, base_currency: str = "USD"
+    sessions: Sessions, customer_id: str, order: Order, *, base_currency: str = "USD"
 ) -> str:
     """A conversation about one order; a customer the store has never seen is answered too."""
     with sessions.begin() as s:
@@ -92,9 +91,7 @@ def open_conversation(
 
 
 @store_errors
-def find_conversation(
-    sessions: sessionmaker[Session], conversation_id: str, customer_id: str
-) -> Conversation:
+def find_conversation(sessions: Sessions, conversation_id: str, customer_id: str) -> Conversation:
     """The customer's own conversation; another customer's is as unknown as a missing one."""
     with sessions() as s:
         conv = s.get(Conversation, conversation_id)
@@ -104,7 +101,7 @@ def find_conversation(
 
 
 def continue_chat(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     conv: Conversation,
     message: str,
     *,
@@ -123,7 +120,7 @@ def continue_chat(
 
 
 def _first_turn(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     conv: Conversation,
     message: str,
     *,
@@ -169,7 +166,7 @@ def _offer_card(offer: dict[str, Any] | None, ticket_id: str) -> dict[str, Any] 
 
 
 def _later_turn(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     conv: Conversation,
     message: str,
     *,
@@ -216,7 +213,7 @@ def _later_turn(
 
 @store_errors
 def _record_turn(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     conversation_id: str,
     ticket_id: str,
     *,

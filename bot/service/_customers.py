@@ -17,8 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import InputError
 from bot.scoring import CsvFormat, read_transactions, score_transactions
@@ -26,9 +24,15 @@ from bot.service._seam import store_errors
 from bot.store import (
     Customer,
     ModelParams,
-    ScoreSnapshot,
-    Transaction,
+    Session,
+    Sessions,
+    customer_ids,
+    file_imported,
     goodwill_by_customer,
+    insert_rows,
+    latest_params,
+    transactions,
+    update_customers,
     utcnow,
 )
 
@@ -52,7 +56,7 @@ def _noop(_stage: str, _done: int, _total: int) -> None:
 
 @store_errors
 def import_customers(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     path: str | Path,
     *,
     customer_col: str = "customer_id",
@@ -74,17 +78,15 @@ def import_customers(
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
     source = f"csv:{digest}"
     with sessions() as s:
-        seen = s.execute(
-            select(Transaction.id).where(Transaction.source == source).limit(1)
-        ).first()
-    if seen is not None:
+        seen = file_imported(s, source)
+    if seen:
         raise InputError(str(path), f"this file was already imported (content {digest})")
     return import_transactions(sessions, tx, currency=currency, source=source, progress=progress)
 
 
 @store_errors
 def import_transactions(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     transactions: pd.DataFrame,
     *,
     currency: str = "USD",
@@ -99,14 +101,14 @@ def import_transactions(
     tx = transactions
     ids = sorted(set(tx["customer_id"].astype(str)))
     with sessions.begin() as session:
-        existing = set(session.scalars(select(Customer.id)))
+        existing = customer_ids(session)
         new = [
             {"id": cid, "currency": currency, "created_at": utcnow()}
             for cid in ids
             if cid not in existing
         ]
         for i in range(0, len(new), batch):
-            session.execute(insert(Customer), new[i : i + batch])
+            insert_rows(session, "customers", new[i : i + batch])
             progress("customers", min(i + batch, len(new)), len(new))
         dates = pd.to_datetime(tx["date"])
         if dates.dt.tz is None:
@@ -123,7 +125,7 @@ def import_transactions(
             )
         ]
         for i in range(0, len(rows), batch):
-            session.execute(insert(Transaction), rows[i : i + batch])
+            insert_rows(session, "transactions", rows[i : i + batch])
             progress("transactions", min(i + batch, len(rows)), len(rows))
         params_id, scored = _rescore(session, reason="import", progress=progress, batch=batch)
     return ImportSummary(len(rows), len(ids), scored, params_id)
@@ -140,9 +142,7 @@ def new_customer(session: Session, customer_id: str, *, currency: str) -> Custom
     """
     from bot.scoring import BgNbd, GammaGamma, clv
 
-    params = session.execute(
-        select(ModelParams).order_by(ModelParams.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    params = latest_params(session)
     value = Decimal(0)
     if params is not None and params.params.get("gamma_gamma"):
         model = BgNbd.from_json(params.params["bgnbd"])
@@ -159,7 +159,7 @@ def new_customer(session: Session, customer_id: str, *, currency: str) -> Custom
 
 
 def rescore(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     *,
     as_of: datetime | None = None,
     reason: str = "rescore",
@@ -180,9 +180,7 @@ def _rescore(
     progress: Progress = _noop,
     batch: int = 20_000,
 ) -> tuple[int, int]:
-    rows = session.execute(
-        select(Transaction.customer_id, Transaction.date, Transaction.amount)
-    ).all()
+    rows = transactions(session)
     tx = pd.DataFrame(
         {
             "customer_id": [r[0] for r in rows],
@@ -225,8 +223,8 @@ def _rescore(
             }
         )  # fmt: skip
     for i in range(0, len(updates), batch):
-        session.execute(update(Customer), updates[i : i + batch])
-        session.execute(insert(ScoreSnapshot), snaps[i : i + batch])
+        update_customers(session, updates[i : i + batch])
+        insert_rows(session, "score_snapshots", snaps[i : i + batch])
         progress("scores", min(i + batch, len(updates)), len(updates))
     log.info("rescored customers", extra={"customers": len(updates), "reason": reason})
     return params.id, len(updates)

@@ -17,8 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.domain import OfferDecision
 from bot.errors import InputError
 from bot.experiments import ArmSpec, ExperimentSpec, assign_arm
@@ -26,6 +24,8 @@ from bot.policy import Policy, load_policy, parse_policy
 from bot.service._seam import store_errors
 from bot.store import (
     Experiment,
+    Session,
+    Sessions,
     arm_spend,
     create_experiment,
     list_experiments,
@@ -67,7 +67,7 @@ def _policy(text: str, source: str) -> Policy:
 
 
 def choose_arm(
-    sessions: sessionmaker[Session], customer_id: str, *, now: datetime | None = None
+    sessions: Sessions, customer_id: str, *, now: datetime | None = None
 ) -> ArmChoice | None:
     """The customer's arm in the running experiment (None when none runs)."""
     with sessions() as s:
@@ -147,7 +147,7 @@ def arm_specs(
 
 @store_errors
 def start_experiment(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     *,
     name: str,
     arms: list[ArmSpec],
@@ -182,15 +182,13 @@ def start_experiment(
 
 
 @store_errors
-def experiment_list(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+def experiment_list(sessions: Sessions) -> list[dict[str, Any]]:
     with sessions() as s:
         return [_describe(row, counts) for row, counts in list_experiments(s)]
 
 
 @store_errors
-def end_experiment(
-    sessions: sessionmaker[Session], name: str, *, now: datetime | None = None
-) -> dict[str, Any]:
+def end_experiment(sessions: Sessions, name: str, *, now: datetime | None = None) -> dict[str, Any]:
     with sessions.begin() as s:
         return _describe(stop_experiment(s, name, now=now), {})
 

@@ -12,9 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.domain import category_of
 from bot.drafting import Drafter
 from bot.service._seam import store_errors
@@ -25,9 +22,14 @@ from bot.store import (
     FollowupStatus,
     Message,
     MessageRole,
+    Session,
+    Sessions,
     Ticket,
+    bot_messages,
     decision_from_row,
+    due_followups,
     latest_decision,
+    mark_followup,
     utcnow,
 )
 
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 
 @store_errors
 def run_followups(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     *,
     drafter: Drafter,
     now: datetime | None = None,
@@ -47,22 +49,16 @@ def run_followups(
     """Send what is due (as of `now`); returns the ticket ids followed up."""
     when = now or utcnow()
     sent: list[str] = []
-    due = (
-        select(Followup)
-        .where(Followup.status == FollowupStatus.due, Followup.due_at <= when)
-        .order_by(Followup.due_at, Followup.id)
-        .limit(limit)
-    )
     with sessions() as probe:
         dialect = probe.get_bind().dialect.name
     if dialect == "postgresql":
         with sessions.begin() as s:
-            for fu in s.execute(due.with_for_update(skip_locked=True)).scalars().all():
+            for fu in due_followups(s, now=when, limit=limit, lock=True):
                 if _send(s, fu, drafter=drafter, when=when):
                     sent.append(fu.ticket_id)
     else:
         with sessions() as s:
-            ids = [row.id for row in s.execute(due).scalars().all()]
+            ids = [row.id for row in due_followups(s, now=when, limit=limit)]
         for followup_id in ids:
             with sessions.begin() as s:
                 one = s.get(Followup, followup_id)
@@ -78,13 +74,7 @@ def run_followups(
 
 def _mark(s: Session, followup_id: int, **values: object) -> bool:
     """Move a follow-up out of 'due'; False if another worker already did."""
-    result = s.execute(
-        update(Followup)
-        .where(Followup.id == followup_id, Followup.status == FollowupStatus.due)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0)) == 1
+    return mark_followup(s, followup_id, **values)
 
 
 def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool:
@@ -94,13 +84,7 @@ def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool
         _mark(s, fu.id, status=FollowupStatus.skipped)
         return False
     language = (ticket.triage or {}).get("language", "en")
-    earlier = list(
-        s.execute(
-            select(Message.text).where(
-                Message.ticket_id == ticket.id, Message.role == MessageRole.bot
-            )
-        ).scalars()
-    )
+    earlier = bot_messages(s, ticket.id)
     outcome = drafter.followup(
         decision=decision_from_row(row), category=category_of(ticket.category or "other"),
         order_id=ticket.order_id, days_after=max(0, (when - ticket.created_at).days),

@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.service._seam import store_errors
 from bot.store import (
@@ -32,7 +29,13 @@ from bot.store import (
     EventType,
     Offer,
     OfferStatus,
+    Session,
+    Sessions,
     Ticket,
+    answer_offer_row,
+    offer_of_ticket,
+    offers_of_order,
+    ticket_by_key,
     utcnow,
 )
 
@@ -78,7 +81,7 @@ def _check_conversation(s: Session, offer: Offer, conversation_id: str, customer
 
 @store_errors
 def answer_offer(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     offer_id: int,
     *,
     accepted: bool,
@@ -108,14 +111,9 @@ def answer_offer(
         before = OfferStatus(offer.status)
         if before == want:
             return OfferAnswer(offer_row(offer), changed=False)
-        result = s.execute(
-            update(Offer)
-            .where(Offer.id == offer_id, Offer.status.in_(OPEN_STATUSES))
-            .values(status=want)
-            .execution_options(synchronize_session=False)
-        )
+        moved = answer_offer_row(s, offer_id, to=want, open_statuses=OPEN_STATUSES)
         s.refresh(offer)
-        if int(getattr(result, "rowcount", 0)) != 1:
+        if not moved:
             if offer.status == want:  # a concurrent identical answer landed first
                 return OfferAnswer(offer_row(offer), changed=False)
             raise Conflict(f"offer {offer_id} is already {offer.status}: it cannot now be {want}")
@@ -127,7 +125,7 @@ def answer_offer(
 
 @store_errors
 def ticket_offer(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     *,
     ticket_id: str | None = None,
     idempotency_key: str | None = None,
@@ -142,30 +140,20 @@ def ticket_offer(
         if ticket_id is not None:
             ticket = s.get(Ticket, ticket_id)
         elif idempotency_key is not None:
-            ticket = s.execute(
-                select(Ticket).where(Ticket.idempotency_key == idempotency_key)
-            ).scalar_one_or_none()
+            ticket = ticket_by_key(s, idempotency_key)
         else:
             raise ValueError("name the ticket by ticket_id or idempotency_key")
         if ticket is None:
             raise NotFound("ticket not found")
-        offer = s.execute(
-            select(Offer).where(Offer.ticket_id == ticket.id).order_by(Offer.id)
-        ).scalars().first()  # fmt: skip
+        offer = offer_of_ticket(s, ticket.id)
         if offer is None and ticket.category is not None:
-            offer = s.execute(
-                select(Offer).where(
-                    Offer.order_id == ticket.order_id,
-                    Offer.category == ticket.category,
-                    Offer.customer_id == ticket.customer_id,
-                )
-            ).scalar_one_or_none()
+            same = offers_of_order(s, ticket.order_id, ticket.category)
+            offer = next((o for o in same if o.customer_id == ticket.customer_id), None)
         return offer_row(offer) if offer is not None else None
 
 
 @store_errors
-def offers_for_order(sessions: sessionmaker[Session], order_id: str) -> list[dict[str, Any]]:
+def offers_for_order(sessions: Sessions, order_id: str) -> list[dict[str, Any]]:
     """The goodwill ledger's offers for an order, oldest first (`offer_row` each)."""
     with sessions() as s:
-        rows = s.execute(select(Offer).where(Offer.order_id == order_id).order_by(Offer.id))
-        return [offer_row(o) for o in rows.scalars()]
+        return [offer_row(o) for o in offers_of_order(s, order_id)]

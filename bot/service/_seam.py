@@ -12,17 +12,14 @@ import logging
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from bot.errors import StoreUnavailable
+from bot.store import DB_ERRORS
 
 __all__ = ["DB_ERRORS", "store_errors"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
-
-DB_ERRORS: tuple[type[Exception], ...] = (OperationalError, DBAPIError)
 
 
 def store_errors(fn: Callable[P, R]) -> Callable[P, R]:

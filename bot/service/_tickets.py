@@ -31,9 +31,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain import Attributes, GuardResult, Issue, OfferDecision, OfferKind, Order, Reply
 from bot.domain import Offer as DomainOffer
@@ -46,8 +43,9 @@ from bot.pipeline import Resolution, resolve, settle
 from bot.policy import Policy
 from bot.service._customers import new_customer
 from bot.service._experiments import ArmChoice, choose_arm
-from bot.service._seam import DB_ERRORS, store_errors
+from bot.service._seam import store_errors
 from bot.store import (
+    DB_ERRORS,
     Customer,
     CustomerStanding,
     Draft,
@@ -55,11 +53,14 @@ from bot.store import (
     Event,
     EventType,
     Followup,
+    IntegrityError,
     Message,
     MessageRole,
     Offer,
     OfferStatus,
     ScoreSnapshot,
+    Session,
+    Sessions,
     Survey,
     SurveyPhase,
     SurveySource,
@@ -67,6 +68,7 @@ from bot.store import (
     TicketState,
     TicketStatus,
     case_customer,
+    claim_ticket,
     decision_from_row,
     decision_row,
     find_offer,
@@ -74,10 +76,13 @@ from bot.store import (
     goodwill_spent_since,
     latest_decision,
     lock_ledger,
+    mark_ticket_failed,
     offer_from_row,
+    offer_of_ticket,
     record_exposure,
     record_offer,
     standing,
+    ticket_by_key,
     utcnow,
 )
 from bot.triage import Triager
@@ -165,7 +170,7 @@ class _Opened:
 
 
 def _open(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     request: TicketRequest,
     *,
     channel: str,
@@ -203,7 +208,7 @@ def _open_in(
         except IntegrityError:  # another request created them first
             raise _RaceLost from None
     if key is not None:
-        prior = s.execute(select(Ticket).where(Ticket.idempotency_key == key)).scalar_one_or_none()
+        prior = ticket_by_key(s, key)
         if prior is not None:
             opened = _replay(s, prior, digest)
             if opened.replay is None:
@@ -266,23 +271,10 @@ def _claim(s: Session, ticket_id: str, *, abandoned: bool = False) -> bool:
 
     `abandoned`: this process left it in flight when the database failed, so no lease to wait.
     """
-    now = utcnow()
-    claimable = or_(
-        Ticket.state == TicketState.failed,
-        Ticket.state == TicketState.in_flight
-        if abandoned
-        else and_(Ticket.state == TicketState.in_flight, Ticket.updated_at < now - IN_FLIGHT_LEASE),
-    )
-    result = s.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id, claimable)
-        .values(state=TicketState.in_flight, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0)) == 1
+    return claim_ticket(s, ticket_id, now=utcnow(), lease=IN_FLIGHT_LEASE, abandoned=abandoned)
 
 
-def _mark_failed(sessions: sessionmaker[Session], ticket_id: str) -> None:
+def _mark_failed(sessions: Sessions, ticket_id: str) -> None:
     """Let a retry with the same key resume at once, here or on another worker.
 
     If the database is down, a retry that reaches this process resumes it anyway (`_ABANDONED`);
@@ -290,19 +282,14 @@ def _mark_failed(sessions: sessionmaker[Session], ticket_id: str) -> None:
     """
     try:
         with sessions.begin() as s:
-            s.execute(
-                update(Ticket)
-                .where(Ticket.id == ticket_id, Ticket.state == TicketState.in_flight)
-                .values(state=TicketState.failed, updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
+            mark_ticket_failed(s, ticket_id, now=utcnow())
     except DB_ERRORS:
         _ABANDONED.add(ticket_id)
         log.warning("could not mark ticket failed", extra={"ticket_id": ticket_id})
 
 
 def handle_ticket(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     request: TicketRequest,
     *,
     policy: Policy,
@@ -349,7 +336,7 @@ def handle_ticket(
 
 
 def _resolve_and_record(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     ticket_id: str,
     request: TicketRequest,
     *,
@@ -384,7 +371,7 @@ def _resolve_and_record(
 
 
 def _ledger_answer(
-    sessions: sessionmaker[Session], order_id: str
+    sessions: Sessions, order_id: str
 ) -> Callable[[Any, OfferDecision], OfferDecision | None]:
     """The existing offer for this order and the case's issue, looked up before drafting."""
 
@@ -457,7 +444,7 @@ def _decide_again(
 
 
 def _record(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     ticket_id: str,
     request: TicketRequest,
     result: Resolution,
@@ -488,7 +475,13 @@ def _record(
         ticket.created_at = min(ticket.created_at, when)
         offer_kind = decision.offer.kind
         if result.from_ledger:
-            pass  # told the ledger's offer (or that it was declined): nothing new to record
+            # told the ledger's offer (or that it was turned down): nothing new to record
+            existing = find_offer(
+                s, order_id=request.order.id, category=result.issue.category.value
+            )
+            if existing is not None:
+                s.add(Event(ticket_id=ticket_id, type=EventType.duplicate_offer_suppressed,
+                            payload={"offer_id": existing.id}))  # fmt: skip
         elif offer_kind not in (OfferKind.none, OfferKind.apology_only):
             offer, inserted = record_offer(
                 s, ticket_id=ticket_id, customer_id=request.customer_id, order_id=request.order.id,
@@ -585,7 +578,7 @@ def _template(decision: OfferDecision, result: Resolution, request: TicketReques
 
 @store_errors
 def record_survey(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     *,
     ticket_id: str,
     phase: str,
@@ -609,7 +602,7 @@ def record_survey(
 
 @store_errors
 def create_assist_draft(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     request: TicketRequest,
     *,
     policy: Policy,
@@ -625,9 +618,7 @@ def create_assist_draft(
         draft = Draft(ticket_id=response.ticket_id, text=response.reply.text,
                       guard=response.reply.guard.model_dump(mode="json"))  # fmt: skip
         s.add(draft)
-        offer = s.execute(
-            select(Offer).where(Offer.ticket_id == response.ticket_id)
-        ).scalar_one_or_none()
+        offer = offer_of_ticket(s, response.ticket_id)
         if offer is not None and offer.status == OfferStatus.sent:
             offer.status = OfferStatus.proposed
         s.add(
@@ -643,7 +634,7 @@ def create_assist_draft(
 
 @store_errors
 def approve_draft(
-    sessions: sessionmaker[Session], draft_id: str, *, agent: str, edited_text: str | None = None,
+    sessions: Sessions, draft_id: str, *, agent: str, edited_text: str | None = None,
     reject: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """An agent approves, edits or rejects; an edit promising more than the decision is refused."""
@@ -656,9 +647,7 @@ def approve_draft(
         row = latest_decision(s, draft.ticket_id)
         assert row is not None, "an assist draft always has its ticket's decision"
         decision = decision_from_row(row)
-        offer = s.execute(
-            select(Offer).where(Offer.ticket_id == draft.ticket_id)
-        ).scalar_one_or_none()
+        offer = offer_of_ticket(s, draft.ticket_id)
         if reject:
             draft.status = DraftStatus.rejected
             if offer is not None:  # never shown to the customer: withdrawn, not declined

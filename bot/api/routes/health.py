@@ -5,23 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from bot.api.deps import StateDep
 from bot.errors import StoreUnavailable
+from bot.store import ping
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
 async def healthz(state: StateDep) -> dict[str, Any]:
-    def ping() -> None:
+    def round_trip() -> None:
         with state.sessions() as s:
-            s.execute(text("SELECT 1"))
+            ping(s)
 
     try:
-        await run_in_threadpool(ping)
+        await run_in_threadpool(round_trip)
     except Exception as exc:
         raise StoreUnavailable("database unreachable") from exc
     return {"status": "ok", "policy_version": state.policy.version, "llm": state.settings.llm,

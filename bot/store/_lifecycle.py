@@ -1,0 +1,263 @@
+"""The ticket lifecycle's queries: claiming a ticket, its offer, follow-ups, imports, health.
+
+`bot.store` is the only package that speaks SQL (an import-linter contract): the service asks
+these functions, never builds a query. Conditional UPDATEs return whether they matched, so
+two workers never both take the same ticket, follow-up or offer answer. Functions take a
+session; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store._enums import FollowupStatus, MessageRole, TicketState
+from bot.store._models import (
+    Customer,
+    Followup,
+    Message,
+    ModelParams,
+    Offer,
+    ScoreSnapshot,
+    Ticket,
+    Transaction,
+)
+
+__all__ = [
+    "DB_ERRORS",
+    "IntegrityError",
+    "Session",
+    "Sessions",
+    "StoreError",
+    "answer_offer_row",
+    "bot_messages",
+    "claim_ticket",
+    "customer_ids",
+    "customers_of_tier",
+    "due_followups",
+    "file_imported",
+    "insert_rows",
+    "latest_params",
+    "mark_followup",
+    "mark_ticket_failed",
+    "offer_of_ticket",
+    "offers_of_order",
+    "ping",
+    "rows_where_in",
+    "ticket_by_key",
+    "ticket_openings",
+    "tickets_between",
+    "transactions",
+    "update_customers",
+]
+
+Sessions = sessionmaker[Session]
+# Anything the database layer raises (a read that cannot complete is a store error).
+StoreError = SQLAlchemyError
+# What a database outage raises: a dropped connection, a refused one, a failover mid-query.
+DB_ERRORS = (OperationalError, DBAPIError)
+
+
+def ping(session: Session) -> None:
+    """One round trip (for /healthz)."""
+    session.execute(text("SELECT 1"))
+
+
+# -- tickets ----------------------------------------------------------------------------------
+
+
+def ticket_by_key(session: Session, key: str) -> Ticket | None:
+    return session.execute(select(Ticket).where(Ticket.idempotency_key == key)).scalar_one_or_none()
+
+
+def claim_ticket(
+    session: Session, ticket_id: str, *, now: datetime, lease: timedelta, abandoned: bool
+) -> bool:
+    """Take over a failed ticket, or an in-flight one past its lease (or `abandoned` by this
+    process): one conditional UPDATE, so only one caller's matches the row."""
+    claimable = or_(
+        Ticket.state == TicketState.failed,
+        Ticket.state == TicketState.in_flight
+        if abandoned
+        else and_(Ticket.state == TicketState.in_flight, Ticket.updated_at < now - lease),
+    )
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, claimable)
+        .values(state=TicketState.in_flight, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
+def mark_ticket_failed(session: Session, ticket_id: str, *, now: datetime) -> None:
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.state == TicketState.in_flight)
+        .values(state=TicketState.failed, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# -- offers -----------------------------------------------------------------------------------
+
+
+def offer_of_ticket(session: Session, ticket_id: str) -> Offer | None:
+    """The offer this ticket made (its first, should a ticket ever hold two)."""
+    query = select(Offer).where(Offer.ticket_id == ticket_id).order_by(Offer.id).limit(1)
+    return session.execute(query).scalars().first()
+
+
+def offers_of_order(session: Session, order_id: str, category: str | None = None) -> list[Offer]:
+    query = select(Offer).where(Offer.order_id == order_id)
+    if category is not None:
+        query = query.where(Offer.category == category)
+    return list(session.execute(query.order_by(Offer.id)).scalars())
+
+
+def answer_offer_row(
+    session: Session, offer_id: int, *, to: str, open_statuses: Iterable[str]
+) -> bool:
+    """Move an offer that is still open to `to`; False if it was not open any more."""
+    result = session.execute(
+        update(Offer)
+        .where(Offer.id == offer_id, Offer.status.in_(list(open_statuses)))
+        .values(status=to)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
+# -- follow-ups -------------------------------------------------------------------------------
+
+
+def due_followups(
+    session: Session, *, now: datetime, limit: int, lock: bool = False
+) -> list[Followup]:
+    """Follow-ups due by `now`, oldest first. `lock`: PostgreSQL row locks, skipping rows
+    another worker holds (SQLite has one writer and no row locks)."""
+    query = (
+        select(Followup)
+        .where(Followup.status == FollowupStatus.due, Followup.due_at <= now)
+        .order_by(Followup.due_at, Followup.id)
+        .limit(limit)
+    )
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.execute(query).scalars())
+
+
+def mark_followup(session: Session, followup_id: int, **values: object) -> bool:
+    """Move a follow-up out of 'due'; False if another worker already did."""
+    result = session.execute(
+        update(Followup)
+        .where(Followup.id == followup_id, Followup.status == FollowupStatus.due)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
+def bot_messages(session: Session, ticket_id: str) -> list[str]:
+    """What the bot already said on a ticket (so a follow-up does not repeat it)."""
+    query = select(Message.text).where(
+        Message.ticket_id == ticket_id, Message.role == MessageRole.bot
+    )
+    return list(session.execute(query.order_by(Message.id)).scalars())
+
+
+# -- customers and their purchases --------------------------------------------------------------
+
+
+def file_imported(session: Session, source: str) -> bool:
+    """A transactions file with this content was imported before."""
+    query = select(Transaction.id).where(Transaction.source == source).limit(1)
+    return session.execute(query).first() is not None
+
+
+def customer_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(Customer.id)))
+
+
+def insert_rows(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk INSERT (executemany) of plain rows into customers, transactions or score snapshots."""
+    model = _BULK[table]
+    if rows:
+        session.execute(insert(model), list(rows))
+
+
+def update_customers(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk UPDATE by primary key (each row carries `id`)."""
+    if rows:
+        session.execute(update(Customer), list(rows))
+
+
+def transactions(session: Session) -> list[tuple[str, datetime, Any]]:
+    """Every stored purchase as (customer_id, date, amount)."""
+    query = select(Transaction.customer_id, Transaction.date, Transaction.amount)
+    return [(r[0], r[1], r[2]) for r in session.execute(query)]
+
+
+def customers_of_tier(session: Session, tier: str, *, limit: int) -> list[str]:
+    """Up to `limit` ids of customers in a tier, in id order (deterministic picks)."""
+    query = select(Customer.id).where(Customer.tier == tier).order_by(Customer.id).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def latest_params(session: Session) -> ModelParams | None:
+    """The most recent fitted model."""
+    query = select(ModelParams).order_by(ModelParams.id.desc()).limit(1)
+    return session.execute(query).scalar_one_or_none()
+
+
+# -- reads for reports ---------------------------------------------------------------------------
+
+_CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
+
+
+def tickets_between(
+    session: Session, start: datetime | None = None, end: datetime | None = None
+) -> list[Ticket]:
+    """Tickets opened in [start, end), oldest first."""
+    query = select(Ticket)
+    if start is not None:
+        query = query.where(Ticket.created_at >= start)
+    if end is not None:
+        query = query.where(Ticket.created_at < end)
+    return list(session.execute(query.order_by(Ticket.created_at, Ticket.id)).scalars())
+
+
+def rows_where_in(session: Session, model: type[Any], column: str, ids: Sequence[Any]) -> list[Any]:
+    """Every row of `model` whose `column` is one of `ids` (queried in chunks)."""
+    key = getattr(model, column)
+    out: list[Any] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        out.extend(session.execute(select(model).where(key.in_(chunk))).scalars())
+    return out
+
+
+def ticket_openings(
+    session: Session, customer_ids: Sequence[str]
+) -> list[tuple[str, str, datetime]]:
+    """(ticket id, customer id, opened at) of every ticket of these customers."""
+    out: list[tuple[str, str, datetime]] = []
+    for start in range(0, len(customer_ids), _CHUNK):
+        chunk = customer_ids[start : start + _CHUNK]
+        query = select(Ticket.id, Ticket.customer_id, Ticket.created_at)
+        out.extend(
+            (t, c, a) for t, c, a in session.execute(query.where(Ticket.customer_id.in_(chunk)))
+        )
+    return out
+
+
+_BULK: dict[str, type[Any]] = {
+    "customers": Customer,
+    "transactions": Transaction,
+    "score_snapshots": ScoreSnapshot,
+}
