@@ -1,21 +1,21 @@
 """API keys with roles, widget tokens signed by the business, and per-key rate limits.
 
-Widget tokens are `base64url(payload).base64url(hmac_sha256(secret, payload))`, with payload
-`{"sub": customer_id, "conv": conversation_id | null, "exp": unix_seconds}`. The business's
-back end mints one per customer session; the browser never says anything about CLV or tier.
+Widget tokens are itsdangerous `URLSafeSerializer` values (HMAC-SHA256, salt
+`appease.widget`) of `{"sub": customer_id, "conv": conversation_id | null, "exp":
+unix_seconds}`. The business's back end mints one per customer session with
+`mint_widget_token`; the browser never says anything about CLV or tier.
 Keys and tokens are never logged.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.errors import Forbidden, NotFound, Unauthorized
 
@@ -41,45 +41,38 @@ class TokenClaims:
     expires_at: int
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _signer(secret: str) -> URLSafeSerializer:
+    """itsdangerous signs and verifies (HMAC-SHA256, constant-time compare); the salt keeps a
+    widget token from verifying as any other signed value made with the same secret."""
+    return URLSafeSerializer(
+        secret, salt="appease.widget", signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def mint_widget_token(
     secret: str, customer_id: str, *, conversation_id: str | None = None, ttl_s: int = 3600,
     now: float | None = None,
 ) -> str:  # fmt: skip
+    """A token your back end gives the signed-in customer's browser: who, which conversation
+    (None: may open one), until when."""
     if not secret:
         raise Unauthorized("widget tokens need APPEASE_WIDGET_SECRET")
-    payload = json.dumps(
-        {"sub": customer_id, "conv": conversation_id, "exp": int((now or time.time()) + ttl_s)},
-        separators=(",", ":"), sort_keys=True,
-    ).encode()  # fmt: skip
-    sig = hmac.new(secret.encode(), payload, hashlib.sha256).digest()
-    return f"{_b64(payload)}.{_b64(sig)}"
+    claims = {"sub": customer_id, "conv": conversation_id, "exp": int((now or time.time()) + ttl_s)}
+    return str(_signer(secret).dumps(claims))
 
 
 def read_widget_token(secret: str, token: str, *, now: float | None = None) -> TokenClaims:
     """Verify signature and expiry; any fault is the same 401, so tokens cannot be probed."""
-    try:
-        raw_payload, raw_sig = token.split(".", 1)
-        payload = _unb64(raw_payload)
-        sig = _unb64(raw_sig)
-    except ValueError as exc:
-        raise Unauthorized("invalid widget token") from exc
     if not secret:
         raise Unauthorized("widget tokens are not configured")
-    expected = hmac.new(secret.encode(), payload, hashlib.sha256).digest()
-    if not hmac.compare_digest(sig, expected):
-        raise Unauthorized("invalid widget token")
-    data = json.loads(payload)
-    if int(data["exp"]) < int(now or time.time()):
+    try:
+        data = _signer(secret).loads(token)
+        claims = TokenClaims(str(data["sub"]), data.get("conv"), int(data["exp"]))
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise Unauthorized("invalid widget token") from exc
+    if claims.expires_at < int(now or time.time()):
         raise Unauthorized("widget token expired")
-    return TokenClaims(str(data["sub"]), data.get("conv"), int(data["exp"]))
+    return claims
 
 
 def check_conversation(claims: TokenClaims, conversation_id: str) -> None:

@@ -75,6 +75,7 @@ from bot.store import (
     first_customer_message,
     goodwill_spent_since,
     latest_decision,
+    ledger_mark,
     lock_ledger,
     mark_ticket_failed,
     offer_from_row,
@@ -352,6 +353,7 @@ def _resolve_and_record(
     if arm is not None:
         policy = arm.policy
     with sessions() as s:
+        mark = ledger_mark(s)  # before the standing: an offer recorded in between re-checks
         customer = s.get(Customer, request.customer_id)
         if customer is None:
             raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
@@ -367,7 +369,7 @@ def _resolve_and_record(
     if arm is not None:
         result.decision = arm.label(result.decision)
     return _record(sessions, ticket_id, request, result, policy=policy, key=key, now=now,
-                   arm=arm, fx=fx)  # fmt: skip
+                   arm=arm, fx=fx, read=(mark, st))  # fmt: skip
 
 
 def _ledger_answer(
@@ -411,12 +413,18 @@ def _decide_again(
     fx: FxRates,
     now: datetime | None,
     arm: ArmChoice | None,
+    read: tuple[int, CustomerStanding],
 ) -> tuple[OfferDecision, CustomerStanding, bool]:
     """Inside the recording transaction, under the ledger lock: the decision with the ledger
     as it is now. Concurrent tickets decided on the same remaining budget and residual CLV;
     only one of them is recorded at a time, so the later ones get what is left: the largest
     offer that still fits, or a person. Returns the decision, the standing, and if it changed.
+    `read` is the ledger mark and the standing the decision was made on: with no offer
+    recorded since, they still hold, and nothing is read again.
     """
+    mark, read_standing = read
+    if ledger_mark(s) == mark:
+        return result.decision, read_standing, False
     customer = s.get(Customer, request.customer_id)
     assert customer is not None
     st = standing(s, customer, now=now, window_days=policy.abuse.window_days, fx=fx)
@@ -454,13 +462,14 @@ def _record(
     now: datetime | None,
     arm: ArmChoice | None = None,
     fx: FxRates,
+    read: tuple[int, CustomerStanding],
 ) -> TicketResponse:
     when = now or utcnow()
     reply = result.reply
     with sessions.begin() as s:
         lock_ledger(s, ticket_id)  # first: nothing below reads a ledger another ticket changes
         decision, st, changed = _decide_again(
-            s, request, result, policy=policy, fx=fx, now=now, arm=arm
+            s, request, result, policy=policy, fx=fx, now=now, arm=arm, read=read
         )
         if changed:
             reply = _template(decision, result, request)

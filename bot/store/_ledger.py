@@ -26,6 +26,7 @@ __all__ = [
     "goodwill_by_customer",
     "goodwill_given",
     "goodwill_spent_since",
+    "ledger_mark",
     "lock_ledger",
     "record_offer",
     "standing",
@@ -96,6 +97,15 @@ def goodwill_by_customer(session: Session) -> dict[str, Decimal]:
         .group_by(Offer.customer_id)
     ).all()
     return {cid: Decimal(str(total or 0)) for cid, total in rows}
+
+
+def ledger_mark(session: Session) -> int:
+    """The newest offer's id (0 when none): unchanged means no offer was recorded since.
+
+    Offers are only inserted under `lock_ledger`, so ids grow in commit order; a status change
+    (accepted, declined, withdrawn) never lowers what a customer or a budget has left.
+    """
+    return int(session.execute(select(func.coalesce(func.max(Offer.id), 0))).scalar_one())
 
 
 def lock_ledger(session: Session, ticket_id: str) -> None:
