@@ -118,6 +118,7 @@ def lock_ledger(session: Session, ticket_id: str) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
+        return
     session.execute(
         update(Ticket)
         .where(Ticket.id == ticket_id)
@@ -211,12 +212,16 @@ def record_offer(
     else:  # pragma: no cover - other databases are not supported targets
         raise NotImplementedError(f"exactly-once offers need ON CONFLICT; {dialect} lacks it")
     # RETURNING says whether this call inserted, on both dialects (rowcount does not survive
-    # the ORM's insert path on PostgreSQL).
-    inserted = session.execute(stmt.returning(Offer.id)).first() is not None
+    # the ORM's insert path on PostgreSQL), and hands back the new row: no second read.
+    new = session.execute(
+        stmt.returning(Offer), execution_options={"populate_existing": True}
+    ).scalar_one_or_none()
+    if new is not None:
+        return new, True
     offer = find_offer(session, order_id=order_id, category=category)
     if offer is None and idempotency_key is not None:
         offer = session.execute(
             select(Offer).where(Offer.idempotency_key == idempotency_key)
         ).scalar_one_or_none()
     assert offer is not None, "an offer row must exist after INSERT ... ON CONFLICT"
-    return offer, inserted
+    return offer, False
