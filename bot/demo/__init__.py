@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import secrets
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -190,10 +191,11 @@ def run_demo(
         task = progress.add_task(
             f"tickets through POST /v1/tickets ({settings.llm} model)", total=len(complaints)
         )
+        orders = _order_ids(complaints)
         with TestClient(app) as client:
             for c in complaints:
                 body = {"customer_id": picks[c["id"]],
-                        "order": {"id": f"D-{c['id']}", "value": c["order_value"], "currency": c["currency"]},
+                        "order": {"id": orders[c["id"]], "value": c["order_value"], "currency": c["currency"]},
                         "message": c["message"]}  # fmt: skip
                 r = client.post("/v1/tickets", json=body,
                                 headers={"Authorization": f"Bearer {keys['service']}", "Idempotency-Key": f"demo-{c['id']}"})  # fmt: skip
@@ -202,12 +204,13 @@ def run_demo(
                 progress.advance(task)
         result.sample_customer = picks[complaints[0]["id"]]
 
-        # 3. follow-ups on a simulated clock, and SIMULATED survey answers
-        task = progress.add_task("follow-ups and SIMULATED survey answers", total=2)
+        # 3. follow-ups on a simulated clock, SIMULATED answers to the offers and surveys
+        task = progress.add_task("follow-ups, SIMULATED offer and survey answers", total=2)
         later = now + timedelta(days=policy.followup.after_days + 1)
         run_followups(sessions, drafter=drafter, now=later, limit=len(complaints) + 10)
         progress.advance(task)
         rng = random.Random(7)
+        _answer_offers(sessions, result.tickets, rng, now=later)
         for t in result.tickets:
             if "ticket_id" not in t:
                 continue
@@ -250,6 +253,24 @@ def run_demo(
     return result
 
 
+def _answer_offers(
+    sessions: Any, tickets: list[dict[str, Any]], rng: random.Random, *, now: datetime
+) -> None:
+    """SIMULATED customers answer three in four money offers: most accept (as the widget's
+    Accept button or the webhook would record it), some decline."""
+    from bot.service import answer_offer, ticket_offer
+
+    for t in tickets:
+        if "ticket_id" not in t or Decimal(t["decision"]["offer"]["amount"]) <= 0:
+            continue
+        offer = ticket_offer(sessions, ticket_id=t["ticket_id"])
+        if offer is None or offer["status"] != "sent" or rng.random() >= 0.75:
+            continue
+        answer_offer(
+            sessions, offer["id"], accepted=rng.random() < 0.8, by="demo-simulated", now=now
+        )
+
+
 DEMO_EXPERIMENT = "demo-goodwill-vs-apology"
 
 
@@ -264,6 +285,21 @@ def _start_experiment(sessions: Any, settings: Settings, policy: Any) -> None:
     arms = arm_specs([("default", default), ("apology_only", holdout)], control="default")
     start_experiment(sessions, name=DEMO_EXPERIMENT, arms=arms, salt="demo",
                      metric_window_days=policy.kpi.measurement_window_days)  # fmt: skip
+
+
+def _order_ids(complaints: list[dict[str, Any]]) -> dict[str, str]:
+    """The order number the customer wrote (`A10293`), so the reply names the order they know;
+    `D-<id>` for a complaint that names none (or one another complaint already used)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for c in complaints:
+        ref = re.search(r"\b[A-Z]\d{5}\b", c["message"])
+        if ref is not None and ref.group(0) not in used:
+            out[c["id"]] = ref.group(0)
+            used.add(ref.group(0))
+        else:
+            out[c["id"]] = f"D-{c['id']}"
+    return out
 
 
 def _pick_customers(sessions: Any, complaints: list[dict[str, Any]]) -> dict[str, str]:
