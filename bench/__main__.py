@@ -24,8 +24,10 @@ def main(argv: list[str]) -> int:
         names, rest = argv[:cut], argv[cut + 1 :]
     unknown = [n for n in names if n not in available()]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; have: {', '.join(available())}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; have: {', '.join(available())}",
+            file=sys.stderr,
+        )
         return 2
     status = 0
     for name in names or available():

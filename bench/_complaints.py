@@ -11,15 +11,55 @@ import random
 from typing import Any
 
 ITEMS = {
-    "en": ["ceramic vase", "running shoes", "coffee grinder", "wool blanket", "desk lamp", "phone case",
-           "tea set", "winter jacket", "board game", "blender"],
-    "es": ["jarrón de cerámica", "zapatillas de correr", "molinillo de café", "manta de lana", "lámpara de mesa",
-           "funda del móvil", "juego de té", "chaqueta de invierno", "juego de mesa", "batidora"],
-    "fr": ["vase en céramique", "chaussures de course", "moulin à café", "couverture en laine", "lampe de bureau",
-           "coque de téléphone", "service à thé", "veste d'hiver", "jeu de société", "mixeur"],
-    "de": ["Keramikvase", "Laufschuhe", "Kaffeemühle", "Wolldecke", "Schreibtischlampe", "Handyhülle",
-           "Teeservice", "Winterjacke", "Brettspiel", "Mixer"],
-}  # fmt: skip
+    "en": [
+        "ceramic vase",
+        "running shoes",
+        "coffee grinder",
+        "wool blanket",
+        "desk lamp",
+        "phone case",
+        "tea set",
+        "winter jacket",
+        "board game",
+        "blender",
+    ],
+    "es": [
+        "jarrón de cerámica",
+        "zapatillas de correr",
+        "molinillo de café",
+        "manta de lana",
+        "lámpara de mesa",
+        "funda del móvil",
+        "juego de té",
+        "chaqueta de invierno",
+        "juego de mesa",
+        "batidora",
+    ],
+    "fr": [
+        "vase en céramique",
+        "chaussures de course",
+        "moulin à café",
+        "couverture en laine",
+        "lampe de bureau",
+        "coque de téléphone",
+        "service à thé",
+        "veste d'hiver",
+        "jeu de société",
+        "mixeur",
+    ],
+    "de": [
+        "Keramikvase",
+        "Laufschuhe",
+        "Kaffeemühle",
+        "Wolldecke",
+        "Schreibtischlampe",
+        "Handyhülle",
+        "Teeservice",
+        "Winterjacke",
+        "Brettspiel",
+        "Mixer",
+    ],
+}
 
 PATTERNS: dict[str, dict[str, list[str]]] = {
     "en": {
@@ -187,10 +227,17 @@ def generated(n_per_cell: int = 5, seed: int = 11) -> list[dict[str, Any]]:
                 message = pattern.format(
                     order=order, item=rng.choice(ITEMS[lang]), days=rng.randint(3, 14)
                 )
-                out.append({
-                    "id": f"g-{lang}-{category}-{i}", "kind": "generated", "category": category,
-                    "language": lang, "tier": rng.choice(["bronze", "silver", "gold", "platinum"]),
-                    "order_value": f"{rng.uniform(15, 250):.2f}", "currency": CURRENCY[lang],
-                    "message": message, "order_id": order,
-                })  # fmt: skip
+                out.append(
+                    {
+                        "id": f"g-{lang}-{category}-{i}",
+                        "kind": "generated",
+                        "category": category,
+                        "language": lang,
+                        "tier": rng.choice(["bronze", "silver", "gold", "platinum"]),
+                        "order_value": f"{rng.uniform(15, 250):.2f}",
+                        "currency": CURRENCY[lang],
+                        "message": message,
+                        "order_id": order,
+                    }
+                )
     return out

@@ -61,8 +61,12 @@ def _load(base: str, rate: int, seconds: float, threads: int = 32) -> tuple[list
                 delay = due - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                body = {"customer_id": str(i % 500), "order": {"id": f"bench-{run_id}-{i}", "value": "80", "currency": "USD"},
-                        "issue": {"category": "late_delivery", "severity": 2}, "message": "My parcel is late."}  # fmt: skip
+                body = {
+                    "customer_id": str(i % 500),
+                    "order": {"id": f"bench-{run_id}-{i}", "value": "80", "currency": "USD"},
+                    "issue": {"category": "late_delivery", "severity": 2},
+                    "message": "My parcel is late.",
+                }
                 headers = {
                     "Authorization": "Bearer bench-key",
                     "Idempotency-Key": f"b-{run_id}-{i}",
@@ -86,8 +90,13 @@ def _load(base: str, rate: int, seconds: float, threads: int = 32) -> tuple[list
 
 def run(url: str, rate: int, seconds: float, workers: int = 1) -> dict[str, float]:
     _seed(url)
-    env = {**os.environ, "APPEASE_DATABASE_URL": url, "APPEASE_LLM": "template", "APPEASE_API_KEYS": "bench-key:service",
-           "APPEASE_RATE_LIMIT_PER_MINUTE": "1000000"}  # fmt: skip
+    env = {
+        **os.environ,
+        "APPEASE_DATABASE_URL": url,
+        "APPEASE_LLM": "template",
+        "APPEASE_API_KEYS": "bench-key:service",
+        "APPEASE_RATE_LIMIT_PER_MINUTE": "1000000",
+    }
     with (
         open(Path(tempfile.gettempdir()) / f"bench-api-{uuid.uuid4().hex[:6]}.log", "wb") as log,
         appease_serve(env, workers=workers, log=log) as base,
@@ -113,8 +122,11 @@ def floor(url: str, rate: int, seconds: float) -> dict[str, float]:
     from tests.net import free_port, wait_healthy
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench._floor", str(port), url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench._floor", str(port), url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc)
@@ -126,8 +138,13 @@ def floor(url: str, rate: int, seconds: float) -> dict[str, float]:
         proc.terminate()
         proc.wait(timeout=30)
     lat.sort()
-    return {"n": len(lat), "p50": lat[len(lat) // 2], "p99": lat[int(len(lat) * 0.99)],
-            "errors": errors, "throughput": len(lat) / elapsed}  # fmt: skip
+    return {
+        "n": len(lat),
+        "p50": lat[len(lat) // 2],
+        "p99": lat[int(len(lat) * 0.99)],
+        "errors": errors,
+        "throughput": len(lat) / elapsed,
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -187,26 +204,41 @@ def main(argv: list[str]) -> int:
     finally:
         with admin.begin() as c:
             c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    lines = [f"Machine: {machine()}. Open-loop client (32 threads of keep-alive httpx clients on the same machine; latency from each request's due time) for {args.seconds:.0f} s per row, "
-             "template drafts, issue given (triage still reads language and sentiment).",
-             "", "| database | workers | offered req/s | served req/s | requests | p50 (ms) | p99 (ms) | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines = [
+        f"Machine: {machine()}. Open-loop client (32 threads of keep-alive httpx clients on the same machine; latency from each request's due time) for {args.seconds:.0f} s per row, "
+        "template drafts, issue given (triage still reads language and sentiment).",
+        "",
+        "| database | workers | offered req/s | served req/s | requests | p50 (ms) | p99 (ms) | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, rate, workers, r in rows:
-        print(f"{name}, {workers} worker(s), {rate}/s offered: {r['throughput']:.0f}/s served, "
-              f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, errors {r['errors']}")  # fmt: skip
-        lines.append(f"| {name} | {workers} | {rate} | {r['throughput']:.0f} | {r['n']} | "
-                     f"{r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |")  # fmt: skip
-    lines += ["", "The floor: a minimal FastAPI route storing one row on the same database "
-              "(bench/_floor.py), same client, 50 req/s, one worker; ratio = appease p99 / floor p99.",
-              "", "| database | floor p50 (ms) | floor p99 (ms) | appease p99 (ms) | ratio |",
-              "|---|---:|---:|---:|---:|"]  # fmt: skip
+        print(
+            f"{name}, {workers} worker(s), {rate}/s offered: {r['throughput']:.0f}/s served, "
+            f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, errors {r['errors']}"
+        )
+        lines.append(
+            f"| {name} | {workers} | {rate} | {r['throughput']:.0f} | {r['n']} | "
+            f"{r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |"
+        )
+    lines += [
+        "",
+        "The floor: a minimal FastAPI route storing one row on the same database "
+        "(bench/_floor.py), same client, 50 req/s, one worker; ratio = appease p99 / floor p99.",
+        "",
+        "| database | floor p50 (ms) | floor p99 (ms) | appease p99 (ms) | ratio |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, f in floors:
         ours = next((r for n, rate, w, r in rows if n == name and rate == 50 and w == 1), None)
         if ours is not None:
-            lines.append(f"| {name} | {f['p50']:.1f} | {f['p99']:.1f} | {ours['p99']:.1f} | "
-                         f"{ours['p99'] / f['p99']:.1f}x |")  # fmt: skip
-            print(f"{name} floor: p50 {f['p50']:.1f} ms, p99 {f['p99']:.1f} ms; appease p99 "
-                  f"{ours['p99']:.1f} ms ({ours['p99'] / f['p99']:.1f}x)")  # fmt: skip
+            lines.append(
+                f"| {name} | {f['p50']:.1f} | {f['p99']:.1f} | {ours['p99']:.1f} | "
+                f"{ours['p99'] / f['p99']:.1f}x |"
+            )
+            print(
+                f"{name} floor: p50 {f['p50']:.1f} ms, p99 {f['p99']:.1f} ms; appease p99 "
+                f"{ours['p99']:.1f} ms ({ours['p99'] / f['p99']:.1f}x)"
+            )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
     return 0

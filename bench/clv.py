@@ -106,15 +106,24 @@ def whole_process(n: int, T_days: int, seed: int = 7) -> dict[str, float]:
         path = Path(tmp) / "summary.csv"
         summary.to_csv(path, index=False)
         t0 = time.perf_counter()
-        subprocess.run([str(appease), "clv", "fit", "--summary", str(path), "--json"],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [str(appease), "clv", "fit", "--summary", str(path), "--json"],
+            check=True,
+            capture_output=True,
+        )
         ours = time.perf_counter() - t0
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", LIFETIMES_SCRIPT, str(path)], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-c", LIFETIMES_SCRIPT, str(path)], check=True, capture_output=True
+        )
         theirs = time.perf_counter() - t0
-    return {"customers": n, "distinct": len(w), "ours_s": ours, "lifetimes_s": theirs,
-            "ratio": theirs / ours}  # fmt: skip
+    return {
+        "customers": n,
+        "distinct": len(w),
+        "ours_s": ours,
+        "lifetimes_s": theirs,
+        "ratio": theirs / ours,
+    }
 
 
 def score_step(n_transactions: int) -> dict[str, float]:
@@ -178,8 +187,10 @@ def main(argv: list[str]) -> int:
     )
     child = subprocess.run(
         [sys.executable, "-m", "bench", "clv", "--", "--score-child", str(n_tx)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     score = json.loads(child.stdout.strip().splitlines()[-1])
     print(
         f"score {score['transactions']:,} transactions ({score['customers']:,} customers): "

@@ -43,8 +43,15 @@ def main(argv: list[str]) -> int:
     }
     for i in range(args.n):
         c = complaints[i % len(complaints)]
-        ticket = make_ticket(c["message"], with_issue=False, tier=rng.choice(tiers), clv=f"{rng.uniform(50, 3000):.2f}",
-                             order_value=c["order_value"], currency=c["currency"], order_id=f"B{i}")  # fmt: skip
+        ticket = make_ticket(
+            c["message"],
+            with_issue=False,
+            tier=rng.choice(tiers),
+            clv=f"{rng.uniform(50, 3000):.2f}",
+            order_value=c["order_value"],
+            currency=c["currency"],
+            order_id=f"B{i}",
+        )
         t0 = time.perf_counter()
         out = resolve(ticket, policy=policy, drafter=drafter, triager=triager)
         totals["wall_ms"] += (time.perf_counter() - t0) * 1000
@@ -80,6 +87,8 @@ def main(argv: list[str]) -> int:
     for name, value, goal in rows:
         print(f"{name}: {value}" + (f" (goal {goal})" if goal else ""))
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(f"Machine: {machine()}. SmolLM2-135M-Instruct Q4_1 in process, 2 threads.\n\n| measure | result | goal |\n|---|---:|---:|\n"
-                       + "".join(f"| {a} | {b} | {c} |\n" for a, b, c in rows))  # fmt: skip
+    RESULTS.write_text(
+        f"Machine: {machine()}. SmolLM2-135M-Instruct Q4_1 in process, 2 threads.\n\n| measure | result | goal |\n|---|---:|---:|\n"
+        + "".join(f"| {a} | {b} | {c} |\n" for a, b, c in rows)
+    )
     return 0

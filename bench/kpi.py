@@ -89,10 +89,12 @@ def link_customers(records: list[TicketRecord]) -> list[TicketRecord]:
     for tickets in by_customer.values():
         tickets.sort(key=lambda r: r.created_at)
         snaps = [
-            *(Snapshot(clv=r.clv_at_issue or Decimal(0), taken_at=r.created_at, reason="ticket")
-              for r in tickets),
+            *(
+                Snapshot(clv=r.clv_at_issue or Decimal(0), taken_at=r.created_at, reason="ticket")
+                for r in tickets
+            ),
             *(s for r in tickets for s in r.later_snapshots),
-        ]  # fmt: skip
+        ]
         for i, r in enumerate(tickets):
             later = tuple(s for s in snaps if s.taken_at > r.created_at)
             nxt = tickets[i + 1].created_at if i + 1 < len(tickets) else None
@@ -144,46 +146,101 @@ def seed_store(path: str, records: list[TicketRecord]) -> str:
         assert r.offer is not None and r.perception_pre and r.perception_post
         common = {"ticket_id": r.ticket_id, "created_at": r.created_at}
         rows["tickets"].append(
-            {"id": r.ticket_id, "customer_id": r.customer_id, "channel": r.channel,
-             "category": r.category, "status": "resolved", "order_id": f"o{r.ticket_id}",
-             "order_value": Decimal(100), "currency": "USD", "created_at": r.created_at}
-        )  # fmt: skip
+            {
+                "id": r.ticket_id,
+                "customer_id": r.customer_id,
+                "channel": r.channel,
+                "category": r.category,
+                "status": "resolved",
+                "order_id": f"o{r.ticket_id}",
+                "order_value": Decimal(100),
+                "currency": "USD",
+                "created_at": r.created_at,
+            }
+        )
         rows["score_snapshots"] += [
-            {"customer_id": r.customer_id, "ticket_id": r.ticket_id, "clv": r.clv_at_issue,
-             "residual_clv": r.residual_clv_at_issue, "tier": r.tier, "segment": r.segment,
-             "reason": "ticket", "taken_at": r.created_at},
-            *({"customer_id": r.customer_id, "ticket_id": None, "clv": s.clv, "residual_clv": s.clv,
-               "tier": r.tier, "segment": r.segment, "reason": "rescore", "taken_at": s.taken_at}
-              for s in r.later_snapshots),
-        ]  # fmt: skip
+            {
+                "customer_id": r.customer_id,
+                "ticket_id": r.ticket_id,
+                "clv": r.clv_at_issue,
+                "residual_clv": r.residual_clv_at_issue,
+                "tier": r.tier,
+                "segment": r.segment,
+                "reason": "ticket",
+                "taken_at": r.created_at,
+            },
+            *(
+                {
+                    "customer_id": r.customer_id,
+                    "ticket_id": None,
+                    "clv": s.clv,
+                    "residual_clv": s.clv,
+                    "tier": r.tier,
+                    "segment": r.segment,
+                    "reason": "rescore",
+                    "taken_at": s.taken_at,
+                }
+                for s in r.later_snapshots
+            ),
+        ]
         rows["decisions"].append(
-            {**common, "kind": r.offer.kind, "amount": r.offer.amount, "currency": "USD",
-             "cap": r.offer.amount, "escalate": False, "reasons": [], "policy_version": "v1"}
-        )  # fmt: skip
+            {
+                **common,
+                "kind": r.offer.kind,
+                "amount": r.offer.amount,
+                "currency": "USD",
+                "cap": r.offer.amount,
+                "escalate": False,
+                "reasons": [],
+                "policy_version": "v1",
+            }
+        )
         rows["offers"].append(
-            {**common, "customer_id": r.customer_id, "order_id": f"o{r.ticket_id}",
-             "category": r.category, "kind": r.offer.kind, "amount": r.offer.amount,
-             "currency": "USD", "status": r.offer.status, "policy_version": "v1"}
-        )  # fmt: skip
+            {
+                **common,
+                "customer_id": r.customer_id,
+                "order_id": f"o{r.ticket_id}",
+                "category": r.category,
+                "kind": r.offer.kind,
+                "amount": r.offer.amount,
+                "currency": "USD",
+                "status": r.offer.status,
+                "policy_version": "v1",
+            }
+        )
         rows["messages"] += [
             {**common, "role": "customer", "text": "my parcel is late"},
-            {"ticket_id": r.ticket_id, "role": "assistant", "text": "sorry",
-             "created_at": r.first_response_at},
-        ]  # fmt: skip
+            {
+                "ticket_id": r.ticket_id,
+                "role": "assistant",
+                "text": "sorry",
+                "created_at": r.first_response_at,
+            },
+        ]
         rows["surveys"] += [
             {**common, "phase": "pre", "score": r.perception_pre.score, "source": "survey"},
             {**common, "phase": "post", "score": r.perception_post.score, "source": "survey"},
         ]
         rows["events"] += [
-            {**common, "type": "draft", "payload": {"provider": c.provider, "tokens": c.tokens,
-                                                     "latency_ms": c.latency_ms}}
+            {
+                **common,
+                "type": "draft",
+                "payload": {"provider": c.provider, "tokens": c.tokens, "latency_ms": c.latency_ms},
+            }
             for c in r.model_calls
-        ]  # fmt: skip
+        ]
     customers = sorted({r.customer_id for r in records})
     with engine.begin() as conn:
         conn.execute(insert(t["customers"]), [{"id": c} for c in customers])
-        for name in ("tickets", "score_snapshots", "decisions", "offers", "messages", "surveys",
-                     "events"):  # fmt: skip
+        for name in (
+            "tickets",
+            "score_snapshots",
+            "decisions",
+            "offers",
+            "messages",
+            "surveys",
+            "events",
+        ):
             conn.execute(insert(t[name]), rows[name])
     engine.dispose()
     return url

@@ -26,10 +26,26 @@ from tests.factories import case_dict
 
 RESULTS = Path(__file__).resolve().parent / "results" / "policy.md"
 TIERS = ["bronze", "silver", "gold", "platinum"]
-SEGMENTS = ["champions", "loyal", "potential_loyalists", "new", "at_risk", "cant_lose_them",
-            "hibernating", "lost"]  # fmt: skip
-CATEGORIES = ["late_delivery", "damaged_item", "wrong_item", "missing_item", "billing_error",
-              "service_outage", "poor_service", "other"]  # fmt: skip
+SEGMENTS = [
+    "champions",
+    "loyal",
+    "potential_loyalists",
+    "new",
+    "at_risk",
+    "cant_lose_them",
+    "hibernating",
+    "lost",
+]
+CATEGORIES = [
+    "late_delivery",
+    "damaged_item",
+    "wrong_item",
+    "missing_item",
+    "billing_error",
+    "service_outage",
+    "poor_service",
+    "other",
+]
 
 
 def cases(n: int, seed: int = 1) -> list[dict]:
@@ -58,24 +74,35 @@ def eu261_cases(n: int, seed: int = 3) -> list[dict]:
     out = []
     for i in range(n):
         case = case_dict(
-            customer_id=f"c{i}", clv=f"{rng.uniform(0, 2000):.2f}", tier=rng.choice(TIERS),
-            segment=rng.choice(SEGMENTS), order_value=f"{rng.uniform(30, 900):.2f}",
-            category=rng.choice(["flight_delayed", "flight_cancelled"]), currency="EUR",
-        )  # fmt: skip
+            customer_id=f"c{i}",
+            clv=f"{rng.uniform(0, 2000):.2f}",
+            tier=rng.choice(TIERS),
+            segment=rng.choice(SEGMENTS),
+            order_value=f"{rng.uniform(30, 900):.2f}",
+            category=rng.choice(["flight_delayed", "flight_cancelled"]),
+            currency="EUR",
+        )
         case["order"]["attributes"] = {
-            "distance_km": rng.choice([800, 1500, 1501, 2500, 3500, 3501, 6000, rng.randint(100, 12000)]),
-            "intra_eu": rng.random() < 0.5, "departs_eu": rng.random() < 0.8,
-            "arrives_eu": rng.random() < 0.5, "eu_carrier": rng.random() < 0.6,
+            "distance_km": rng.choice(
+                [800, 1500, 1501, 2500, 3500, 3501, 6000, rng.randint(100, 12000)]
+            ),
+            "intra_eu": rng.random() < 0.5,
+            "departs_eu": rng.random() < 0.8,
+            "arrives_eu": rng.random() < 0.5,
+            "eu_carrier": rng.random() < 0.6,
             "passengers": rng.randint(1, 6),
-        }  # fmt: skip
+        }
         issue: dict[str, object] = {"extraordinary": rng.random() < 0.1}
         if case["issue"]["category"] == "flight_delayed":
             issue["arrival_delay_hours"] = rng.choice(hours)
         else:
             issue["notice_days"] = rng.choice([0, 3, 6, 7, 10, 13, 14, 30])
             if rng.random() < 0.6:
-                issue |= {"rerouted": True, "reroute_departs_earlier_hours": rng.choice(hours),
-                          "reroute_arrival_delay_hours": rng.choice(hours)}  # fmt: skip
+                issue |= {
+                    "rerouted": True,
+                    "reroute_departs_earlier_hours": rng.choice(hours),
+                    "reroute_arrival_delay_hours": rng.choice(hours),
+                }
         case["issue"]["attributes"] = issue
         out.append(case)
     return out
@@ -91,8 +118,13 @@ def eu261_run(n: int = 10_000) -> tuple[float, float, float]:
     for _ in range(3):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        proc = subprocess.run([exe, "decide", "--jsonl", "--policy", rulebook], input=lines,
-                              capture_output=True, text=True, check=True)  # fmt: skip
+        proc = subprocess.run(
+            [exe, "decide", "--jsonl", "--policy", rulebook],
+            input=lines,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -111,9 +143,11 @@ def main(argv: list[str]) -> int:
 
     if argv[:1] == ["eu261"]:
         seconds, cpu_s, load = eu261_run()
-        print(f"appease decide --jsonl --policy policies/examples/eu261.yaml, 10,000 cases, "
-              f"whole process: {seconds:.2f} s wall, {cpu_s:.2f} s CPU (median of 3; load "
-              f"average {load:.1f})")  # fmt: skip
+        print(
+            f"appease decide --jsonl --policy policies/examples/eu261.yaml, 10,000 cases, "
+            f"whole process: {seconds:.2f} s wall, {cpu_s:.2f} s CPU (median of 3; load "
+            f"average {load:.1f})"
+        )
         return 0
 
     t0 = time.perf_counter()
@@ -163,8 +197,10 @@ def main(argv: list[str]) -> int:
     print(f"decide CPU time: p50 {cpu_p50:.3f} ms, p99 {cpu_p99:.3f} ms; load average {load:.1f}")
     print(f"backtest of 20,000 tickets under two policies: {backtest:.2f} s")
     print(f"appease decide --jsonl, 2,000 cases, whole process: {whole:.2f} s (median of 3)")
-    print(f"appease decide --jsonl --policy eu261.yaml, 10,000 cases: {eu_whole:.2f} s wall, "
-          f"{eu_cpu:.2f} s CPU (median of 3; load average {eu_load:.1f})")  # fmt: skip
+    print(
+        f"appease decide --jsonl --policy eu261.yaml, 10,000 cases: {eu_whole:.2f} s wall, "
+        f"{eu_cpu:.2f} s CPU (median of 3; load average {eu_load:.1f})"
+    )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         f"Machine: {machine()}; load average {load:.1f} during the run.\n\n"

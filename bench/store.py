@@ -75,9 +75,11 @@ def run(url: str, *, tickets: int, threads: int) -> dict[str, float]:
 
     def request(i: int, order: str | None = None) -> TicketRequest:
         return TicketRequest(
-            customer_id="storm" if order else f"c{i % 50}", order=Order(id=order or f"o{i}", value=Decimal(80)),
-            issue=Issue(category="late_delivery", severity=2), message="My parcel is late.",
-        )  # fmt: skip
+            customer_id="storm" if order else f"c{i % 50}",
+            order=Order(id=order or f"o{i}", value=Decimal(80)),
+            issue=Issue(category="late_delivery", severity=2),
+            message="My parcel is late.",
+        )
 
     def timed(fn: Any) -> float:
         t0 = time.perf_counter()
@@ -86,19 +88,37 @@ def run(url: str, *, tickets: int, threads: int) -> dict[str, float]:
 
     handle_ticket(sessions, request(-1), policy=policy, drafter=drafter, triager=triager)  # warm
     whole = [
-        timed(lambda i=i: handle_ticket(sessions, request(i), policy=policy, drafter=drafter,
-                                        triager=triager, idempotency_key=f"seq-{i}"))
+        timed(
+            lambda i=i: handle_ticket(
+                sessions,
+                request(i),
+                policy=policy,
+                drafter=drafter,
+                triager=triager,
+                idempotency_key=f"seq-{i}",
+            )
+        )
         for i in range(tickets)
-    ]  # fmt: skip
-    customer = CaseCustomer(id="c1", clv=Decimal(400), residual_clv=Decimal(400), tier="gold",
-                            segment="loyal")  # fmt: skip
+    ]
+    customer = CaseCustomer(
+        id="c1", clv=Decimal(400), residual_clv=Decimal(400), tier="gold", segment="loyal"
+    )
     alone = [
-        timed(lambda i=i: resolve(Ticket(customer=customer, order=Order(id=f"r{i}", value=Decimal(80)),
-                                         issue=Issue(category="late_delivery", severity=2),
-                                         message="My parcel is late."),
-                                  policy=policy, drafter=drafter, triager=triager))
+        timed(
+            lambda i=i: resolve(
+                Ticket(
+                    customer=customer,
+                    order=Order(id=f"r{i}", value=Decimal(80)),
+                    issue=Issue(category="late_delivery", severity=2),
+                    message="My parcel is late.",
+                ),
+                policy=policy,
+                drafter=drafter,
+                triager=triager,
+            )
+        )
         for i in range(tickets)
-    ]  # fmt: skip
+    ]
 
     def storm(n: int, make: Any) -> float:
         start = threading.Barrier(n)
@@ -122,14 +142,31 @@ def run(url: str, *, tickets: int, threads: int) -> dict[str, float]:
         return time.perf_counter() - t0
 
     per_thread = max(1, tickets // threads)
-    parallel_s = storm(threads, lambda t: [
-        handle_ticket(sessions, request(10_000 + t * per_thread + j), policy=policy,
-                      drafter=drafter, triager=triager, idempotency_key=f"par-{t}-{j}")
-        for j in range(per_thread)
-    ])  # fmt: skip
-    storm_s = storm(50, lambda i: handle_ticket(sessions, request(i, order="STORM"), policy=policy,
-                                                drafter=drafter, triager=triager,
-                                                idempotency_key=f"storm-{i}"))  # fmt: skip
+    parallel_s = storm(
+        threads,
+        lambda t: [
+            handle_ticket(
+                sessions,
+                request(10_000 + t * per_thread + j),
+                policy=policy,
+                drafter=drafter,
+                triager=triager,
+                idempotency_key=f"par-{t}-{j}",
+            )
+            for j in range(per_thread)
+        ],
+    )
+    storm_s = storm(
+        50,
+        lambda i: handle_ticket(
+            sessions,
+            request(i, order="STORM"),
+            policy=policy,
+            drafter=drafter,
+            triager=triager,
+            idempotency_key=f"storm-{i}",
+        ),
+    )
     with sessions() as s:
         storm_offers = s.execute(
             select(func.count(Offer.id)).where(Offer.order_id == "STORM")
@@ -142,11 +179,16 @@ def run(url: str, *, tickets: int, threads: int) -> dict[str, float]:
     followup_s = time.perf_counter() - t0
     engine.dispose()
     return {
-        "whole_p50": statistics.median(whole), "whole_p99": _pct(whole, 0.99),
-        "resolve_p50": statistics.median(alone), "resolve_p99": _pct(alone, 0.99),
-        "parallel_tps": threads * per_thread / parallel_s, "storm_s": storm_s,
-        "storm_offers": storm_offers, "followups_per_s": sent / followup_s, "followups": sent,
-    }  # fmt: skip
+        "whole_p50": statistics.median(whole),
+        "whole_p99": _pct(whole, 0.99),
+        "resolve_p50": statistics.median(alone),
+        "resolve_p99": _pct(alone, 0.99),
+        "parallel_tps": threads * per_thread / parallel_s,
+        "storm_s": storm_s,
+        "storm_offers": storm_offers,
+        "followups_per_s": sent / followup_s,
+        "followups": sent,
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -157,8 +199,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     rows: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("SQLite (WAL)", run(f"sqlite:///{tmp}/bench.db", tickets=args.tickets,
-                                         threads=args.threads)))  # fmt: skip
+        rows.append(
+            (
+                "SQLite (WAL)",
+                run(f"sqlite:///{tmp}/bench.db", tickets=args.tickets, threads=args.threads),
+            )
+        )
     if not args.no_postgres:
         try:
             url, drop = _pg_schema_url()

@@ -51,10 +51,19 @@ def measure(url: str, n: int) -> dict[str, float]:
     run = uuid.uuid4().hex[:6]
 
     def ticket(i: int) -> None:
-        handle_ticket(sessions, TicketRequest(
-            customer_id=str(i % 200), order=Order(id=f"{run}-{i}", value=Decimal(80), currency="USD"),
-            issue=Issue(category="late_delivery", severity=2), message="My parcel is late."),
-            policy=policy, drafter=drafter, triager=triager, idempotency_key=f"{run}-{i}")  # fmt: skip
+        handle_ticket(
+            sessions,
+            TicketRequest(
+                customer_id=str(i % 200),
+                order=Order(id=f"{run}-{i}", value=Decimal(80), currency="USD"),
+                issue=Issue(category="late_delivery", severity=2),
+                message="My parcel is late.",
+            ),
+            policy=policy,
+            drafter=drafter,
+            triager=triager,
+            idempotency_key=f"{run}-{i}",
+        )
 
     meta = MetaData()
     rows = Table("floor_rows", meta, Column("id", String(32), primary_key=True))
@@ -68,8 +77,12 @@ def measure(url: str, n: int) -> dict[str, float]:
     _timed(lambda i: floor(n + i), 20)
     t, f = _timed(ticket, n), _timed(floor, n)
     engine.dispose()
-    return {"ticket": statistics.median(t), "floor": statistics.median(f),
-            "ticket_p99": sorted(t)[int(n * 0.99)], "floor_p99": sorted(f)[int(n * 0.99)]}  # fmt: skip
+    return {
+        "ticket": statistics.median(t),
+        "floor": statistics.median(f),
+        "ticket_p99": sorted(t)[int(n * 0.99)],
+        "floor_p99": sorted(f)[int(n * 0.99)],
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -80,10 +93,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench ticket_cost")
     parser.add_argument("--n", type=int, default=300)
     args = parser.parse_args(argv)
-    lines = [f"Machine: {machine()}. {args.n} tickets in process (template drafts, issue given, "
-             "triager loaded), medians; the floor inserts one row in one transaction on the same "
-             "engine.", "", "| database | ticket (ms) | floor (ms) | ratio | ticket p99 (ms) | floor p99 (ms) |",
-             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines = [
+        f"Machine: {machine()}. {args.n} tickets in process (template drafts, issue given, "
+        "triager loaded), medians; the floor inserts one row in one transaction on the same "
+        "engine.",
+        "",
+        "| database | ticket (ms) | floor (ms) | ratio | ticket p99 (ms) | floor p99 (ms) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     targets = [("SQLite", None)]
     pg = os.environ.get("APPEASE_TEST_POSTGRES_URL")
     if pg:
@@ -103,8 +120,10 @@ def main(argv: list[str]) -> int:
             r = measure(url, args.n)
         ratio = r["ticket"] / r["floor"]
         print(f"{name}: ticket {r['ticket']:.2f} ms, floor {r['floor']:.2f} ms ({ratio:.1f}x)")
-        lines.append(f"| {name} | {r['ticket']:.2f} | {r['floor']:.2f} | {ratio:.1f}x | "
-                     f"{r['ticket_p99']:.1f} | {r['floor_p99']:.1f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {r['ticket']:.2f} | {r['floor']:.2f} | {ratio:.1f}x | "
+            f"{r['ticket_p99']:.1f} | {r['floor_p99']:.1f} |"
+        )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
     return 0

@@ -170,9 +170,21 @@ Severity = Annotated[int, Field(ge=1, le=3)]
 # ISO 4217 minor units for currencies that do not use two decimals. Kept here, not looked up in
 # Babel, so the money core needs no locale data; Babel formats money at the edges.
 MINOR_UNITS: dict[str, int] = {
-    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "TWD": 2,
-    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "IQD": 3, "LYD": 3,
-}  # fmt: skip
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "HUF": 2,
+    "TWD": 2,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
+    "IQD": 3,
+    "LYD": 3,
+}
 
 
 def minor_unit(currency: str) -> Decimal:

@@ -63,9 +63,13 @@ def resolve(
         )
     case = Case(customer=ticket.customer, order=ticket.order, issue=issue)
     decision = settle(
-        case, triage, policy, budget_spent=budget_spent, budget_spent_month=budget_spent_month,
+        case,
+        triage,
+        policy,
+        budget_spent=budget_spent,
+        budget_spent_month=budget_spent_month,
         fx=fx,
-    )  # fmt: skip
+    )
     lang = language or (triage.language if triage else "en")
     answered = prior(case, decision) if prior is not None else None
     if answered is not None:
@@ -92,9 +96,13 @@ def resolve(
         sentiment=triage.sentiment if triage is not None else None,
     )
     return Resolution(
-        issue=issue, decision=decision, reply=outcome.reply, triage=triage, usage=outcome.usage,
+        issue=issue,
+        decision=decision,
+        reply=outcome.reply,
+        triage=triage,
+        usage=outcome.usage,
         case=case,
-    )  # fmt: skip
+    )
 
 
 def settle(

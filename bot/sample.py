@@ -31,10 +31,12 @@ def dataset_path(name: str) -> Path:
 def cdnow_transactions() -> pd.DataFrame:
     """CDNOW master: 23,570 customers' purchases 1997-01 to 1998-06 (customer_id, date, amount)."""
     raw = pd.read_csv(
-        dataset_path("CDNOW_master.txt"), sep=r"\s+", header=0,
+        dataset_path("CDNOW_master.txt"),
+        sep=r"\s+",
+        header=0,
         names=["customer_id", "date", "quantity", "amount"],
         dtype={"customer_id": str, "date": str},
-    )  # fmt: skip
+    )
     return pd.DataFrame(
         {
             "customer_id": raw["customer_id"].to_numpy(),

@@ -40,9 +40,13 @@ def wait_healthy(base: str, proc: subprocess.Popen[Any], *, timeout_s: float = 6
 
 @contextmanager
 def appease_serve(
-    env: Mapping[str, str], *, cwd: Path | None = None, workers: int = 1,
-    log: IO[Any] | int = subprocess.DEVNULL, stop_timeout_s: float = 30,
-) -> Iterator[str]:  # fmt: skip
+    env: Mapping[str, str],
+    *,
+    cwd: Path | None = None,
+    workers: int = 1,
+    log: IO[Any] | int = subprocess.DEVNULL,
+    stop_timeout_s: float = 30,
+) -> Iterator[str]:
     """`appease serve` on a free loopback port; yields its base URL, then stops it.
 
     Graceful first (uvicorn drains open connections), then a kill: a run on a loaded machine

@@ -39,10 +39,16 @@ def _status(exc: AppeaseError) -> int:
     if isinstance(exc, IdempotencyConflict):
         return 409 if exc.in_flight else 422
     for kind, code in (
-        (Unauthorized, 401), (Forbidden, 403), (NotFound, 404), (OverCap, 422), (InputError, 422),
+        (Unauthorized, 401),
+        (Forbidden, 403),
+        (NotFound, 404),
+        (OverCap, 422),
+        (InputError, 422),
         (Conflict, 409),
-        (StoreUnavailable, 503), (ProviderUnavailable, 503), (RateLimited, 429),
-    ):  # fmt: skip
+        (StoreUnavailable, 503),
+        (ProviderUnavailable, 503),
+        (RateLimited, 429),
+    ):
         if isinstance(exc, kind):
             return code
     return 400

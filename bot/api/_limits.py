@@ -60,8 +60,9 @@ class RedisRateLimiter:
         self.rate = per_minute / 60.0
         self.capacity = float(max(per_minute, 1))
         self.name = name
-        self._client: Any = redis.Redis.from_url(url, socket_timeout=0.5,
-                                                 socket_connect_timeout=0.5)  # fmt: skip
+        self._client: Any = redis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
         self._script: Any = self._client.register_script(_BUCKET)
         self._local = RateLimiter(per_minute)
 
@@ -70,8 +71,10 @@ class RedisRateLimiter:
 
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
         try:
-            raw = self._script(keys=[f"appease:rl:{self.name}:{digest}"],
-                               args=[repr(self.rate), repr(self.capacity)])  # fmt: skip
+            raw = self._script(
+                keys=[f"appease:rl:{self.name}:{digest}"],
+                args=[repr(self.rate), repr(self.capacity)],
+            )
         except redis.RedisError as exc:
             log.warning("rate limit: Redis unavailable (%s); limiting per process", exc)
             return self._local.take(key, now)

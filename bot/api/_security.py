@@ -50,9 +50,13 @@ def _signer(secret: str) -> URLSafeSerializer:
 
 
 def mint_widget_token(
-    secret: str, customer_id: str, *, conversation_id: str | None = None, ttl_s: int = 3600,
+    secret: str,
+    customer_id: str,
+    *,
+    conversation_id: str | None = None,
+    ttl_s: int = 3600,
     now: float | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """A token your back end gives the signed-in customer's browser: who, which conversation
     (None: may open one), until when."""
     if not secret:

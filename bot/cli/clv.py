@@ -184,11 +184,22 @@ def summary_cmd(
 ) -> None:
     """Write the RFM summary: customer_id, frequency, recency, T, monetary_value."""
     with _engine(
-        transactions, source=source, table=table, query=query, engine=engine,
-        customer_col=customer_col, date_col=date_col, amount_col=amount_col, sep=sep,
-        decimal=decimal, date_format=date_format, dayfirst=dayfirst, as_of=as_of, unit=unit,
+        transactions,
+        source=source,
+        table=table,
+        query=query,
+        engine=engine,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        sep=sep,
+        decimal=decimal,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        as_of=as_of,
+        unit=unit,
         spark_master=spark_master,
-    ) as eng:  # fmt: skip
+    ) as eng:
         out.parent.mkdir(parents=True, exist_ok=True)
         eng.write_summary(out)
         typer.echo(f"wrote {eng.customers():,} customers to {out} ({eng.name})", err=True)
@@ -240,11 +251,22 @@ def fit(
         from bot.engines import fit_models
 
         with _engine(
-            transactions, source=source, table=table, query=query, engine=engine,
-            customer_col=customer_col, date_col=date_col, amount_col=amount_col, sep=sep,
-            decimal=decimal, date_format=date_format, dayfirst=dayfirst, as_of=as_of,
-            unit=unit, spark_master=spark_master,
-        ) as eng:  # fmt: skip
+            transactions,
+            source=source,
+            table=table,
+            query=query,
+            engine=engine,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            sep=sep,
+            decimal=decimal,
+            date_format=date_format,
+            dayfirst=dayfirst,
+            as_of=as_of,
+            unit=unit,
+            spark_master=spark_master,
+        ) as eng:
             customers = eng.customers()
             with _status(f"fitting {customers:,} customers"):
                 models = fit_models(eng)
@@ -310,11 +332,22 @@ def score(
     if horizon_months < 1:
         fail("horizon_months: must be at least 1")
     with _engine(
-        transactions, source=source, table=table, query=query, engine=engine,
-        customer_col=customer_col, date_col=date_col, amount_col=amount_col, sep=sep,
-        decimal=decimal, date_format=date_format, dayfirst=dayfirst, as_of=as_of, unit="D",
+        transactions,
+        source=source,
+        table=table,
+        query=query,
+        engine=engine,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        sep=sep,
+        decimal=decimal,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        as_of=as_of,
+        unit="D",
         spark_master=spark_master,
-    ) as eng:  # fmt: skip
+    ) as eng:
         n = eng.customers()
         try:
             with _status(f"fitting {n:,} customers"):

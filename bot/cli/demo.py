@@ -58,8 +58,15 @@ def demo(
         money = [r for r in ok if Decimal(r["decision"]["offer"]["amount"]) > 0]
         goodwill = sum((Decimal(r["decision"]["offer"]["amount"]) for r in money), Decimal(0))
         sources = Counter(r["reply"]["source"] for r in ok)
-        table.add_row(kind, str(len(rows)), str(len(money)), f"{goodwill:.2f}",
-                      str(sum(r["decision"]["escalate"] for r in ok)), str(sources["llm"]), str(sources["template"]))  # fmt: skip
+        table.add_row(
+            kind,
+            str(len(rows)),
+            str(len(money)),
+            f"{goodwill:.2f}",
+            str(sum(r["decision"]["escalate"] for r in ok)),
+            str(sources["llm"]),
+            str(sources["template"]),
+        )
     console.print(table)
     unsafe = [t for t in result.tickets if "reply" in t and not t["reply"]["guard"]["ok"]]
     failed = [t for t in result.tickets if "reply" not in t]
@@ -140,9 +147,13 @@ def _quality_table(result: Any) -> Any:
     passing = in_language = model = 0
     for t in answered:
         c = t["complaint"]
-        verdict = check_quality(t["reply"]["text"], customer_message=c["message"],
-                                language=c["language"], topic_words=[f"D-{c['id']}"],
-                                category=t.get("decision", {}).get("category") or c.get("category"))  # fmt: skip
+        verdict = check_quality(
+            t["reply"]["text"],
+            customer_message=c["message"],
+            language=c["language"],
+            topic_words=[f"D-{c['id']}"],
+            category=t.get("decision", {}).get("category") or c.get("category"),
+        )
         passing += verdict.ok
         scores = language_scores(t["reply"]["text"], ("en", "es", "fr", "de", "it", "pt"))
         in_language += max(scores, key=lambda k: scores[k]) == c["language"]
@@ -154,11 +165,14 @@ def _quality_table(result: Any) -> Any:
     rows = [
         ("replies passing the quality gate", f"{passing}/{len(answered)} ({passing / n:.0%})"),
         ("replies carrying model-written words", f"{model}/{len(answered)} ({model / n:.0%})"),
-        ("replies in the customer's language", f"{in_language}/{len(answered)} ({in_language / n:.0%})"),
+        (
+            "replies in the customer's language",
+            f"{in_language}/{len(answered)} ({in_language / n:.0%})",
+        ),
         ("model sentences the quality gate refused", str(guard.get("quality_rejections", 0))),
         ("model drafts the promise guard refused", str(guard.get("rejections", 0))),
         ("replies from the phrase library alone", str(len(answered) - model)),
-    ]  # fmt: skip
+    ]
     for name, value in rows:
         table.add_row(name, value)
     return table

@@ -90,12 +90,17 @@ def create(
 
     try:
         arms = [(n, Path(p)) for n, p in _pairs(arm, "--arm").items()]
-        specs = arm_specs(arms, control=control, shares=_decimals(share or [], "--share"),
-                          caps=_decimals(cap or [], "--cap"))  # fmt: skip
+        specs = arm_specs(
+            arms,
+            control=control,
+            shares=_decimals(share or [], "--share"),
+            caps=_decimals(cap or [], "--cap"),
+        )
         engine, sessions = _sessions()
         try:
-            out = start_experiment(sessions, name=name, arms=specs,
-                                   metric_window_days=window_days, salt=salt)  # fmt: skip
+            out = start_experiment(
+                sessions, name=name, arms=specs, metric_window_days=window_days, salt=salt
+            )
         finally:
             engine.dispose()
     except StoreUnavailable as exc:

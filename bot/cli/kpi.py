@@ -69,9 +69,14 @@ def show(
     """Print the KPIs as JSON (the same document as GET /v1/kpi)."""
     try:
         filters = _filters(
-            date_from=date_from, date_to=date_to, tier=tier, segment=segment,
-            category=category, channel=channel, policy_version=policy_version,
-        )  # fmt: skip
+            date_from=date_from,
+            date_to=date_to,
+            tier=tier,
+            segment=segment,
+            category=category,
+            channel=channel,
+            policy_version=policy_version,
+        )
         report = _compute(filters)
     except InputError as exc:
         fail(str(exc))
@@ -99,9 +104,14 @@ def report(
 
     try:
         filters = _filters(
-            date_from=date_from, date_to=date_to, tier=tier, segment=segment,
-            category=category, channel=channel, policy_version=policy_version,
-        )  # fmt: skip
+            date_from=date_from,
+            date_to=date_to,
+            tier=tier,
+            segment=segment,
+            category=category,
+            channel=channel,
+            policy_version=policy_version,
+        )
         result = _compute(filters)
     except InputError as exc:
         fail(str(exc))

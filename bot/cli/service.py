@@ -82,10 +82,15 @@ def customers_import(
                 progress.update(tasks[stage], completed=done, total=total)
 
             summary = import_customers(
-                make_sessionmaker(engine), transactions, customer_col=customer_col,
-                date_col=date_col, amount_col=amount_col, currency=currency, progress=report,
+                make_sessionmaker(engine),
+                transactions,
+                customer_col=customer_col,
+                date_col=date_col,
+                amount_col=amount_col,
+                currency=currency,
+                progress=report,
                 fmt=fmt,
-            )  # fmt: skip
+            )
     except StoreUnavailable as exc:
         fail(str(exc), code=1)
     except AppeaseError as exc:
@@ -153,8 +158,15 @@ def serve(
     configure_logging(logging.getLogger().level or logging.WARNING)
     for line in _banner(settings, host, port, workers, app):
         typer.echo(line, err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None,
-                factory=workers > 1, workers=workers if workers > 1 else None)  # fmt: skip
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=None,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
+    )
 
 
 def _banner(settings: Any, host: str, port: int, workers: int, app: Any) -> list[str]:

@@ -62,9 +62,13 @@ def _progress(console: Any) -> Any:
 
     if console.is_terminal:
         return Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, transient=False,
-        )  # fmt: skip
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
     return _LogProgress(console)
 
 
@@ -155,8 +159,13 @@ def run_demo(
             "fx_rates": base.fx_rates or Path(__file__).with_name("fx_rates.csv"),
         }
     )
-    result = DemoResult(workdir=workdir, report=workdir / "report.html", database_url=url, keys=keys,
-                        widget_secret=widget_secret)  # fmt: skip
+    result = DemoResult(
+        workdir=workdir,
+        report=workdir / "report.html",
+        database_url=url,
+        keys=keys,
+        widget_secret=widget_secret,
+    )
     policy = load_policy(settings.policy_path)
     now = utcnow()
 
@@ -194,11 +203,23 @@ def run_demo(
         orders = _order_ids(complaints)
         with TestClient(app) as client:
             for c in complaints:
-                body = {"customer_id": picks[c["id"]],
-                        "order": {"id": orders[c["id"]], "value": c["order_value"], "currency": c["currency"]},
-                        "message": c["message"]}  # fmt: skip
-                r = client.post("/v1/tickets", json=body,
-                                headers={"Authorization": f"Bearer {keys['service']}", "Idempotency-Key": f"demo-{c['id']}"})  # fmt: skip
+                body = {
+                    "customer_id": picks[c["id"]],
+                    "order": {
+                        "id": orders[c["id"]],
+                        "value": c["order_value"],
+                        "currency": c["currency"],
+                    },
+                    "message": c["message"],
+                }
+                r = client.post(
+                    "/v1/tickets",
+                    json=body,
+                    headers={
+                        "Authorization": f"Bearer {keys['service']}",
+                        "Idempotency-Key": f"demo-{c['id']}",
+                    },
+                )
                 out = r.json() if r.status_code == 200 else {"error": r.text}
                 result.tickets.append({"complaint": c, "status": r.status_code, **out})
                 progress.advance(task)
@@ -218,10 +239,22 @@ def run_demo(
             pre = rng.uniform(15, 45)
             post = min(100.0, max(0.0, pre + (35 if money else 15) + rng.gauss(0, 12)))
             simulated = SurveySource.simulated
-            record_survey(sessions, ticket_id=t["ticket_id"], phase=SurveyPhase.pre,
-                          score=round(pre, 1), source=simulated, now=now)  # fmt: skip
-            record_survey(sessions, ticket_id=t["ticket_id"], phase=SurveyPhase.post,
-                          score=round(post, 1), source=simulated, now=later)  # fmt: skip
+            record_survey(
+                sessions,
+                ticket_id=t["ticket_id"],
+                phase=SurveyPhase.pre,
+                score=round(pre, 1),
+                source=simulated,
+                now=now,
+            )
+            record_survey(
+                sessions,
+                ticket_id=t["ticket_id"],
+                phase=SurveyPhase.post,
+                score=round(post, 1),
+                source=simulated,
+                now=later,
+            )
         progress.advance(task)
 
         # 4. after the measurement window: SIMULATED purchases, then a rescore
@@ -234,8 +267,14 @@ def run_demo(
                 money = Decimal(t["decision"]["offer"]["amount"]) > 0
                 if rng.random() < (0.55 if money else 0.3):
                     cid = t.get("customer_id") or picks[t["complaint"]["id"]]
-                    s.add(Transaction(customer_id=cid, date=now + timedelta(days=rng.randint(5, 80)),
-                                      amount=Decimal(str(round(rng.uniform(15, 90), 2))), source="simulated"))  # fmt: skip
+                    s.add(
+                        Transaction(
+                            customer_id=cid,
+                            date=now + timedelta(days=rng.randint(5, 80)),
+                            amount=Decimal(str(round(rng.uniform(15, 90), 2))),
+                            source="simulated",
+                        )
+                    )
         progress.advance(task)
         ticket_customers = {picks[t["complaint"]["id"]] for t in result.tickets}
         with sessions() as s:
@@ -283,8 +322,13 @@ def _start_experiment(sessions: Any, settings: Settings, policy: Any) -> None:
     default = settings.policy_path or default_policy_path()
     holdout = default_policy_path().with_name("holdout_apology_only.yaml")
     arms = arm_specs([("default", default), ("apology_only", holdout)], control="default")
-    start_experiment(sessions, name=DEMO_EXPERIMENT, arms=arms, salt="demo",
-                     metric_window_days=policy.kpi.measurement_window_days)  # fmt: skip
+    start_experiment(
+        sessions,
+        name=DEMO_EXPERIMENT,
+        arms=arms,
+        salt="demo",
+        metric_window_days=policy.kpi.measurement_window_days,
+    )
 
 
 def _order_ids(complaints: list[dict[str, Any]]) -> dict[str, str]:

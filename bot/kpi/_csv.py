@@ -48,10 +48,13 @@ def _ids(ids: Iterable[str]) -> str:
 
 def _breakdown_rows(rows: Sequence[Breakdown]) -> list[dict[str, Any]]:
     return [
-        {**b.model_dump(exclude={"spend", "ticket_ids"}), "spend": _money(b.spend),
-         "ticket_ids": _ids(b.ticket_ids)}
+        {
+            **b.model_dump(exclude={"spend", "ticket_ids"}),
+            "spend": _money(b.spend),
+            "ticket_ids": _ids(b.ticket_ids),
+        }
         for b in rows
-    ]  # fmt: skip
+    ]
 
 
 def report_tables(report: KpiReport) -> dict[str, list[dict[str, Any]]]:
@@ -126,11 +129,18 @@ _HEADERS: dict[str, Sequence[str]] = {
     "summary": ("metric", "value", "band", "n"),
     "clv_customers": ("customer_id", "pct", "band", "ticket_ids"),
     "perception": (
-        "source", "value", "band", "n", "customers", "mean_pre", "mean_post",
-        "positive_share_pct", "ticket_ids",
+        "source",
+        "value",
+        "band",
+        "n",
+        "customers",
+        "mean_pre",
+        "mean_post",
+        "positive_share_pct",
+        "ticket_ids",
     ),
     "repeat_claimants": ("customer_id", "tickets", "categories", "spend", "ticket_ids"),
-}  # fmt: skip
+}
 
 
 def write_csv(report: KpiReport, directory: Path) -> list[Path]:

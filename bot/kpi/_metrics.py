@@ -239,9 +239,15 @@ def _perception_group(records: Sequence[TicketRecord], threshold: float) -> Perc
         latest_post[r.customer_id] = r.perception_post.score
     if not records:
         return PerceptionGroup(
-            value=None, band=None, n=0, customers=0, mean_pre=None, mean_post=None,
-            positive_share_pct=None, ticket_ids=[],
-        )  # fmt: skip
+            value=None,
+            band=None,
+            n=0,
+            customers=0,
+            mean_pre=None,
+            mean_post=None,
+            positive_share_pct=None,
+            ticket_ids=[],
+        )
     positive = sum(1 for score in latest_post.values() if score >= threshold)
     share = percent(positive, len(latest_post))
     mean_pre, mean_post = fmean(pres), fmean(posts)
@@ -345,8 +351,9 @@ def _spend_rows(
 
 def _rate(records: Sequence[TicketRecord], hit: Callable[[TicketRecord], bool]) -> Rate:
     ids = [r.ticket_id for r in records if hit(r)]
-    return Rate(count=len(ids), n=len(records), pct=_round(percent(len(ids), len(records))),
-                ticket_ids=ids)  # fmt: skip
+    return Rate(
+        count=len(ids), n=len(records), pct=_round(percent(len(ids), len(records))), ticket_ids=ids
+    )
 
 
 def _recontacted(record: TicketRecord, window_days: int) -> bool:

@@ -119,9 +119,12 @@ def _perception(
     if answered:
         chosen = answered[0] if phase == SurveyPhase.pre else answered[-1]
         kind: PerceptionSource = (
-            "simulated" if chosen.source == SurveySource.simulated else
-            "estimated" if chosen.source == SurveySource.estimated else "survey"
-        )  # fmt: skip
+            "simulated"
+            if chosen.source == SurveySource.simulated
+            else "estimated"
+            if chosen.source == SurveySource.estimated
+            else "survey"
+        )
         return PerceptionReading(score=float(chosen.score), source=kind)
     text = " ".join(t for t in fallback_texts if t).strip()
     if estimate is None or not text:

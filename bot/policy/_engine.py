@@ -219,10 +219,15 @@ def _cap(
     if residual <= 0:
         escalate = policy.no_residual.escalate
         return _no_money(
-            case, policy, _ZERO, escalate,
-            [f"residual CLV {money(residual)} is not positive: no money offer"
-             + ("; escalate to a human" if escalate else "")],
-        )  # fmt: skip
+            case,
+            policy,
+            _ZERO,
+            escalate,
+            [
+                f"residual CLV {money(residual)} is not positive: no money offer"
+                + ("; escalate to a human" if escalate else "")
+            ],
+        )
 
     abuse = policy.abuse
     if (
@@ -230,12 +235,17 @@ def _cap(
         or cust.appeasement_spend_90d > abuse.max_spend
     ):
         return _no_money(
-            case, policy, _ZERO, True,
-            [f"repeat claimant: {cust.appeasements_90d} appeasements worth "
-             f"{money(cust.appeasement_spend_90d)} in {abuse.window_days} days (limits "
-             f"{abuse.max_appeasements} and {money(abuse.max_spend)}): no automatic offer, "
-             "escalate to a human"],
-        )  # fmt: skip
+            case,
+            policy,
+            _ZERO,
+            True,
+            [
+                f"repeat claimant: {cust.appeasements_90d} appeasements worth "
+                f"{money(cust.appeasement_spend_90d)} in {abuse.window_days} days (limits "
+                f"{abuse.max_appeasements} and {money(abuse.max_spend)}): no automatic offer, "
+                "escalate to a human"
+            ],
+        )
 
     sev = issue.severity
     by_share = round_down(share * residual, cur)
@@ -248,9 +258,12 @@ def _cap(
         by_order = round_down(order_share * order.value, cur)
         cap = min(by_share, by_tier, by_order)
         binding = (
-            "CLV share" if cap == by_share else "tier limit" if cap == by_tier
+            "CLV share"
+            if cap == by_share
+            else "tier limit"
+            if cap == by_tier
             else "order-value limit"
-        )  # fmt: skip
+        )
         limits += (
             f"; {issue.category.value} severity {sev}: "
             f"{_pct(order_share)} of order {money(order.value)} = {money(by_order)}"
@@ -394,16 +407,19 @@ def _amount(
         value = as_decimal(raw)
         band = next(
             (
-                b for b in spec.bands
+                b
+                for b in spec.bands
                 if (b.up_to is None or value <= b.up_to) and (b.when is None or b.when.holds(facts))
             ),
             None,
-        )  # fmt: skip
+        )
         if band is None:
             return None, [f"{spec.by} {value} falls in none of the bands"]
         base = band.amount
-        lines.append(f"{spec.by} is {value}: the band {band.label()} pays {money(base)}"
-                     + (" each" if spec.per else ""))  # fmt: skip
+        lines.append(
+            f"{spec.by} is {value}: the band {band.label()} pays {money(base)}"
+            + (" each" if spec.per else "")
+        )
         reductions = band.reduce + reductions
     cut = next((r for r in reductions if r.when.holds(facts)), None)
     if cut is not None:
@@ -476,8 +492,11 @@ def _apply(
         )
         return OfferDecision(
             offer=Offer(kind=rule.offer, amount=amount, currency=cur, basis=basis),
-            cap=amount, escalate=rule.escalate, reasons=reasons, policy_version=policy.version,
-        )  # fmt: skip
+            cap=amount,
+            escalate=rule.escalate,
+            reasons=reasons,
+            policy_version=policy.version,
+        )
     order_share = None
     cat_rule = policy.categories.get(case.issue.category)
     if cat_rule is not None:
@@ -499,8 +518,11 @@ def _apply(
     reasons.append(f"{_PLAIN[rule.offer]} {format_money(amount, cur)} (goodwill)")
     return OfferDecision(
         offer=Offer(kind=rule.offer, amount=amount, currency=cur, basis=basis),
-        cap=cap, escalate=rule.escalate, reasons=reasons, policy_version=policy.version,
-    )  # fmt: skip
+        cap=cap,
+        escalate=rule.escalate,
+        reasons=reasons,
+        policy_version=policy.version,
+    )
 
 
 # Explaining ---------------------------------------------------------------------------------

@@ -95,8 +95,11 @@ def facts_of(case: Case) -> Facts:
         "order_value": o.value,
         "currency": o.currency,
     }
-    for prefix, attrs in (("customer.", c.attributes), ("order.", o.attributes),
-                          ("issue.", i.attributes)):  # fmt: skip
+    for prefix, attrs in (
+        ("customer.", c.attributes),
+        ("order.", o.attributes),
+        ("issue.", i.attributes),
+    ):
         for key, value in attrs.items():
             facts[prefix + key] = value
     return facts
@@ -156,8 +159,12 @@ def _predicate(name: str, op: str, operand: Any) -> Callable[[Facts], bool]:
         want = bool(operand)
         return lambda f: (name in f) is want
     if op in _NUMERIC_OPS:
-        compare = {"below": operator.lt, "at_most": operator.le, "above": operator.gt,
-                   "at_least": operator.ge}[op]  # fmt: skip
+        compare = {
+            "below": operator.lt,
+            "at_most": operator.le,
+            "above": operator.gt,
+            "at_least": operator.ge,
+        }[op]
 
         as_float = float(operand)
 
@@ -371,9 +378,10 @@ def _field_tests(name: str, raw: object, path: tuple[Any, ...], ctx: _Context) -
     if name not in STANDARD_FIELDS and not _ATTRIBUTE.match(name):
         raise RuleError(
             path,
-            "not a field: use one of " + ", ".join(sorted(STANDARD_FIELDS))
+            "not a field: use one of "
+            + ", ".join(sorted(STANDARD_FIELDS))
             + ", or an attribute as customer.NAME, order.NAME or issue.NAME",
-        )  # fmt: skip
+        )
     if isinstance(raw, list):
         raise RuleError(path, "a list of values needs `in:` or `not_in:` ({in: [a, b]})")
     if not isinstance(raw, dict):
@@ -732,14 +740,16 @@ class _Box:
             if self.values is not None:
                 return all(other._in_range(v) for v in self.values - self.excluded)
             if other.lo is not None and (
-                self.lo is None or self.lo < other.lo
+                self.lo is None
+                or self.lo < other.lo
                 or (self.lo == other.lo and self.lo_in and not other.lo_in)
-            ):  # fmt: skip
+            ):
                 return False
             if other.hi is not None and (
-                self.hi is None or self.hi > other.hi
+                self.hi is None
+                or self.hi > other.hi
                 or (self.hi == other.hi and self.hi_in and not other.hi_in)
-            ):  # fmt: skip
+            ):
                 return False
         return True
 

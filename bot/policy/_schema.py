@@ -147,9 +147,19 @@ class NoResidualRule(_Strict):
 
 
 _OPTIONAL_SECTIONS = frozenset(
-    {"segments", "offer_values", "abuse", "budget", "no_residual", "triage", "followup", "kpi",
-     "rules", "issue_categories"}
-)  # fmt: skip
+    {
+        "segments",
+        "offer_values",
+        "abuse",
+        "budget",
+        "no_residual",
+        "triage",
+        "followup",
+        "kpi",
+        "rules",
+        "issue_categories",
+    }
+)
 _RETAIL = frozenset(c.value for c in IssueCategory)
 _CATEGORY_NAME = r"^[a-z][a-z0-9_]{0,39}$"
 # Sections a rulebook added; left out of the version hash when empty, so a policy without

@@ -33,9 +33,16 @@ __all__ = [
 Array = NDArray[np.float64]
 # What `score_batch` returns: every score column but the tier, which needs all the CLVs first.
 BATCH_COLUMNS = [
-    "customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
-    "expected_purchases", "clv", "segment",
-]  # fmt: skip
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "p_alive",
+    "expected_purchases",
+    "clv",
+    "segment",
+]
 
 
 @dataclass(frozen=True)
@@ -128,8 +135,9 @@ def score_batch(
     # The purchase-process terms once per distinct (x, t_x, T), gathered back: the same numbers
     # per customer as `score_summary` computes, at a fraction of the hypergeometric calls.
     (ux, utx, uT), _, back = compress(x, t_x, T)
-    per_spend = discounted_purchases(bg, ux, utx, uT, horizon_months=horizon_months,
-                                     discount_rate=discount_rate, unit=unit)[back]  # fmt: skip
+    per_spend = discounted_purchases(
+        bg, ux, utx, uT, horizon_months=horizon_months, discount_rate=discount_rate, unit=unit
+    )[back]
     value = np.maximum(gg.expected_spend(x, m) * per_spend, 0.0)
     p_alive = bg.p_alive(ux, utx, uT)[back]
     expected = bg.expected_purchases(horizon_months * DAYS_PER_MONTH[unit], ux, utx, uT)[back]

@@ -96,10 +96,19 @@ class _Stats:
             return np.bincount(index, weights=weights, minlength=size).astype(float)
 
         return cls(
-            total=float(w.sum()), ux=ux, wux=per(ix_all, w, len(ux)),
-            uT=uT, wT=per(iT_all, w, len(uT)), wxT=per(iT_all, w * x, len(uT)),
-            x=x[has], w=w[has], ix=ix_all[has], iT=iT_all[has], utx=utx, itx=itx.ravel(),
-        )  # fmt: skip
+            total=float(w.sum()),
+            ux=ux,
+            wux=per(ix_all, w, len(ux)),
+            uT=uT,
+            wT=per(iT_all, w, len(uT)),
+            wxT=per(iT_all, w * x, len(uT)),
+            x=x[has],
+            w=w[has],
+            ix=ix_all[has],
+            iT=iT_all[has],
+            utx=utx,
+            itx=itx.ravel(),
+        )
 
 
 def _loglik_and_grad(theta: Array, x: Array, t_x: Array, T: Array, w: Array) -> tuple[float, Array]:
@@ -118,10 +127,13 @@ def _loglik_and_grad_stats(theta: Array, st: _Stats) -> tuple[float, Array]:
     ux = st.ux
     W = st.total
     base_u = (
-        special.gammaln(r + ux) - special.gammaln(r)
-        + special.gammaln(a + b) + special.gammaln(b + ux)
-        - special.gammaln(b) - special.gammaln(a + b + ux)
-    )  # fmt: skip
+        special.gammaln(r + ux)
+        - special.gammaln(r)
+        + special.gammaln(a + b)
+        + special.gammaln(b + ux)
+        - special.gammaln(b)
+        - special.gammaln(a + b + ux)
+    )
     dig_ab = special.digamma(a + b)
     dig_abx_u = special.digamma(a + b + ux)
     dr_u = special.digamma(r + ux) - special.digamma(r)
@@ -150,10 +162,7 @@ def _loglik_and_grad_stats(theta: Array, st: _Stats) -> tuple[float, Array]:
 
     ll = st.wux @ base_u + W * r * np.log(alpha) - rwT @ log_aT_u + st.w @ softplus
     d_r = st.wux @ dr_u + W * np.log(alpha) - st.wT @ log_aT_u + u @ diff
-    d_alpha = (
-        W * r / alpha - rwT @ inv_aT_u
-        + (u * rx) @ (inv_aT_u[st.iT] - inv_atx_u[st.itx])
-    )  # fmt: skip
+    d_alpha = W * r / alpha - rwT @ inv_aT_u + (u * rx) @ (inv_aT_u[st.iT] - inv_atx_u[st.itx])
     d_a = st.wux @ da_u + u_x.sum() / a
     d_b = st.wux @ db_u - u_x @ inv_bx_u
     return float(ll / W), np.array([d_r, d_alpha, d_a, d_b]) / W
@@ -319,9 +328,12 @@ class BgNbd:
         def minimize(objective: Objective, start: Array, ftol: float) -> optimize.OptimizeResult:
             with np.errstate(all="ignore"):
                 return optimize.minimize(
-                    objective, start, jac=True, method="L-BFGS-B",
+                    objective,
+                    start,
+                    jac=True,
+                    method="L-BFGS-B",
                     options={"maxiter": 1000, "ftol": ftol, "gtol": 1e-9},
-                )  # fmt: skip
+                )
 
         full = objective_on(_Stats.of(xs, txs, Ts, w))
         start = np.zeros(4)
@@ -331,8 +343,9 @@ class BgNbd:
             # a handful of steps on the full data where L-BFGS needed a few dozen evaluations.
             k = len(xs) // (_WARM_START_ROWS // 2)
             sub = slice(None, None, k)
-            coarse = minimize(objective_on(_Stats.of(xs[sub], txs[sub], Ts[sub], w[sub])),
-                              start, 1e-10)  # fmt: skip
+            coarse = minimize(
+                objective_on(_Stats.of(xs[sub], txs[sub], Ts[sub], w[sub])), start, 1e-10
+            )
             if np.all(np.isfinite(coarse.x)):
                 start = coarse.x
         else:

@@ -60,11 +60,16 @@ class _Stats:
         log_m = np.log(m)
         wx = w * x
         return cls(
-            xm=x * m, w=w, wx=wx, ux=ux,
+            xm=x * m,
+            w=w,
+            wx=wx,
+            ux=ux,
             wux=np.bincount(ix.ravel(), weights=w, minlength=len(ux)).astype(float),
-            total=float(w.sum()), sum_wx_logm=float(wx @ log_m), sum_w_logm=float(w @ log_m),
+            total=float(w.sum()),
+            sum_wx_logm=float(wx @ log_m),
+            sum_w_logm=float(w @ log_m),
             sum_wx_logx=float(wx @ np.log(x)),
-        )  # fmt: skip
+        )
 
 
 def _loglik_and_grad_stats(theta: Array, st: _Stats) -> tuple[float, Array]:
@@ -79,9 +84,14 @@ def _loglik_and_grad_stats(theta: Array, st: _Stats) -> tuple[float, Array]:
     s_w_l = float(st.w @ log_xmv)
     W = st.total
     ll = (
-        st.wux @ gam_u + W * q * np.log(v) + p * st.sum_wx_logm - st.sum_w_logm
-        + p * st.sum_wx_logx - p * s_wx_l - q * s_w_l
-    )  # fmt: skip
+        st.wux @ gam_u
+        + W * q * np.log(v)
+        + p * st.sum_wx_logm
+        - st.sum_w_logm
+        + p * st.sum_wx_logx
+        - p * s_wx_l
+        - q * s_w_l
+    )
     d_p = (
         (st.wux * st.ux) @ (dig_u - special.digamma(pux)) + st.sum_wx_logm + st.sum_wx_logx - s_wx_l
     )
@@ -133,9 +143,12 @@ class GammaGamma:
 
         with np.errstate(all="ignore"):
             first = optimize.minimize(
-                objective, np.zeros(3), jac=True, method="L-BFGS-B",
+                objective,
+                np.zeros(3),
+                jac=True,
+                method="L-BFGS-B",
                 options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-            )  # fmt: skip
+            )
             # Newton from there: the optimum to 1e-10, so the same spend summary gives the same
             # parameters however its rows were summed (engines) or ordered.
             res = newton(objective, first.x) if np.all(np.isfinite(first.x)) else None
@@ -175,9 +188,13 @@ class GammaGamma:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"format": _FORMAT, "params": asdict(self._params()), "converged": self.converged_,
-             "n_customers": self.n_customers_}
-        )  # fmt: skip
+            {
+                "format": _FORMAT,
+                "params": asdict(self._params()),
+                "converged": self.converged_,
+                "n_customers": self.n_customers_,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> GammaGamma:

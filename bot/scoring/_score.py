@@ -18,9 +18,18 @@ from bot.scoring._value import DAYS_PER_MONTH, clv, residual_clv
 __all__ = ["SCORE_COLUMNS", "ScoringResult", "score_summary", "score_transactions"]
 
 SCORE_COLUMNS = [
-    "customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
-    "expected_purchases", "clv", "residual_clv", "tier", "segment",
-]  # fmt: skip
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "p_alive",
+    "expected_purchases",
+    "clv",
+    "residual_clv",
+    "tier",
+    "segment",
+]
 
 
 @dataclass
@@ -55,8 +64,9 @@ def score_summary(
     m = summary["monetary_value"].to_numpy(dtype=float)
     bg = bgnbd if bgnbd is not None else BgNbd().fit(x, t_x, T)
     gg = gamma_gamma if gamma_gamma is not None else GammaGamma().fit(x, m)
-    value = clv(bg, gg, x, t_x, T, m, horizon_months=horizon_months,
-                discount_rate=discount_rate, unit=unit)  # fmt: skip
+    value = clv(
+        bg, gg, x, t_x, T, m, horizon_months=horizon_months, discount_rate=discount_rate, unit=unit
+    )
     horizon = horizon_months * DAYS_PER_MONTH[unit]
     p_alive = bg.p_alive(x, t_x, T)
     expected = bg.expected_purchases(horizon, x, t_x, T)
@@ -101,6 +111,10 @@ def score_transactions(
     """Summarise, fit BG/NBD and Gamma-Gamma, and score every customer."""
     summary = summarize(transactions, as_of=as_of, unit=unit)
     return score_summary(
-        summary, goodwill=goodwill, thresholds=thresholds, horizon_months=horizon_months,
-        discount_rate=discount_rate, unit=unit,
-    )  # fmt: skip
+        summary,
+        goodwill=goodwill,
+        thresholds=thresholds,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        unit=unit,
+    )

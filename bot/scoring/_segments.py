@@ -129,7 +129,12 @@ def segment_names(
         R == 2,
     ]
     choices = [
-        Segment.new, Segment.champions, Segment.cant_lose_them, Segment.at_risk, Segment.loyal,
-        Segment.potential_loyalists, Segment.hibernating,
-    ]  # fmt: skip
+        Segment.new,
+        Segment.champions,
+        Segment.cant_lose_them,
+        Segment.at_risk,
+        Segment.loyal,
+        Segment.potential_loyalists,
+        Segment.hibernating,
+    ]
     return np.asarray(np.select(conditions, [s.value for s in choices], default=Segment.lost.value))

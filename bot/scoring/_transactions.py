@@ -256,9 +256,13 @@ def _numeric_dates_to_iso(text: pd.Series, name: str, dayfirst: bool | None) -> 
     day, month = (first, second) if dayfirst else (second, first)
     years = parts[3].map(lambda y: _year(y) if isinstance(y, str) else "")
     iso = (
-        years + "-" + month.fillna(0).astype(int).map("{:02d}".format) + "-"
-        + day.fillna(0).astype(int).map("{:02d}".format) + parts[4].fillna("")
-    )  # fmt: skip
+        years
+        + "-"
+        + month.fillna(0).astype(int).map("{:02d}".format)
+        + "-"
+        + day.fillna(0).astype(int).map("{:02d}".format)
+        + parts[4].fillna("")
+    )
     return text.where(~numeric, iso)
 
 
@@ -294,11 +298,17 @@ def summarize(
     if not keep.any():
         raise InputError("as_of", f"no transactions on or before {end.date()}")
     daily = (
-        pd.DataFrame({"customer_id": tx["customer_id"][keep].to_numpy(),
-                      "day": day[keep].to_numpy(), "amount": tx["amount"][keep].to_numpy()})
-        .groupby(["customer_id", "day"], sort=True, observed=True)["amount"].sum()
+        pd.DataFrame(
+            {
+                "customer_id": tx["customer_id"][keep].to_numpy(),
+                "day": day[keep].to_numpy(),
+                "amount": tx["amount"][keep].to_numpy(),
+            }
+        )
+        .groupby(["customer_id", "day"], sort=True, observed=True)["amount"]
+        .sum()
         .reset_index()
-    )  # fmt: skip
+    )
     g = daily.groupby("customer_id", sort=True)
     first = g["day"].transform("min")
     is_repeat = daily["day"] != first

@@ -42,8 +42,15 @@ def clv(
     expected spend and discounted by (1 + d)^k: one broadcast over customers x months, the same
     sum lifetimes' `customer_lifetime_value` builds month by month.
     """
-    value = discounted_purchases(bgnbd, frequency, recency, T, horizon_months=horizon_months,
-                                 discount_rate=discount_rate, unit=unit)  # fmt: skip
+    value = discounted_purchases(
+        bgnbd,
+        frequency,
+        recency,
+        T,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        unit=unit,
+    )
     spend = gamma_gamma.expected_spend(frequency, monetary_value)
     return np.asarray(np.maximum(spend * value, 0.0))
 

@@ -83,8 +83,12 @@ def open_conversation(
     with sessions.begin() as s:
         if s.get(Customer, customer_id) is None:  # signed by the business: a guest
             new_customer(s, customer_id, currency=base_currency)
-        conv = Conversation(customer_id=customer_id, order_id=order.id, order_value=order.value,
-                            currency=order.currency)  # fmt: skip
+        conv = Conversation(
+            customer_id=customer_id,
+            order_id=order.id,
+            order_value=order.value,
+            currency=order.currency,
+        )
         s.add(conv)
         s.flush()
         return conv.id
@@ -113,8 +117,9 @@ def continue_chat(
 ) -> Iterator[ChatEvent]:
     """Answer one customer message of a conversation, as a stream of events."""
     if conv.ticket_id is None:
-        yield from _first_turn(sessions, conv, message, policy=policy, drafter=drafter, fx=fx,
-                               triager=triager)  # fmt: skip
+        yield from _first_turn(
+            sessions, conv, message, policy=policy, drafter=drafter, fx=fx, triager=triager
+        )
     else:
         yield from _later_turn(sessions, conv, message, drafter=drafter, limits=limits)
 
@@ -134,8 +139,16 @@ def _first_turn(
         order=Order(id=conv.order_id, value=conv.order_value, currency=conv.currency),
         message=message,
     )
-    out = handle_ticket(sessions, request, policy=policy, drafter=drafter, channel="chat",
-                        idempotency_key=f"chat-{conv.id}", fx=fx, triager=triager)  # fmt: skip
+    out = handle_ticket(
+        sessions,
+        request,
+        policy=policy,
+        drafter=drafter,
+        channel="chat",
+        idempotency_key=f"chat-{conv.id}",
+        fx=fx,
+        triager=triager,
+    )
     with sessions.begin() as s:
         row = s.get(Conversation, conv.id)
         assert row is not None
@@ -147,8 +160,14 @@ def _first_turn(
     for word in out.reply.text.split(" "):
         yield ChatEvent("delta", {"text": word + " "})
     offer = ticket_offer(sessions, ticket_id=out.ticket_id)
-    yield ChatEvent("done", {"escalated": out.decision.escalate, "source": out.reply.source,
-                             "offer": _offer_card(offer, out.ticket_id)})  # fmt: skip
+    yield ChatEvent(
+        "done",
+        {
+            "escalated": out.decision.escalate,
+            "source": out.reply.source,
+            "offer": _offer_card(offer, out.ticket_id),
+        },
+    )
 
 
 def _offer_card(offer: dict[str, Any] | None, ticket_id: str) -> dict[str, Any] | None:
@@ -192,22 +211,39 @@ def _later_turn(
     # Later turns repeat no offer: the guard sees a decision with nothing to give.
     decision = OfferDecision(
         offer=DomainOffer(kind=OfferKind.none, amount=0, currency=standing.currency),
-        cap=standing.cap, escalate=over_budget, reasons=[], policy_version=standing.policy_version,
-    )  # fmt: skip
+        cap=standing.cap,
+        escalate=over_budget,
+        reasons=[],
+        policy_version=standing.policy_version,
+    )
     usage = Usage(provider=drafter.provider)
     if over_budget:
         drafter = Drafter(None, drafter.prompts)
     parts: list[str] = []
-    for piece in drafter.stream_chat_turn(history=said, message=message, decision=decision,
-                                          category=category, order_id=order_id,
-                                          language=language, usage=usage,
-                                          timeout_s=limits.max_model_seconds - spent_s):  # fmt: skip
+    for piece in drafter.stream_chat_turn(
+        history=said,
+        message=message,
+        decision=decision,
+        category=category,
+        order_id=order_id,
+        language=language,
+        usage=usage,
+        timeout_s=limits.max_model_seconds - spent_s,
+    ):
         parts.append(piece)
         yield ChatEvent("delta", {"text": piece})
     text = "".join(parts).strip()
     source = "template" if usage.fallback or drafter.chat_model is None else "llm"
-    _record_turn(sessions, conv.id, conv.ticket_id, text=text, source=source, usage=usage,
-                 tokens=spent_tokens, budget=budget)  # fmt: skip
+    _record_turn(
+        sessions,
+        conv.id,
+        conv.ticket_id,
+        text=text,
+        source=source,
+        usage=usage,
+        tokens=spent_tokens,
+        budget=budget,
+    )
     yield ChatEvent("done", {"escalated": over_budget, "source": source})
 
 
@@ -229,8 +265,13 @@ def _record_turn(
         row.tokens = tokens + usage.input_tokens + usage.output_tokens
         if budget is not None:
             row.status = ConversationStatus.escalated
-            s.add(Event(ticket_id=ticket_id, type=EventType.escalated,
-                        payload={"reason": "chat budget", "budget": budget}))  # fmt: skip
+            s.add(
+                Event(
+                    ticket_id=ticket_id,
+                    type=EventType.escalated,
+                    payload={"reason": "chat budget", "budget": budget},
+                )
+            )
         s.add(Message(ticket_id=ticket_id, role=MessageRole.bot, text=text, source=source))
         kind = EventType.model_call if usage.model_calls else EventType.template_reply
         s.add(Event(ticket_id=ticket_id, type=kind, payload=usage.as_event()))

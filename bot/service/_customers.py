@@ -149,9 +149,17 @@ def new_customer(session: Session, customer_id: str, *, currency: str) -> Custom
         spend = GammaGamma.from_json(params.params["gamma_gamma"])
         value = Decimal(str(round(float(clv(model, spend, [0.0], [0.0], [0.0], [0.0])[0]), 2)))
     customer = Customer(
-        id=customer_id, currency=currency, frequency=0.0, recency=0.0, T=0.0, monetary_value=0.0,
-        clv=value, tier="bronze", segment="new", scored_at=utcnow(),
-    )  # fmt: skip
+        id=customer_id,
+        currency=currency,
+        frequency=0.0,
+        recency=0.0,
+        T=0.0,
+        monetary_value=0.0,
+        clv=value,
+        tier="bronze",
+        segment="new",
+        scored_at=utcnow(),
+    )
     session.add(customer)
     session.flush()
     log.info("new customer scored", extra={"customer_id": customer_id, "clv": str(value)})
@@ -209,19 +217,33 @@ def _rescore(
         given = Decimal(str(goodwill.get(rec.customer_id, 0) or 0))
         updates.append(
             {
-                "id": rec.customer_id, "frequency": rec.frequency, "recency": rec.recency,
-                "T": rec.T, "monetary_value": rec.monetary_value, "p_alive": rec.p_alive,
-                "expected_purchases": rec.expected_purchases, "clv": clv, "tier": rec.tier,
-                "segment": rec.segment, "scored_at": when,
+                "id": rec.customer_id,
+                "frequency": rec.frequency,
+                "recency": rec.recency,
+                "T": rec.T,
+                "monetary_value": rec.monetary_value,
+                "p_alive": rec.p_alive,
+                "expected_purchases": rec.expected_purchases,
+                "clv": clv,
+                "tier": rec.tier,
+                "segment": rec.segment,
+                "scored_at": when,
             }
-        )  # fmt: skip
+        )
         snaps.append(
             {
-                "customer_id": rec.customer_id, "clv": clv, "residual_clv": clv - given,
-                "p_alive": rec.p_alive, "tier": rec.tier, "segment": rec.segment,
-                "model": "bgnbd_gg", "params_id": params.id, "reason": reason, "taken_at": when,
+                "customer_id": rec.customer_id,
+                "clv": clv,
+                "residual_clv": clv - given,
+                "p_alive": rec.p_alive,
+                "tier": rec.tier,
+                "segment": rec.segment,
+                "model": "bgnbd_gg",
+                "params_id": params.id,
+                "reason": reason,
+                "taken_at": when,
             }
-        )  # fmt: skip
+        )
     for i in range(0, len(updates), batch):
         update_customers(session, updates[i : i + batch])
         insert_rows(session, "score_snapshots", snaps[i : i + batch])

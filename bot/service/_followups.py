@@ -86,14 +86,30 @@ def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool
     language = (ticket.triage or {}).get("language", "en")
     earlier = bot_messages(s, ticket.id)
     outcome = drafter.followup(
-        decision=decision_from_row(row), category=category_of(ticket.category or "other"),
-        order_id=ticket.order_id, days_after=max(0, (when - ticket.created_at).days),
-        language=language, earlier=earlier,
-    )  # fmt: skip
+        decision=decision_from_row(row),
+        category=category_of(ticket.category or "other"),
+        order_id=ticket.order_id,
+        days_after=max(0, (when - ticket.created_at).days),
+        language=language,
+        earlier=earlier,
+    )
     if not _mark(s, fu.id, status=FollowupStatus.sent, sent_at=when, text=outcome.reply.text):
         return False
-    s.add(Message(ticket_id=ticket.id, role=MessageRole.bot, text=outcome.reply.text,
-                  source=outcome.reply.source, created_at=when))  # fmt: skip
-    s.add(Event(ticket_id=ticket.id, type=EventType.followup_sent, payload=outcome.usage.as_event(),
-                created_at=when))  # fmt: skip
+    s.add(
+        Message(
+            ticket_id=ticket.id,
+            role=MessageRole.bot,
+            text=outcome.reply.text,
+            source=outcome.reply.source,
+            created_at=when,
+        )
+    )
+    s.add(
+        Event(
+            ticket_id=ticket.id,
+            type=EventType.followup_sent,
+            payload=outcome.usage.as_event(),
+            created_at=when,
+        )
+    )
     return True

@@ -63,10 +63,20 @@ class OfferAnswer:
 
 def offer_row(o: Offer) -> dict[str, Any]:
     """An offer as the API shows it: `id` and (the older name) `offer_id` are the same."""
-    return {"id": o.id, "offer_id": o.id, "ticket_id": o.ticket_id, "order_id": o.order_id,
-            "category": o.category, "kind": o.kind, "amount": str(o.amount),
-            "currency": o.currency, "status": str(o.status), "basis": o.basis,
-            "policy_version": o.policy_version, "created_at": o.created_at.isoformat()}  # fmt: skip
+    return {
+        "id": o.id,
+        "offer_id": o.id,
+        "ticket_id": o.ticket_id,
+        "order_id": o.order_id,
+        "category": o.category,
+        "kind": o.kind,
+        "amount": str(o.amount),
+        "currency": o.currency,
+        "status": str(o.status),
+        "basis": o.basis,
+        "policy_version": o.policy_version,
+        "created_at": o.created_at.isoformat(),
+    }
 
 
 def _check_conversation(s: Session, offer: Offer, conversation_id: str, customer_id: str) -> None:
@@ -117,9 +127,14 @@ def answer_offer(
             if offer.status == want:  # a concurrent identical answer landed first
                 return OfferAnswer(offer_row(offer), changed=False)
             raise Conflict(f"offer {offer_id} is already {offer.status}: it cannot now be {want}")
-        s.add(Event(ticket_id=offer.ticket_id, type=EventType.for_answer(want),
-                    payload={"offer_id": offer.id, "by": by, "from": before.value},
-                    created_at=now or utcnow()))  # fmt: skip
+        s.add(
+            Event(
+                ticket_id=offer.ticket_id,
+                type=EventType.for_answer(want),
+                payload={"offer_id": offer.id, "by": by, "from": before.value},
+                created_at=now or utcnow(),
+            )
+        )
         return OfferAnswer(offer_row(offer), changed=True)
 
 

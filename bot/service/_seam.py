@@ -28,8 +28,9 @@ def store_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except DB_ERRORS as exc:
-            log.error("database unavailable", extra={"use_case": fn.__name__,
-                                                     "error": type(exc).__name__})  # fmt: skip
+            log.error(
+                "database unavailable", extra={"use_case": fn.__name__, "error": type(exc).__name__}
+            )
             raise StoreUnavailable("the database did not answer; retry shortly") from exc
 
     return wrapper

@@ -216,13 +216,18 @@ def _open_in(
                 owned.append(opened.ticket_id)
             return opened
     ticket = Ticket(
-        customer_id=customer.id, channel=channel, order_id=request.order.id,
-        order_value=request.order.value, currency=request.order.currency,
+        customer_id=customer.id,
+        channel=channel,
+        order_id=request.order.id,
+        order_value=request.order.value,
+        currency=request.order.currency,
         category=request.issue.category.value if request.issue else None,
         severity=request.issue.severity if request.issue else None,
         attributes=_attributes(request),
-        idempotency_key=key, request_hash=digest, state=TicketState.in_flight,
-    )  # fmt: skip
+        idempotency_key=key,
+        request_hash=digest,
+        state=TicketState.in_flight,
+    )
     s.add(ticket)
     try:
         s.flush()
@@ -314,18 +319,27 @@ def handle_ticket(
     fx.check(request.order.currency)
     try:
         try:
-            opened = _open(sessions, request, channel=channel, key=idempotency_key,
-                           base_currency=fx.base)  # fmt: skip
+            opened = _open(
+                sessions, request, channel=channel, key=idempotency_key, base_currency=fx.base
+            )
         except _RaceLost:
-            opened = _open(sessions, request, channel=channel, key=idempotency_key,
-                           base_currency=fx.base)  # fmt: skip
+            opened = _open(
+                sessions, request, channel=channel, key=idempotency_key, base_currency=fx.base
+            )
         if opened.replay is not None:
             return opened.replay
         try:
             return _resolve_and_record(
-                sessions, opened.ticket_id, request, policy=policy, drafter=drafter,
-                triager=triager, key=idempotency_key, now=now, fx=fx,
-            )  # fmt: skip
+                sessions,
+                opened.ticket_id,
+                request,
+                policy=policy,
+                drafter=drafter,
+                triager=triager,
+                key=idempotency_key,
+                now=now,
+                fx=fx,
+            )
         except BaseException:
             _mark_failed(sessions, opened.ticket_id)
             raise
@@ -360,16 +374,35 @@ def _resolve_and_record(
         st = standing(s, customer, now=now, window_days=policy.abuse.window_days, fx=fx)
         spent_day, spent_month = _budget_spent(s, policy, now)
     ticket = DomainTicket(
-        customer=_case_customer(st, request), order=request.order, issue=request.issue,
+        customer=_case_customer(st, request),
+        order=request.order,
+        issue=request.issue,
         message=request.message,
-    )  # fmt: skip
-    result = resolve(ticket, policy=policy, drafter=drafter, triager=triager,
-                     budget_spent=spent_day, budget_spent_month=spent_month, fx=fx,
-                     prior=_ledger_answer(sessions, request.order.id))  # fmt: skip
+    )
+    result = resolve(
+        ticket,
+        policy=policy,
+        drafter=drafter,
+        triager=triager,
+        budget_spent=spent_day,
+        budget_spent_month=spent_month,
+        fx=fx,
+        prior=_ledger_answer(sessions, request.order.id),
+    )
     if arm is not None:
         result.decision = arm.label(result.decision)
-    return _record(sessions, ticket_id, request, result, policy=policy, key=key, now=now,
-                   arm=arm, fx=fx, read=(mark, st))  # fmt: skip
+    return _record(
+        sessions,
+        ticket_id,
+        request,
+        result,
+        policy=policy,
+        key=key,
+        now=now,
+        arm=arm,
+        fx=fx,
+        read=(mark, st),
+    )
 
 
 def _ledger_answer(
@@ -434,8 +467,9 @@ def _decide_again(
         return drafted, st, False
     spent_day, spent_month = _budget_spent(s, policy, now)
     case = result.case.model_copy(update={"customer": _case_customer(st, request)})
-    fresh = settle(case, result.triage, policy, budget_spent=spent_day,
-                   budget_spent_month=spent_month, fx=fx)  # fmt: skip
+    fresh = settle(
+        case, result.triage, policy, budget_spent=spent_day, budget_spent_month=spent_month, fx=fx
+    )
     if arm is not None:
         fresh = arm.label(fresh)
     if fresh.offer.kind == drafted.offer.kind and fresh.cap >= drafted.offer.amount:
@@ -473,9 +507,17 @@ def _record(
         )
         if changed:
             reply = _template(decision, result, request)
-            s.add(Event(ticket_id=ticket_id, type="decided_again", created_at=when,
-                        payload={"drafted": result.decision.offer.model_dump(mode="json"),
-                                 "recorded": decision.offer.model_dump(mode="json")}))  # fmt: skip
+            s.add(
+                Event(
+                    ticket_id=ticket_id,
+                    type="decided_again",
+                    created_at=when,
+                    payload={
+                        "drafted": result.decision.offer.model_dump(mode="json"),
+                        "recorded": decision.offer.model_dump(mode="json"),
+                    },
+                )
+            )
         ticket = s.get(Ticket, ticket_id)
         assert ticket is not None
         ticket.category = result.issue.category.value
@@ -489,22 +531,39 @@ def _record(
                 s, order_id=request.order.id, category=result.issue.category.value
             )
             if existing is not None:
-                s.add(Event(ticket_id=ticket_id, type=EventType.duplicate_offer_suppressed,
-                            payload={"offer_id": existing.id}))  # fmt: skip
+                s.add(
+                    Event(
+                        ticket_id=ticket_id,
+                        type=EventType.duplicate_offer_suppressed,
+                        payload={"offer_id": existing.id},
+                    )
+                )
         elif offer_kind not in (OfferKind.none, OfferKind.apology_only):
             offer, inserted = record_offer(
-                s, ticket_id=ticket_id, customer_id=request.customer_id, order_id=request.order.id,
-                category=result.issue.category.value, kind=offer_kind.value,
-                amount=decision.offer.amount, currency=decision.offer.currency,
-                policy_version=decision.policy_version, idempotency_key=key,
-                basis=decision.offer.basis, fx=fx,
-            )  # fmt: skip
+                s,
+                ticket_id=ticket_id,
+                customer_id=request.customer_id,
+                order_id=request.order.id,
+                category=result.issue.category.value,
+                kind=offer_kind.value,
+                amount=decision.offer.amount,
+                currency=decision.offer.currency,
+                policy_version=decision.policy_version,
+                idempotency_key=key,
+                basis=decision.offer.basis,
+                fx=fx,
+            )
             if not inserted:
                 # Someone resolved this order and issue first: answer with *their* offer.
                 decision = _existing_decision(offer, decision)
                 reply = _template(decision, result, request)
-                s.add(Event(ticket_id=ticket_id, type=EventType.duplicate_offer_suppressed,
-                            payload={"offer_id": offer.id}))  # fmt: skip
+                s.add(
+                    Event(
+                        ticket_id=ticket_id,
+                        type=EventType.duplicate_offer_suppressed,
+                        payload={"offer_id": offer.id},
+                    )
+                )
         else:
             existing = find_offer(
                 s, order_id=request.order.id, category=result.issue.category.value
@@ -514,27 +573,72 @@ def _record(
                 reply = _template(decision, result, request)
         s.add(decision_row(ticket_id, decision, created_at=when))
         if arm is not None:
-            record_exposure(s, experiment_id=arm.experiment_id, ticket_id=ticket_id,
-                            customer_id=request.customer_id, arm=arm.arm,
-                            policy_version=arm.policy.version, now=when)  # fmt: skip
-        s.add(Message(ticket_id=ticket_id, role=MessageRole.bot, text=reply.text, source=reply.source,
-                      created_at=when))  # fmt: skip
-        s.add(Event(ticket_id=ticket_id, type=EventType.model_call if result.usage.model_calls else EventType.template_reply,
-                    payload=result.usage.as_event(), created_at=when))  # fmt: skip
+            record_exposure(
+                s,
+                experiment_id=arm.experiment_id,
+                ticket_id=ticket_id,
+                customer_id=request.customer_id,
+                arm=arm.arm,
+                policy_version=arm.policy.version,
+                now=when,
+            )
+        s.add(
+            Message(
+                ticket_id=ticket_id,
+                role=MessageRole.bot,
+                text=reply.text,
+                source=reply.source,
+                created_at=when,
+            )
+        )
+        s.add(
+            Event(
+                ticket_id=ticket_id,
+                type=EventType.model_call if result.usage.model_calls else EventType.template_reply,
+                payload=result.usage.as_event(),
+                created_at=when,
+            )
+        )
         if result.usage.guard_rejections:
-            s.add(Event(ticket_id=ticket_id, type=EventType.guard_rejected, created_at=when,
-                        payload={"violations": [v.model_dump() for v in result.usage.violations]}))  # fmt: skip
+            s.add(
+                Event(
+                    ticket_id=ticket_id,
+                    type=EventType.guard_rejected,
+                    created_at=when,
+                    payload={"violations": [v.model_dump() for v in result.usage.violations]},
+                )
+            )
         if decision.escalate:
-            s.add(Event(ticket_id=ticket_id, type=EventType.escalated, payload={"reasons": decision.reasons[-1:]},
-                        created_at=when))  # fmt: skip
+            s.add(
+                Event(
+                    ticket_id=ticket_id,
+                    type=EventType.escalated,
+                    payload={"reasons": decision.reasons[-1:]},
+                    created_at=when,
+                )
+            )
         if result.triage is not None:
-            s.add(Survey(ticket_id=ticket_id, phase=SurveyPhase.pre, score=result.triage.sentiment,
-                         source=SurveySource.estimated, created_at=when))  # fmt: skip
-        s.add(ScoreSnapshot(
-            customer_id=request.customer_id, ticket_id=ticket_id, clv=st.clv,
-            residual_clv=st.residual_clv, tier=st.tier, segment=st.segment, reason="ticket",
-            taken_at=when,
-        ))  # fmt: skip
+            s.add(
+                Survey(
+                    ticket_id=ticket_id,
+                    phase=SurveyPhase.pre,
+                    score=result.triage.sentiment,
+                    source=SurveySource.estimated,
+                    created_at=when,
+                )
+            )
+        s.add(
+            ScoreSnapshot(
+                customer_id=request.customer_id,
+                ticket_id=ticket_id,
+                clv=st.clv,
+                residual_clv=st.residual_clv,
+                tier=st.tier,
+                segment=st.segment,
+                reason="ticket",
+                taken_at=when,
+            )
+        )
         s.add(
             Followup(ticket_id=ticket_id, due_at=when + timedelta(days=policy.followup.after_days))
         )
@@ -542,8 +646,14 @@ def _record(
         ticket.status = TicketStatus.escalated if decision.escalate else TicketStatus.resolved
         ticket.state = TicketState.done
         ticket.response = json.loads(response.model_dump_json())
-    log.info("ticket resolved", extra={"ticket_id": ticket_id, "policy_version": decision.policy_version,
-                                       "provider": result.usage.provider})  # fmt: skip
+    log.info(
+        "ticket resolved",
+        extra={
+            "ticket_id": ticket_id,
+            "policy_version": decision.policy_version,
+            "provider": result.usage.provider,
+        },
+    )
     return response
 
 
@@ -602,8 +712,15 @@ def record_survey(
     with sessions.begin() as s:
         if s.get(Ticket, ticket_id) is None:
             raise NotFound(f"ticket {ticket_id!r} not found")
-        s.add(Survey(ticket_id=ticket_id, phase=phase, score=float(score), source=source,
-                     created_at=now or utcnow()))  # fmt: skip
+        s.add(
+            Survey(
+                ticket_id=ticket_id,
+                phase=phase,
+                score=float(score),
+                source=source,
+                created_at=now or utcnow(),
+            )
+        )
 
 
 # -- agent assist ---------------------------------------------------------------------------
@@ -621,11 +738,15 @@ def create_assist_draft(
     fx: FxRates | None = None,
 ) -> dict[str, Any]:
     """Resolve as usual (the offer is recorded as proposed) and park the reply for an agent."""
-    response = handle_ticket(sessions, request, policy=policy, drafter=drafter, channel="assist",
-                             triager=triager, fx=fx)  # fmt: skip
+    response = handle_ticket(
+        sessions, request, policy=policy, drafter=drafter, channel="assist", triager=triager, fx=fx
+    )
     with sessions.begin() as s:
-        draft = Draft(ticket_id=response.ticket_id, text=response.reply.text,
-                      guard=response.reply.guard.model_dump(mode="json"))  # fmt: skip
+        draft = Draft(
+            ticket_id=response.ticket_id,
+            text=response.reply.text,
+            guard=response.reply.guard.model_dump(mode="json"),
+        )
         s.add(draft)
         offer = offer_of_ticket(s, response.ticket_id)
         if offer is not None and offer.status == OfferStatus.sent:
@@ -636,16 +757,25 @@ def create_assist_draft(
             )
         )
         s.flush()
-        return {"draft_id": draft.id, "ticket_id": response.ticket_id, "text": draft.text,
-                "decision": response.decision.model_dump(mode="json"),
-                "guard": response.reply.guard.model_dump(mode="json"), "status": draft.status}  # fmt: skip
+        return {
+            "draft_id": draft.id,
+            "ticket_id": response.ticket_id,
+            "text": draft.text,
+            "decision": response.decision.model_dump(mode="json"),
+            "guard": response.reply.guard.model_dump(mode="json"),
+            "status": draft.status,
+        }
 
 
 @store_errors
 def approve_draft(
-    sessions: Sessions, draft_id: str, *, agent: str, edited_text: str | None = None,
+    sessions: Sessions,
+    draft_id: str,
+    *,
+    agent: str,
+    edited_text: str | None = None,
     reject: bool = False,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """An agent approves, edits or rejects; an edit promising more than the decision is refused."""
     with sessions.begin() as s:
         draft = s.get(Draft, draft_id)
@@ -698,8 +828,12 @@ def approve_draft(
                 payload={"agent": agent},
             )
         )
-        out: dict[str, Any] = {"draft_id": draft.id, "ticket_id": draft.ticket_id,
-                               "status": draft.status, "decided_by": agent}  # fmt: skip
+        out: dict[str, Any] = {
+            "draft_id": draft.id,
+            "ticket_id": draft.ticket_id,
+            "status": draft.status,
+            "decided_by": agent,
+        }
         if not reject:
             out["quality_warnings"] = [w.as_dict() for w in warnings]
         return out

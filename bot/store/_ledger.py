@@ -194,11 +194,22 @@ def record_offer(
         base_amount, base_currency = fx.to_base(amount, currency), fx.base
         rate = fx.rate(currency)
     values = dict(
-        ticket_id=ticket_id, customer_id=customer_id, order_id=order_id, category=category,
-        kind=kind, amount=amount, currency=currency, policy_version=policy_version,
-        idempotency_key=idempotency_key, status=status, basis=basis, created_at=utcnow(),
-        base_amount=base_amount, base_currency=base_currency, fx_rate=rate,
-    )  # fmt: skip
+        ticket_id=ticket_id,
+        customer_id=customer_id,
+        order_id=order_id,
+        category=category,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        policy_version=policy_version,
+        idempotency_key=idempotency_key,
+        status=status,
+        basis=basis,
+        created_at=utcnow(),
+        base_amount=base_amount,
+        base_currency=base_currency,
+        fx_rate=rate,
+    )
     dialect = session.get_bind().dialect.name
     stmt: Any
     if dialect == "postgresql":

@@ -49,9 +49,11 @@ def decision_row(
 
 def offer_from_row(row: Offer) -> DomainOffer:
     return DomainOffer(
-        kind=OfferKind(row.kind), amount=row.amount, currency=row.currency,
+        kind=OfferKind(row.kind),
+        amount=row.amount,
+        currency=row.currency,
         basis="entitlement" if row.basis == "entitlement" else "goodwill",
-    )  # fmt: skip
+    )
 
 
 def case_customer(standing: CustomerStanding) -> CaseCustomer:

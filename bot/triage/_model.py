@@ -74,15 +74,29 @@ def _vectorizer() -> Any:
 
     return FeatureUnion(
         [
-            ("words", TfidfVectorizer(preprocessor=_primary_lower, ngram_range=(1, 2),
-                                      sublinear_tf=True)),
-            ("chars", TfidfVectorizer(preprocessor=_primary_lower, analyzer="char_wb",
-                                      ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
-            ("whole", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                                      min_df=2)),
+            (
+                "words",
+                TfidfVectorizer(preprocessor=_primary_lower, ngram_range=(1, 2), sublinear_tf=True),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    preprocessor=_primary_lower,
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    sublinear_tf=True,
+                    min_df=2,
+                ),
+            ),
+            (
+                "whole",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2
+                ),
+            ),
         ],
         transformer_weights={"words": 1.0, "chars": 1.0, "whole": 0.4},
-    )  # fmt: skip
+    )
 
 
 def _classifier(c: float) -> Any:
@@ -171,8 +185,15 @@ class TextClassifiers:
         weights = self.vectorizer_.transformer_weights
         for name, vectorizer in self.vectorizer_.transformer_list:
             vocabulary = vectorizer.vocabulary_
-            parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_,
-                          float(weights[name]), offset))  # fmt: skip
+            parts.append(
+                (
+                    vectorizer.build_analyzer(),
+                    vocabulary,
+                    vectorizer.idf_,
+                    float(weights[name]),
+                    offset,
+                )
+            )
             offset += len(vocabulary)
         self._parts = parts
         self._heads = (_Head(self.category_), _Head(self.severity_))
@@ -259,8 +280,9 @@ class CompiledClassifiers:
         ):
             kind, primary = spec[name]
             low, high = vectorizer.ngram_range
-            self._parts.append((kind, primary, low, high, dict(vocabulary), np.asarray(idf),
-                                weight, offset))  # fmt: skip
+            self._parts.append(
+                (kind, primary, low, high, dict(vocabulary), np.asarray(idf), weight, offset)
+            )
         assert fitted._heads is not None
         self._heads = fitted._heads
         self.categories = fitted.categories

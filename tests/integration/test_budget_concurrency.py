@@ -44,8 +44,9 @@ class SlowChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "slow"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:  # fmt: skip
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         time.sleep(self.delay_s)
         text = "I am so sorry your parcel is late."
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
@@ -82,10 +83,16 @@ def _hammer(sessions: sessionmaker[Session], currencies: list[str]) -> list[Tick
     def run(i: int) -> None:
         start.wait()
         try:
-            results.append(handle_ticket(
-                sessions, _request(i, currencies[i % len(currencies)]), policy=policy,
-                drafter=drafter, idempotency_key=f"b-{i}", fx=FX,
-            ))  # fmt: skip
+            results.append(
+                handle_ticket(
+                    sessions,
+                    _request(i, currencies[i % len(currencies)]),
+                    policy=policy,
+                    drafter=drafter,
+                    idempotency_key=f"b-{i}",
+                    fx=FX,
+                )
+            )
         except Exception as exc:  # asserted below
             errors.append(exc)
 

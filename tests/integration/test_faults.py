@@ -79,8 +79,13 @@ def _serve(fault: FaultServer) -> Iterator[str]:
         server.server_close()
 
 
-def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str,
-          headers: dict[str, str] | None = None) -> None:  # fmt: skip
+def _send(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    ctype: str,
+    headers: dict[str, str] | None = None,
+) -> None:
     handler.send_response(status)
     handler.send_header("Content-Type", ctype)
     handler.send_header("Content-Length", str(len(body)))
@@ -91,20 +96,33 @@ def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str,
 
 
 def _completion(text: str) -> bytes:
-    return json.dumps({
-        "id": "cmpl-1", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-    }).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "id": "cmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": text},
+                }
+            ],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+        }
+    ).encode()
 
 
 def _garbage(kind: str) -> Callable[[BaseHTTPRequestHandler, dict[str, Any]], None]:
     bodies = {
         "html": (b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>", "text/html"),
         "invalid_json": (b'{"choices": [{"message": {"content": "We are so', "application/json"),
-        "no_choices": (b'{"id": "x", "object": "chat.completion", "model": "m"}', "application/json"),
-    }  # fmt: skip
+        "no_choices": (
+            b'{"id": "x", "object": "chat.completion", "model": "m"}',
+            "application/json",
+        ),
+    }
     body, ctype = bodies[kind]
 
     def respond(h: BaseHTTPRequestHandler, req: dict[str, Any]) -> None:
@@ -129,8 +147,13 @@ def _trickle(
         # A valid answer, one byte every 0.1 s: each read is quick, so the client's (per read)
         # timeout never fires; only a deadline over the whole call bounds it.
         if req.get("stream"):
-            delta = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                     "choices": [{"index": 0, "delta": {"content": "We are so sorry. "}}]}  # fmt: skip
+            delta = {
+                "id": "c",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "m",
+                "choices": [{"index": 0, "delta": {"content": "We are so sorry. "}}],
+            }
             body, ctype = (
                 f"data: {json.dumps(delta)}\n\ndata: [DONE]\n\n".encode(),
                 "text/event-stream",
@@ -266,8 +289,11 @@ def test_every_message_is_answered_by_the_template_within_the_timeout(
     times: list[float] = []
     with TestClient(app) as client:
         for i, body in enumerate(_tickets(kind)):
-            r, took = _timed(lambda body=body, i=i: client.post(
-                "/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": f"{kind}-{i}"}))  # fmt: skip
+            r, took = _timed(
+                lambda body=body, i=i: client.post(
+                    "/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": f"{kind}-{i}"}
+                )
+            )
             times.append(took)
             assert r.status_code == 200, r.text
             out = r.json()
@@ -278,8 +304,11 @@ def test_every_message_is_answered_by_the_template_within_the_timeout(
             assert took < bound, f"{kind}: ticket took {took:.2f} s (bound {bound} s)"
 
         token = mint_widget_token("test-secret", "5")
-        session = client.post("/v1/chat/sessions", headers={"Authorization": f"Bearer {token}"},
-                              json={"order": {"id": f"CHAT-{kind}", "value": "90", "currency": "USD"}}).json()  # fmt: skip
+        session = client.post(
+            "/v1/chat/sessions",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"order": {"id": f"CHAT-{kind}", "value": "90", "currency": "USD"}},
+        ).json()
         auth = {"Authorization": f"Bearer {session['token']}"}
         url = f"/v1/chat/sessions/{session['session_id']}/messages"
         for n, said in enumerate(
@@ -298,18 +327,33 @@ def test_every_message_is_answered_by_the_template_within_the_timeout(
                     select(Ticket).where(Ticket.order_id == f"CHAT-{kind}")
                 ).scalar_one()
                 decision = OfferDecision.model_validate(ticket.response["decision"])
-                stored = s.execute(select(Message.text).where(
-                    Message.ticket_id == ticket.id, Message.role == "customer")).scalars().all()  # fmt: skip
+                stored = (
+                    s.execute(
+                        select(Message.text).where(
+                            Message.ticket_id == ticket.id, Message.role == "customer"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
             assert said in stored, "the customer's message is stored"
             if n == 0:  # the first reply carries the decision's offer
                 assert check_draft(text, decision).ok and _offer_shown(decision, text), text
             else:  # later replies repeat no offer
-                silent = decision.model_copy(update={"escalate": False, "offer": decision.offer.model_copy(
-                    update={"kind": OfferKind.none, "amount": 0})})  # fmt: skip
+                silent = decision.model_copy(
+                    update={
+                        "escalate": False,
+                        "offer": decision.offer.model_copy(
+                            update={"kind": OfferKind.none, "amount": 0}
+                        ),
+                    }
+                )
                 assert check_draft(text, silent).ok, text
     calls = len(fault.requests) if fault is not None else None
-    print(f"\nfault {kind}: {len(times)} messages, max {max(times):.2f} s, "
-          f"bound {bound:.1f} s (llm_timeout_s {TIMEOUT_S}), model requests {calls}")  # fmt: skip
+    print(
+        f"\nfault {kind}: {len(times)} messages, max {max(times):.2f} s, "
+        f"bound {bound:.1f} s (llm_timeout_s {TIMEOUT_S}), model requests {calls}"
+    )
     if fault is not None:
         # One bounded retry policy: at most two model requests per message (four messages here).
         assert len(fault.requests) <= 2 * len(times)
@@ -322,17 +366,29 @@ def test_every_message_is_answered_by_the_template_within_the_timeout(
 def _settings(db_file: str, base_url: str) -> Settings:
     """The openai provider pointed at the fault, on the module's seeded SQLite store."""
     return Settings(
-        database_url=db_file, llm="openai", openai_base_url=base_url, model="smollm2",
-        llm_timeout_s=TIMEOUT_S, llm_max_tokens=MAX_TOKENS, api_keys=KEYS,
-        widget_secret="test-secret", rate_limit_per_minute=10_000,
-    )  # fmt: skip
+        database_url=db_file,
+        llm="openai",
+        openai_base_url=base_url,
+        model="smollm2",
+        llm_timeout_s=TIMEOUT_S,
+        llm_max_tokens=MAX_TOKENS,
+        api_keys=KEYS,
+        widget_secret="test-secret",
+        rate_limit_per_minute=10_000,
+    )
 
 
 def _tickets(kind: str) -> list[dict[str, Any]]:
     return [
-        {"customer_id": "5", "order": {"id": f"T-{kind}-1", "value": "120.00", "currency": "USD"},
-         "issue": {"category": "damaged_item", "severity": 3},
-         "message": "The lamp arrived in pieces and I need it for Friday."},
-        {"customer_id": "7", "order": {"id": f"T-{kind}-2", "value": "45.00", "currency": "USD"},
-         "message": "My parcel is two weeks late and nobody answers my emails."},
-    ]  # fmt: skip
+        {
+            "customer_id": "5",
+            "order": {"id": f"T-{kind}-1", "value": "120.00", "currency": "USD"},
+            "issue": {"category": "damaged_item", "severity": 3},
+            "message": "The lamp arrived in pieces and I need it for Friday.",
+        },
+        {
+            "customer_id": "7",
+            "order": {"id": f"T-{kind}-2", "value": "45.00", "currency": "USD"},
+            "message": "My parcel is two weeks late and nobody answers my emails.",
+        },
+    ]

@@ -96,21 +96,35 @@ def _ledger(client: TestClient, order_id: str) -> dict[str, Any] | None:
 def _api_ticket(
     client: TestClient, customer: str, order: str, message: str, issue: dict | None = None
 ) -> Run:
-    body = {"customer_id": customer, "order": {"id": order, "value": "80", "currency": "USD"},
-            "message": message, "issue": issue}  # fmt: skip
+    body = {
+        "customer_id": customer,
+        "order": {"id": order, "value": "80", "currency": "USD"},
+        "message": message,
+        "issue": issue,
+    }
     out = client.post("/v1/tickets", json=body, headers=SERVICE)
     assert out.status_code == 200, out.text
     data = out.json()
     row = _ledger(client, order)
     assert (row is None) == (data["decision"]["offer"]["kind"] in ("none", "apology_only"))
-    return Run(data["ticket_id"], customer, "api", order, offer=row,
-               status="sent" if row else None, escalated=data["decision"]["escalate"],
-               category=row["category"] if row else (issue or {}).get("category", ""))  # fmt: skip
+    return Run(
+        data["ticket_id"],
+        customer,
+        "api",
+        order,
+        offer=row,
+        status="sent" if row else None,
+        escalated=data["decision"]["escalate"],
+        category=row["category"] if row else (issue or {}).get("category", ""),
+    )
 
 
 def _assist(client: TestClient, customer: str, order: str, action: str) -> Run:
-    body = {"customer_id": customer, "order": {"id": order, "value": "80", "currency": "USD"},
-            "message": DAMAGED}  # fmt: skip
+    body = {
+        "customer_id": customer,
+        "order": {"id": order, "value": "80", "currency": "USD"},
+        "message": DAMAGED,
+    }
     draft = client.post("/v1/assist/drafts", json=body, headers=AGENT).json()
     assert _ledger(client, order)["status"] == "proposed"
     decision: dict[str, Any] = {"agent": "ana"}
@@ -124,23 +138,35 @@ def _assist(client: TestClient, customer: str, order: str, action: str) -> Run:
         r.json()["status"]
         == {"approve": "approved", "edit": "edited", "reject": "rejected"}[action]
     )
-    return Run(draft["ticket_id"], customer, "assist", order, offer=_ledger(client, order),
-               status="withdrawn" if action == "reject" else "sent",
-               escalated=draft["decision"]["escalate"], human=True,
-               replied=action != "reject")  # fmt: skip
+    return Run(
+        draft["ticket_id"],
+        customer,
+        "assist",
+        order,
+        offer=_ledger(client, order),
+        status="withdrawn" if action == "reject" else "sent",
+        escalated=draft["decision"]["escalate"],
+        human=True,
+        replied=action != "reject",
+    )
 
 
 def _chat(client: TestClient, customer: str, order: str, turns: list[str]) -> tuple[Run, dict]:
     token = mint_widget_token("test-secret", customer)
-    session = client.post("/v1/chat/sessions",
-                          json={"order": {"id": order, "value": "60", "currency": "USD"}},
-                          headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    session = client.post(
+        "/v1/chat/sessions",
+        json={"order": {"id": order, "value": "60", "currency": "USD"}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
     auth = {"Authorization": f"Bearer {session['token']}"}
     escalated = False
     first: dict[str, Any] = {}
     for i, text in enumerate(turns):
-        r = client.post(f"/v1/chat/sessions/{session['session_id']}/messages",
-                        json={"message": text}, headers=auth)  # fmt: skip
+        r = client.post(
+            f"/v1/chat/sessions/{session['session_id']}/messages",
+            json={"message": text},
+            headers=auth,
+        )
         assert r.status_code == 200, r.text
         _, [done] = sse_text(r)
         escalated = escalated or done["escalated"]
@@ -149,8 +175,9 @@ def _chat(client: TestClient, customer: str, order: str, turns: list[str]) -> tu
     assert first["offer"] is not None
     row = _ledger(client, order)
     assert row["id"] == first["offer"]["id"]
-    return Run(row["ticket_id"], customer, "chat", order, offer=row, status="sent",
-               escalated=escalated), session  # fmt: skip
+    return Run(
+        row["ticket_id"], customer, "chat", order, offer=row, status="sent", escalated=escalated
+    ), session
 
 
 @pytest.fixture
@@ -172,8 +199,9 @@ def _drive(client: TestClient, settings) -> tuple[list[Run], Customers]:
     runs.append(declined)
     waiting = _api_ticket(client, "43", "E-3", DAMAGED)
     runs.append(waiting)
-    apology = _api_ticket(client, "42", "E-0", DAMAGED,
-                          issue={"category": "damaged_item", "severity": 2})  # fmt: skip
+    apology = _api_ticket(
+        client, "42", "E-0", DAMAGED, issue={"category": "damaged_item", "severity": 2}
+    )
     assert apology.offer is None, "no rung fits this customer's cap: an apology, no offer"
     runs.append(apology)
     escalated = _api_ticket(client, "44", "E-4", PERSON)
@@ -186,35 +214,53 @@ def _drive(client: TestClient, settings) -> tuple[list[Run], Customers]:
 
     # The Zendesk webhook opens a ticket, then carries the customer's yes.
     fields = [{"id": "order_id", "value": "E-5"}, {"id": "order_value", "value": "80"}]
-    zd = {"ticket": {"id": 7001, "description": DAMAGED, "requester": {"external_id": "45"},
-                     "custom_fields": fields}}  # fmt: skip
+    zd = {
+        "ticket": {
+            "id": 7001,
+            "description": DAMAGED,
+            "requester": {"external_id": "45"},
+            "custom_fields": fields,
+        }
+    }
     opened = client.post("/v1/webhooks/zendesk", json=zd, headers=SERVICE)
     assert opened.status_code == 200, opened.text
     zd_ticket = {f["id"]: f["value"] for f in opened.json()["ticket"]["custom_fields"]}
-    zendesk = Run(zd_ticket["appease_ticket_id"], "45", "webhook", "E-5",
-                  offer=_ledger(client, "E-5"), status="sent",
-                  escalated="appease_escalated" in opened.json()["ticket"]["tags"])  # fmt: skip
+    zendesk = Run(
+        zd_ticket["appease_ticket_id"],
+        "45",
+        "webhook",
+        "E-5",
+        offer=_ledger(client, "E-5"),
+        status="sent",
+        escalated="appease_escalated" in opened.json()["ticket"]["tags"],
+    )
     zd["ticket"]["custom_fields"] = [*fields, {"id": "appease_offer_answer", "value": "accept"}]
     assert client.post("/v1/webhooks/zendesk", json=zd, headers=SERVICE).status_code == 200
     zendesk.status = "accepted"
     runs.append(zendesk)
 
     # Agent assist: approved as drafted, approved with an edit, rejected (its offer declined).
-    runs += [_assist(client, c, o, a) for c, o, a in
-             (("53", "E-6", "approve"), ("47", "E-7", "edit"), ("48", "E-8", "reject"))]  # fmt: skip
+    runs += [
+        _assist(client, c, o, a)
+        for c, o, a in (("53", "E-6", "approve"), ("47", "E-7", "edit"), ("48", "E-8", "reject"))
+    ]
 
     # A three-turn chat past its two-turn budget (escalated), by the customer of the first
     # ticket (a recontact); its offer accepted with the widget token. A second chat, declined.
     chat, session = _chat(client, "41", "E-9", [DAMAGED, TURN_2, TURN_3])
     assert chat.escalated, "the third turn is past APPEASE_CHAT_MAX_TURNS=2"
-    r = client.post(f"/v1/offers/{chat.offer['id']}/accept",  # type: ignore[index]
-                    headers={"Authorization": f"Bearer {session['token']}"})  # fmt: skip
+    r = client.post(
+        f"/v1/offers/{chat.offer['id']}/accept",  # type: ignore[index]
+        headers={"Authorization": f"Bearer {session['token']}"},
+    )
     assert r.status_code == 200, r.text
     chat.status = "accepted"
     runs.append(chat)
     chat2, session2 = _chat(client, "49", "E-10", [DAMAGED])
-    r = client.post(f"/v1/offers/{chat2.offer['id']}/decline",  # type: ignore[index]
-                    headers={"Authorization": f"Bearer {session2['token']}"})  # fmt: skip
+    r = client.post(
+        f"/v1/offers/{chat2.offer['id']}/decline",  # type: ignore[index]
+        headers={"Authorization": f"Bearer {session2['token']}"},
+    )
     assert r.status_code == 200, r.text
     chat2.status = "declined"
     runs.append(chat2)
@@ -222,8 +268,11 @@ def _drive(client: TestClient, settings) -> tuple[list[Run], Customers]:
     # Surveys: pre and post for two tickets.
     for t, pre, post in ((accepted, 20, 70), (waiting, 40, 80)):
         for phase, score in (("pre", pre), ("post", post)):
-            r = client.post("/v1/surveys", json={"ticket_id": t.ticket_id, "phase": phase,
-                                                 "score": score}, headers=SERVICE)  # fmt: skip
+            r = client.post(
+                "/v1/surveys",
+                json={"ticket_id": t.ticket_id, "phase": phase, "score": score},
+                headers=SERVICE,
+            )
             assert r.status_code == 201, r.text
         t.pre, t.post = (float(pre), "survey"), (float(post), "survey")
 
@@ -284,8 +333,16 @@ def _perception(runs: list[Run]) -> dict[str, dict[str, Any]]:
     for source in ("survey", "simulated", "estimated"):
         rs = [t for t in runs if _pair(t) == source]
         if not rs:
-            out[source] = {"value": None, "band": None, "n": 0, "customers": 0, "mean_pre": None,
-                           "mean_post": None, "positive_share_pct": None, "ticket_ids": []}  # fmt: skip
+            out[source] = {
+                "value": None,
+                "band": None,
+                "n": 0,
+                "customers": 0,
+                "mean_pre": None,
+                "mean_post": None,
+                "positive_share_pct": None,
+                "ticket_ids": [],
+            }
             continue
         latest = {t.customer_id: t.post[0] for t in rs}  # type: ignore[index]
         share = _pct(sum(1 for v in latest.values() if v >= 60), len(latest))
@@ -301,10 +358,15 @@ def _perception(runs: list[Run]) -> dict[str, dict[str, Any]]:
             else "urgent"
         )
         out[source] = {
-            "value": _r(Decimal(str(post)) - Decimal(str(pre))), "band": band, "n": len(rs),
-            "customers": len(latest), "mean_pre": _r(pre), "mean_post": _r(post),
-            "positive_share_pct": share, "ticket_ids": [t.ticket_id for t in rs],
-        }  # fmt: skip
+            "value": _r(Decimal(str(post)) - Decimal(str(pre))),
+            "band": band,
+            "n": len(rs),
+            "customers": len(latest),
+            "mean_pre": _r(pre),
+            "mean_post": _r(post),
+            "positive_share_pct": share,
+            "ticket_ids": [t.ticket_id for t in rs],
+        }
     return out
 
 
@@ -320,15 +382,20 @@ def _breakdown(runs: list[Run], key, recontacted: set[str]) -> list[dict[str, An
     rows = []
     for name, rs in groups.items():
         head = next((p for p in _perception(rs).values() if p["n"]), None)
-        rows.append({
-            "key": name, "tickets": len(rs), "share_pct": _pct(len(rs), len(runs)),
-            "spend": _money(rs), "clv_post_issue_pct": None,
-            "perception_change": head["value"] if head else None,
-            "escalation_rate_pct": _pct(sum(t.escalated for t in rs), len(rs)),
-            "recontact_rate_pct": _pct(sum(t.ticket_id in recontacted for t in rs), len(rs)),
-            "recurring": sum(t.ticket_id in recurring for t in rs),
-            "ticket_ids": [t.ticket_id for t in rs],
-        })  # fmt: skip
+        rows.append(
+            {
+                "key": name,
+                "tickets": len(rs),
+                "share_pct": _pct(len(rs), len(runs)),
+                "spend": _money(rs),
+                "clv_post_issue_pct": None,
+                "perception_change": head["value"] if head else None,
+                "escalation_rate_pct": _pct(sum(t.escalated for t in rs), len(rs)),
+                "recontact_rate_pct": _pct(sum(t.ticket_id in recontacted for t in rs), len(rs)),
+                "recurring": sum(t.ticket_id in recurring for t in rs),
+                "ticket_ids": [t.ticket_id for t in rs],
+            }
+        )
     return sorted(rows, key=lambda b: (-b["tickets"], b["key"]))
 
 
@@ -343,13 +410,19 @@ def _spend_rows(
         clv = sum((customers[t.customer_id][2] or Decimal(0) for t in rs), Decimal(0))
         res = sum((residual[t.ticket_id] for t in rs), Decimal(0))
         spend = sum((_spent(t) for t in rs), Decimal(0))
-        rows.append({
-            "key": name, "currency": currency, "tickets": len(rs), "spend": str(spend.quantize(CENT)),
-            "clv": str(clv.quantize(CENT)), "residual_clv": str(res.quantize(CENT)),
-            "share_of_clv_pct": _pct(spend, clv),
-            "share_of_residual_clv_pct": _pct(spend, res) if res > 0 else None,
-            "ticket_ids": [t.ticket_id for t in rs],
-        })  # fmt: skip
+        rows.append(
+            {
+                "key": name,
+                "currency": currency,
+                "tickets": len(rs),
+                "spend": str(spend.quantize(CENT)),
+                "clv": str(clv.quantize(CENT)),
+                "residual_clv": str(res.quantize(CENT)),
+                "share_of_clv_pct": _pct(spend, clv),
+                "share_of_residual_clv_pct": _pct(spend, res) if res > 0 else None,
+                "ticket_ids": [t.ticket_id for t in rs],
+            }
+        )
     return rows
 
 
@@ -361,8 +434,11 @@ def test_every_kpi_field_matches_the_run_counted_by_hand(run) -> None:
     assert kpi["filters"] == dict.fromkeys(
         ("date_from", "date_to", "tier", "segment", "category", "channel", "policy_version")
     )
-    assert kpi["windows"] == {"measurement_window_days": 90, "recontact_window_days": 14,
-                              "positive_threshold": 60.0}  # fmt: skip
+    assert kpi["windows"] == {
+        "measurement_window_days": 90,
+        "recontact_window_days": 14,
+        "positive_threshold": 60.0,
+    }
     assert (kpi["experiments"], kpi["experiment_outcomes"]) == ([], [])
 
     # Goodwill and offers.
@@ -373,10 +449,14 @@ def test_every_kpi_field_matches_the_run_counted_by_hand(run) -> None:
     assert g["offers"] == {
         "by_status": dict(sorted(Counter(t.status for t in offered).items())),
         "by_kind": dict(sorted(Counter(t.offer["kind"] for t in offered).items())),  # type: ignore[index]
-        "acceptance": {"count": len(accepted), "n": len(answered),
-                       "pct": _pct(len(accepted), len(answered)), "ticket_ids": accepted},
+        "acceptance": {
+            "count": len(accepted),
+            "n": len(answered),
+            "pct": _pct(len(accepted), len(answered)),
+            "ticket_ids": accepted,
+        },
         "awaiting_answer": sum(t.status == "sent" for t in offered),
-    }  # fmt: skip
+    }
     # 3 accepted, 2 declined by customers; the assist draft an agent rejected is withdrawn
     assert (g["offers"]["acceptance"]["count"], g["offers"]["acceptance"]["n"]) == (3, 5)
     assert g["spend"] == _money(runs)
@@ -405,14 +485,28 @@ def test_every_kpi_field_matches_the_run_counted_by_hand(run) -> None:
     assert g["automation"] == _rate(runs, _automated)
     escalated = [t.ticket_id for t in runs if t.escalated]
     assert len(escalated) >= 2, "the person-asker and the chat past its budget"
-    assert g["escalations"] == {"count": len(escalated), "rate_pct": _pct(len(escalated), len(runs)),
-                                "ticket_ids": escalated}  # fmt: skip
+    assert g["escalations"] == {
+        "count": len(escalated),
+        "rate_pct": _pct(len(escalated), len(runs)),
+        "ticket_ids": escalated,
+    }
     none = _rate(runs, lambda t: False)
-    assert g["guard"] == {"rejections": 0, "tickets_with_rejection": none,
-                          "template_fallbacks": none, "quality_rejections": 0,
-                          "tickets_with_quality_rejection": none, "model_written": none}  # fmt: skip
-    assert g["model"] == {"calls": 0, "tokens_total": 0, "tokens_per_ticket": None,
-                          "latency_ms_mean": None, "latency_ms_p95": None, "by_provider": {}}  # fmt: skip
+    assert g["guard"] == {
+        "rejections": 0,
+        "tickets_with_rejection": none,
+        "template_fallbacks": none,
+        "quality_rejections": 0,
+        "tickets_with_quality_rejection": none,
+        "model_written": none,
+    }
+    assert g["model"] == {
+        "calls": 0,
+        "tokens_total": 0,
+        "tokens_per_ticket": None,
+        "latency_ms_mean": None,
+        "latency_ms_p95": None,
+        "by_provider": {},
+    }
     replied = [t for t in runs if t.replied]
     assert g["first_response"]["n"] == len(replied) == 10
     waits = [r["first_response_s"] for r in kpi["rows"] if r["first_response_s"] is not None]
@@ -422,12 +516,18 @@ def test_every_kpi_field_matches_the_run_counted_by_hand(run) -> None:
     with_clv = [t for t in runs if customers[t.customer_id][2]]
     c = kpi["clv_post_issue"]
     assert (c["value"], c["band"], c["n"], c["tickets_measured"], c["ratio_of_sums_pct"]) == (
-        None, None, 0, 0, None
-    )  # fmt: skip
+        None,
+        None,
+        0,
+        0,
+        None,
+    )
     assert (c["pending"], c["excluded"]) == (len(with_clv), len(runs) - len(with_clv))
     assert (c["bands"], c["customers"], c["ticket_ids"]) == (
-        {"strong": 0, "moderate": 0, "act_now": 0}, [], []
-    )  # fmt: skip
+        {"strong": 0, "moderate": 0, "act_now": 0},
+        [],
+        [],
+    )
 
     # Perception: two survey pairs (the headline), one estimated pair (the chat).
     p = kpi["perception_change"]
@@ -435,10 +535,18 @@ def test_every_kpi_field_matches_the_run_counted_by_hand(run) -> None:
     assert p["by_source"] == by_source
     assert by_source["survey"]["n"] == 2 and by_source["estimated"]["n"] >= 1
     head = by_source["survey"]
-    assert p == {"value": head["value"], "band": head["band"], "n": head["n"], "source": "survey",
-                 "positive_threshold": 60.0, "mean_pre": head["mean_pre"],
-                 "mean_post": head["mean_post"], "positive_share_pct": head["positive_share_pct"],
-                 "by_source": by_source, "ticket_ids": head["ticket_ids"]}  # fmt: skip
+    assert p == {
+        "value": head["value"],
+        "band": head["band"],
+        "n": head["n"],
+        "source": "survey",
+        "positive_threshold": 60.0,
+        "mean_pre": head["mean_pre"],
+        "mean_post": head["mean_post"],
+        "positive_share_pct": head["positive_share_pct"],
+        "by_source": by_source,
+        "ticket_ids": head["ticket_ids"],
+    }
 
     # Root causes and channels.
     by_category = _breakdown(runs, lambda t: t.category, recontacted)
@@ -451,10 +559,16 @@ def test_every_kpi_field_matches_the_run_counted_by_hand(run) -> None:
         )[:5]
     )
     claimants = [
-        {"customer_id": cid, "tickets": len(rs), "categories": sorted({t.category for t in rs}),
-         "spend": _money(rs), "ticket_ids": [t.ticket_id for t in rs]}
-        for cid, rs in _by_customer(runs).items() if len(rs) >= 2
-    ]  # fmt: skip
+        {
+            "customer_id": cid,
+            "tickets": len(rs),
+            "categories": sorted({t.category for t in rs}),
+            "spend": _money(rs),
+            "ticket_ids": [t.ticket_id for t in rs],
+        }
+        for cid, rs in _by_customer(runs).items()
+        if len(rs) >= 2
+    ]
     assert kpi["root_causes"]["repeat_claimants"] == claimants
     assert [c["customer_id"] for c in claimants] == ["41"]
     assert kpi["by_channel"] == _breakdown(runs, lambda t: t.channel, recontacted)
@@ -466,11 +580,17 @@ def test_every_kpi_field_matches_the_run_counted_by_hand(run) -> None:
         tier, segment, clv = customers[t.customer_id]
         assert row["customer_id"] == t.customer_id
         assert (row["channel"], row["category"], row["tier"], row["segment"]) == (
-            t.channel, t.category, tier, segment
-        )  # fmt: skip
-        assert (row["offer_kind"], row["offer_amount"], row["offer_currency"], row["offer_status"]) == (
-            o.get("kind"), o.get("amount"), o.get("currency"), t.status
-        )  # fmt: skip
+            t.channel,
+            t.category,
+            tier,
+            segment,
+        )
+        assert (
+            row["offer_kind"],
+            row["offer_amount"],
+            row["offer_currency"],
+            row["offer_status"],
+        ) == (o.get("kind"), o.get("amount"), o.get("currency"), t.status)
         assert row["clv_at_issue"] == (str(clv.quantize(CENT)) if clv is not None else None)
         assert (row["clv_after"], row["clv_post_issue_pct"]) == (None, None)
         assert row["perception_pre"] == (t.pre[0] if t.pre else None)

@@ -65,10 +65,16 @@ def scalar(sessions: sessionmaker[Session], query: Any) -> Any:
 def test_fifty_concurrent_duplicate_tickets_for_one_order_and_issue_make_exactly_one_offer(
     sessions,
 ) -> None:
-    results, errors = hammer(N, lambda i: handle_ticket(
-        sessions, ticket(order_id="DUP"), policy=POLICY, drafter=DRAFTER,
-        idempotency_key=f"dup-{i}",
-    ))  # fmt: skip
+    results, errors = hammer(
+        N,
+        lambda i: handle_ticket(
+            sessions,
+            ticket(order_id="DUP"),
+            policy=POLICY,
+            drafter=DRAFTER,
+            idempotency_key=f"dup-{i}",
+        ),
+    )
     assert errors == []
     assert len(results) == N
     assert scalar(sessions, select(func.count(Offer.id)).where(Offer.order_id == "DUP")) == 1
@@ -85,9 +91,16 @@ def test_fifty_concurrent_duplicate_tickets_for_one_order_and_issue_make_exactly
 
 @pytest.mark.slow
 def test_fifty_concurrent_retries_with_one_key_make_one_ticket_and_agree(sessions) -> None:
-    results, errors = hammer(N, lambda _i: handle_ticket(
-        sessions, ticket(order_id="KEY"), policy=POLICY, drafter=DRAFTER, idempotency_key="one",
-    ))  # fmt: skip
+    results, errors = hammer(
+        N,
+        lambda _i: handle_ticket(
+            sessions,
+            ticket(order_id="KEY"),
+            policy=POLICY,
+            drafter=DRAFTER,
+            idempotency_key="one",
+        ),
+    )
     assert all(isinstance(e, IdempotencyConflict) and e.in_flight for e in errors), errors
     assert results, "at least the first request finished"
     assert all(isinstance(r, TicketResponse) for r in results)
@@ -98,11 +111,13 @@ def test_fifty_concurrent_retries_with_one_key_make_one_ticket_and_agree(session
 
 
 def test_the_same_key_with_another_body_is_a_conflict_not_a_second_offer(sessions) -> None:
-    handle_ticket(sessions, ticket(order_id="K1"), policy=POLICY, drafter=DRAFTER,
-                  idempotency_key="k")  # fmt: skip
+    handle_ticket(
+        sessions, ticket(order_id="K1"), policy=POLICY, drafter=DRAFTER, idempotency_key="k"
+    )
     with pytest.raises(IdempotencyConflict) as err:
-        handle_ticket(sessions, ticket(order_id="K2"), policy=POLICY, drafter=DRAFTER,
-                      idempotency_key="k")  # fmt: skip
+        handle_ticket(
+            sessions, ticket(order_id="K2"), policy=POLICY, drafter=DRAFTER, idempotency_key="k"
+        )
     assert not err.value.in_flight
     assert scalar(sessions, select(func.count(Offer.id))) == 1
 

@@ -30,10 +30,28 @@ def server() -> Iterator[str]:
     )
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--model_alias", "smollm2",
-         "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(smollm2_path()),
+            "--model_alias",
+            "smollm2",
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+            "--verbose",
+            "False",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(120):
@@ -65,8 +83,13 @@ def test_invoke_and_stream_through_langchain_openai(server: str) -> None:
 def test_resolve_through_the_openai_provider(server: str) -> None:
     settings = Settings(llm="openai", openai_base_url=server, model="smollm2", llm_max_tokens=80)
     drafter = Drafter(get_chat_model(settings), provider="openai")
-    ticket = make_ticket("The lamp arrived with the glass shade cracked.", with_issue=False,
-                         tier="platinum", clv="2000", order_value="95")  # fmt: skip
+    ticket = make_ticket(
+        "The lamp arrived with the glass shade cracked.",
+        with_issue=False,
+        tier="platinum",
+        clv="2000",
+        order_value="95",
+    )
     out = resolve(ticket, policy=load_policy(), drafter=drafter)
     assert out.reply.guard.ok
     assert (

@@ -67,9 +67,11 @@ def _ensure_running() -> None:
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
     require_service(
-        postgres_ok() and shutil.which("pg_ctlcluster") is not None and Path("/etc/postgresql").is_dir(),
+        postgres_ok()
+        and shutil.which("pg_ctlcluster") is not None
+        and Path("/etc/postgresql").is_dir(),
         "PostgreSQL (APPEASE_TEST_POSTGRES_URL) on this machine, with pg_ctlcluster",
-    )  # fmt: skip
+    )
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(_pg_base())
     with admin.begin() as c:
@@ -90,12 +92,22 @@ def pg_schema_url() -> Iterator[str]:
 def service(pg_schema_url: str, tmp_path: Path) -> Iterator[str]:
     seeded_settings(pg_schema_url)  # migrate and import 200 customers
     port = free_port()
-    env = {**os.environ, "APPEASE_DATABASE_URL": pg_schema_url, "APPEASE_LLM": "template",
-           "APPEASE_API_KEYS": KEYS, "APPEASE_RATE_LIMIT_PER_MINUTE": "100000"}  # fmt: skip
+    env = {
+        **os.environ,
+        "APPEASE_DATABASE_URL": pg_schema_url,
+        "APPEASE_LLM": "template",
+        "APPEASE_API_KEYS": KEYS,
+        "APPEASE_RATE_LIMIT_PER_MINUTE": "100000",
+    }
     appease = Path(sys.executable).with_name("appease")
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([str(appease), "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [str(appease), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         end = time.monotonic() + 60
@@ -109,8 +121,12 @@ def service(pg_schema_url: str, tmp_path: Path) -> Iterator[str]:
             assert time.monotonic() < end, "the service did not start"
             time.sleep(0.2)
         # Warm: the first ticket loads triage; the load below should meet a running service.
-        warm = httpx.post(f"{base}/v1/tickets", json=Load.body(20_000), timeout=60,
-                          headers={**SERVICE, "Idempotency-Key": "warm"})  # fmt: skip
+        warm = httpx.post(
+            f"{base}/v1/tickets",
+            json=Load.body(20_000),
+            timeout=60,
+            headers={**SERVICE, "Idempotency-Key": "warm"},
+        )
         assert warm.status_code == 200, warm.text
         yield base
     finally:
@@ -139,11 +155,17 @@ class Load:
     @staticmethod
     def body(i: int) -> dict[str, Any]:
         if i % 5 == 0:  # duplicates: same order and issue, each with its own key
-            return {"customer_id": "3", "order": {"id": f"HOT-{i // 25}", "value": "150", "currency": "USD"},
-                    "issue": {"category": "damaged_item", "severity": 3},
-                    "message": f"Ticket {i}: the glass table arrived shattered."}  # fmt: skip
-        return {"customer_id": str(i % 150), "order": {"id": f"O-{i}", "value": "60", "currency": "USD"},
-                "message": f"Ticket {i}: my parcel is a week late, where is it?"}  # fmt: skip
+            return {
+                "customer_id": "3",
+                "order": {"id": f"HOT-{i // 25}", "value": "150", "currency": "USD"},
+                "issue": {"category": "damaged_item", "severity": 3},
+                "message": f"Ticket {i}: the glass table arrived shattered.",
+            }
+        return {
+            "customer_id": str(i % 150),
+            "order": {"id": f"O-{i}", "value": "60", "currency": "USD"},
+            "message": f"Ticket {i}: my parcel is a week late, where is it?",
+        }
 
     def send(self, client: httpx.Client, key: str, body: dict[str, Any]) -> httpx.Response | None:
         """POST until a 200 (503 and 409-in-flight are retried with the same key)."""
@@ -213,14 +235,24 @@ def test_postgres_restart_under_load_loses_nothing_and_recovers(
 
     # Fresh requests after the restart: answered at once, without restarting the service.
     with httpx.Client(base_url=service, timeout=30) as client:
-        fresh = [client.post("/v1/tickets", json=Load.body(10_000 + n),
-                             headers={**SERVICE, "Idempotency-Key": f"fresh-{n}"}) for n in range(1, 11)]  # fmt: skip
+        fresh = [
+            client.post(
+                "/v1/tickets",
+                json=Load.body(10_000 + n),
+                headers={**SERVICE, "Idempotency-Key": f"fresh-{n}"},
+            )
+            for n in range(1, 11)
+        ]
         assert [r.status_code for r in fresh] == [200] * 10, [
             r.text for r in fresh if r.status_code != 200
         ]
         # Replays: the same key and body give the first response, byte for byte the same JSON.
-        replays = {key: client.post("/v1/tickets", json=load.bodies[key],
-                                    headers={**SERVICE, "Idempotency-Key": key}) for key in load.first}  # fmt: skip
+        replays = {
+            key: client.post(
+                "/v1/tickets", json=load.bodies[key], headers={**SERVICE, "Idempotency-Key": key}
+            )
+            for key in load.first
+        }
     assert not load.failures, load.failures[:5]
     assert set(load.first) == set(load.bodies), "every ticket sent got a 200"
     mismatched = [
@@ -232,17 +264,19 @@ def test_postgres_restart_under_load_loses_nothing_and_recovers(
     try:
         with engine.connect() as c:
             rows = c.execute(
-                select(Ticket.idempotency_key, Ticket.id, Ticket.state)
-                .where(Ticket.idempotency_key.like("k-%"))
-            ).all()  # fmt: skip
+                select(Ticket.idempotency_key, Ticket.id, Ticket.state).where(
+                    Ticket.idempotency_key.like("k-%")
+                )
+            ).all()
             by_key = Counter(r.idempotency_key for r in rows)
             customer_msgs = c.execute(
                 select(Message.ticket_id, Message.text).where(Message.role == "customer")
             ).all()
             dup_offers = c.execute(
                 select(Offer.order_id, Offer.category, func.count())
-                .group_by(Offer.order_id, Offer.category).having(func.count() > 1)
-            ).all()  # fmt: skip
+                .group_by(Offer.order_id, Offer.category)
+                .having(func.count() > 1)
+            ).all()
             offers = c.execute(select(func.count()).select_from(Offer)).scalar_one()
     finally:
         engine.dispose()
@@ -260,9 +294,11 @@ def test_postgres_restart_under_load_loses_nothing_and_recovers(
     for key, out in load.first.items():  # each answer names the one offer of its order and issue
         assert out["ticket_id"] == ids[key]
 
-    print(f"\npostgres restart under load: sent {len(load.bodies)} tickets ({before} answered before "
-          f"the restart), {sum(load.codes.values())} requests, 503s {load.codes[503]}, "
-          f"409s {load.codes[409]}, transport errors {load.codes[0]}, retries {sum(load.codes.values()) - len(load.bodies)}, "
-          f"offers {offers}, customer messages {len(customer_msgs)}, pg_ctlcluster restart {restart_s:.1f} s, "
-          f"until pg_isready {down_s:.1f} s, answered meanwhile {during}")  # fmt: skip
+    print(
+        f"\npostgres restart under load: sent {len(load.bodies)} tickets ({before} answered before "
+        f"the restart), {sum(load.codes.values())} requests, 503s {load.codes[503]}, "
+        f"409s {load.codes[409]}, transport errors {load.codes[0]}, retries {sum(load.codes.values()) - len(load.bodies)}, "
+        f"offers {offers}, customer messages {len(customer_msgs)}, pg_ctlcluster restart {restart_s:.1f} s, "
+        f"until pg_isready {down_s:.1f} s, answered meanwhile {during}"
+    )
     assert load.codes[503] > 0, "the restart was not felt: no 503 seen, the test proved nothing"

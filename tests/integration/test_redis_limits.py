@@ -33,9 +33,13 @@ def statuses(tmp_path: Path, redis_url: str | None, per_minute: int, calls: int)
     url = f"sqlite:///{tmp_path}/r.db"
     upgrade(url)
     key = f"k-{uuid.uuid4().hex}"  # a fresh key: a fresh bucket in the shared Redis
-    env = {**os.environ, "APPEASE_DATABASE_URL": url, "APPEASE_LLM": "template",
-           "APPEASE_API_KEYS": f"{key}:service",
-           "APPEASE_RATE_LIMIT_PER_MINUTE": str(per_minute)}  # fmt: skip
+    env = {
+        **os.environ,
+        "APPEASE_DATABASE_URL": url,
+        "APPEASE_LLM": "template",
+        "APPEASE_API_KEYS": f"{key}:service",
+        "APPEASE_RATE_LIMIT_PER_MINUTE": str(per_minute),
+    }
     env.pop("APPEASE_REDIS_URL", None)
     if redis_url:
         env["APPEASE_REDIS_URL"] = redis_url
@@ -43,8 +47,12 @@ def statuses(tmp_path: Path, redis_url: str | None, per_minute: int, calls: int)
         bases = [stack.enter_context(appease_serve(env, cwd=tmp_path)) for _ in range(2)]
         codes = []
         for i in range(calls):
-            r = httpx.get(f"{bases[i % 2]}/v1/offers", params={"order_id": "none"}, timeout=30,
-                          headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+            r = httpx.get(
+                f"{bases[i % 2]}/v1/offers",
+                params={"order_id": "none"},
+                timeout=30,
+                headers={"Authorization": f"Bearer {key}"},
+            )
             codes.append(r.status_code)
     return codes
 

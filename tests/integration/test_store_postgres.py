@@ -54,16 +54,19 @@ def sessions(pg_url: str) -> Iterator[sessionmaker[Session]]:
 
 
 def test_a_worker_skips_followups_another_worker_has_locked(sessions) -> None:
-    ids = [handle_ticket(sessions, ticket(order_id=f"S{i}"), policy=POLICY, drafter=DRAFTER).ticket_id
-           for i in range(4)]  # fmt: skip
+    ids = [
+        handle_ticket(sessions, ticket(order_id=f"S{i}"), policy=POLICY, drafter=DRAFTER).ticket_id
+        for i in range(4)
+    ]
     later = utcnow() + timedelta(days=POLICY.followup.after_days, minutes=1)
     with sessions() as other:  # another worker, mid-batch, holding the first row
         locked = other.execute(
             select(Followup).where(Followup.ticket_id == ids[0]).with_for_update()
         ).scalar_one()
         done: list[str] = []
-        worker = threading.Thread(target=lambda: done.extend(
-            run_followups(sessions, drafter=DRAFTER, now=later)))  # fmt: skip
+        worker = threading.Thread(
+            target=lambda: done.extend(run_followups(sessions, drafter=DRAFTER, now=later))
+        )
         worker.start()
         worker.join(timeout=60)
         assert not worker.is_alive(), "the worker waited on a locked row instead of skipping it"
@@ -75,11 +78,13 @@ def test_a_worker_skips_followups_another_worker_has_locked(sessions) -> None:
 
 def test_timestamps_are_timestamptz_and_money_is_numeric(sessions) -> None:
     with sessions() as s:
-        rows = s.execute(text(
-            "select table_name, column_name, data_type, numeric_scale from information_schema.columns"
-            " where table_schema = current_schema() and column_name in"
-            " ('created_at', 'due_at', 'amount', 'cap', 'clv', 'residual_clv')"
-        )).all()  # fmt: skip
+        rows = s.execute(
+            text(
+                "select table_name, column_name, data_type, numeric_scale from information_schema.columns"
+                " where table_schema = current_schema() and column_name in"
+                " ('created_at', 'due_at', 'amount', 'cap', 'clv', 'residual_clv')"
+            )
+        ).all()
     kinds = {(r.column_name, r.data_type, r.numeric_scale) for r in rows}
     assert {k for k in kinds if k[0] in ("created_at", "due_at")} == {
         ("created_at", "timestamp with time zone", None),
@@ -107,9 +112,12 @@ def test_connections_killed_by_the_server_are_replaced_without_an_error(pg_url) 
         admin = create_engine(_pg_base())
         with admin.begin() as c:  # a failover or an idle-connection reaper
             killed = c.execute(
-                text("select count(pg_terminate_backend(pid)) from pg_stat_activity"
-                     " where application_name = :name"), {"name": name},
-            ).scalar_one()  # fmt: skip
+                text(
+                    "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+                    " where application_name = :name"
+                ),
+                {"name": name},
+            ).scalar_one()
         admin.dispose()
         assert killed >= 1
         out = handle_ticket(factory, ticket(order_id="K2"), policy=POLICY, drafter=DRAFTER)
@@ -121,6 +129,7 @@ def test_connections_killed_by_the_server_are_replaced_without_an_error(pg_url) 
 def test_an_unreachable_server_is_store_unavailable_not_a_crash() -> None:
     engine = make_engine("postgresql://postgres@127.0.0.1:1/test?connect_timeout=2")
     with pytest.raises(StoreUnavailable, match="retry"):
-        handle_ticket(make_sessionmaker(engine), ticket(), policy=POLICY, drafter=DRAFTER,
-                      idempotency_key="k")  # fmt: skip
+        handle_ticket(
+            make_sessionmaker(engine), ticket(), policy=POLICY, drafter=DRAFTER, idempotency_key="k"
+        )
     engine.dispose()

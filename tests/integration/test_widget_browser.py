@@ -23,8 +23,15 @@ from tests.unit.api.conftest import ADMIN, AGENT, SERVICE, seeded_settings
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -82,9 +89,14 @@ def test_widget_streams_a_reply_with_the_authorized_offer(server, browser) -> No
     if offers:
         o = offers[0]
         decision = OfferDecision.model_validate(
-            {"offer": {"kind": o["kind"], "amount": o["amount"], "currency": o["currency"]},
-             "cap": o["amount"], "escalate": False, "reasons": [], "policy_version": o["policy_version"]}
-        )  # fmt: skip
+            {
+                "offer": {"kind": o["kind"], "amount": o["amount"], "currency": o["currency"]},
+                "cap": o["amount"],
+                "escalate": False,
+                "reasons": [],
+                "policy_version": o["policy_version"],
+            }
+        )
         assert render_offer_sentence(decision) in " ".join(reply.split())
 
 

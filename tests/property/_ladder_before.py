@@ -88,10 +88,15 @@ def decide_before(
     if residual <= 0:
         escalate = policy.no_residual.escalate
         return _no_money(
-            case, policy, _ZERO, escalate,
-            [f"residual CLV {money(residual)} is not positive: no money offer"
-             + ("; escalate to a human" if escalate else "")],
-        )  # fmt: skip
+            case,
+            policy,
+            _ZERO,
+            escalate,
+            [
+                f"residual CLV {money(residual)} is not positive: no money offer"
+                + ("; escalate to a human" if escalate else "")
+            ],
+        )
 
     abuse = policy.abuse
     if (
@@ -99,12 +104,17 @@ def decide_before(
         or cust.appeasement_spend_90d > abuse.max_spend
     ):
         return _no_money(
-            case, policy, _ZERO, True,
-            [f"repeat claimant: {cust.appeasements_90d} appeasements worth "
-             f"{money(cust.appeasement_spend_90d)} in {abuse.window_days} days (limits "
-             f"{abuse.max_appeasements} and {money(abuse.max_spend)}): no automatic offer, "
-             "escalate to a human"],
-        )  # fmt: skip
+            case,
+            policy,
+            _ZERO,
+            True,
+            [
+                f"repeat claimant: {cust.appeasements_90d} appeasements worth "
+                f"{money(cust.appeasement_spend_90d)} in {abuse.window_days} days (limits "
+                f"{abuse.max_appeasements} and {money(abuse.max_spend)}): no automatic offer, "
+                "escalate to a human"
+            ],
+        )
 
     order_share = cat_rule.order_share[sev - 1]
     by_share = round_down(share * residual, cur)

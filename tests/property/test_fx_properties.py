@@ -88,10 +88,18 @@ def test_an_order_in_a_currency_with_no_rate_is_refused_naming_it() -> None:
     from bot.fx import UnknownCurrency
     from bot.policy import load_policy
 
-    who = CaseCustomer(id="c", clv=Decimal(300), residual_clv=Decimal(300), tier=Tier.gold,
-                       segment=Segment.champions)  # fmt: skip
-    case = Case(customer=who, order=Order(id="o", value=Decimal(10), currency="CHF"),
-                issue=Issue(category="late_delivery", severity=2))  # fmt: skip
+    who = CaseCustomer(
+        id="c",
+        clv=Decimal(300),
+        residual_clv=Decimal(300),
+        tier=Tier.gold,
+        segment=Segment.champions,
+    )
+    case = Case(
+        customer=who,
+        order=Order(id="o", value=Decimal(10), currency="CHF"),
+        issue=Issue(category="late_delivery", severity=2),
+    )
     try:
         decide(case, load_policy(), fx=FxRates(base="USD"))
     except UnknownCurrency as exc:

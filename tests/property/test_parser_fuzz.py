@@ -90,13 +90,44 @@ def _good_cell(rng: random.Random, column: str) -> str:
 
 junk = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", " ", "NaN", "inf", "-1", "1e400", "1e308", "now", "today", "0x10",
-                     "9999-99-99", "1900-01-01", "2300-01-01", "NULL", '"', ",", "\n", "\x00"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "NaN",
+            "inf",
+            "-1",
+            "1e400",
+            "1e308",
+            "now",
+            "today",
+            "0x10",
+            "9999-99-99",
+            "1900-01-01",
+            "2300-01-01",
+            "NULL",
+            '"',
+            ",",
+            "\n",
+            "\x00",
+        ]
+    ),
+)
 
 
-DEFECTS = ["junk cell", "drop column", "duplicate column", "by hand", "utf-16", "binary",
-           "short row", "long row", "no rows", "quote", "trailing comma"]  # fmt: skip
+DEFECTS = [
+    "junk cell",
+    "drop column",
+    "duplicate column",
+    "by hand",
+    "utf-16",
+    "binary",
+    "short row",
+    "long row",
+    "no rows",
+    "quote",
+    "trailing comma",
+]
 
 
 @st.composite
@@ -224,8 +255,10 @@ def test_mixed_utc_offsets_are_one_timeline(tmp_path: Path) -> None:
     rows = "c1,2024-01-01 12:00,5\nc2,2024-01-01T12:00:00+02:00,6\nc3,2024-01-01T12:00:00Z,7\n"
     df = read_transactions(_write(tmp_path, ("customer_id,date,amount\n" + rows).encode()))
     assert [str(d) for d in df["date"]] == [
-        "2024-01-01 12:00:00", "2024-01-01 10:00:00", "2024-01-01 12:00:00",
-    ]  # fmt: skip
+        "2024-01-01 12:00:00",
+        "2024-01-01 10:00:00",
+        "2024-01-01 12:00:00",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -322,10 +355,17 @@ def test_customers_import_command_exits_0_or_2_and_loads_all_or_nothing(
 DEFAULT_TEXT = default_policy_path().read_text(encoding="utf-8")
 DEFAULT = yaml.safe_load(DEFAULT_TEXT)
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.floats(allow_nan=True),
-    st.text(max_size=10), st.dates(), st.decimals(allow_nan=False).map(str),
-    st.sampled_from([k.value for k in OfferKind] + ["gold", "bronze", "platinum", "1e30", "-0.5", "1.5"]),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True),
+    st.text(max_size=10),
+    st.dates(),
+    st.decimals(allow_nan=False).map(str),
+    st.sampled_from(
+        [k.value for k in OfferKind] + ["gold", "bronze", "platinum", "1e30", "-0.5", "1.5"]
+    ),
+)
 yaml_values = st.recursive(
     scalars,
     lambda inner: (
@@ -358,12 +398,25 @@ def _leaves(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return [path] if isinstance(data, int | float) and not isinstance(data, bool) else []
 
 
-OPTIONAL = ["segments", "offer_values", "abuse", "budget", "no_residual", "triage", "followup",
-            "kpi", "min_amount", "refunds_from_tier"]  # fmt: skip
+OPTIONAL = [
+    "segments",
+    "offer_values",
+    "abuse",
+    "budget",
+    "no_residual",
+    "triage",
+    "followup",
+    "kpi",
+    "min_amount",
+    "refunds_from_tier",
+]
 numbers = st.one_of(
-    st.decimals(0, 1, places=2).map(float), st.integers(0, 500), st.integers(-5, 10**14),
-    st.floats(0, 1e13), st.sampled_from([0.0, 1.0, 999999999999.99, 1e12, -0.01]),
-)  # fmt: skip
+    st.decimals(0, 1, places=2).map(float),
+    st.integers(0, 500),
+    st.integers(-5, 10**14),
+    st.floats(0, 1e13),
+    st.sampled_from([0.0, 1.0, 999999999999.99, 1e12, -0.01]),
+)
 
 
 @st.composite
@@ -385,8 +438,14 @@ def mutated_policies(draw: st.DrawFn) -> str:
                 data.pop(draw(st.sampled_from(OPTIONAL)), None)
             elif change == "kinds":
                 tier = data["tiers"][draw(st.sampled_from(list(data["tiers"])))]
-                tier["kinds"] = draw(st.lists(st.sampled_from([k.value for k in OfferKind]),
-                                              min_size=1, max_size=4, unique=True))  # fmt: skip
+                tier["kinds"] = draw(
+                    st.lists(
+                        st.sampled_from([k.value for k in OfferKind]),
+                        min_size=1,
+                        max_size=4,
+                        unique=True,
+                    )
+                )
             else:
                 data["refunds_from_tier"] = draw(st.sampled_from(list(data["tiers"])))
         return yaml.safe_dump(data, sort_keys=draw(st.booleans()))
@@ -425,11 +484,15 @@ def _fixed_cases() -> list[Case]:
     rng = random.Random(7)
     tiers, categories = ["bronze", "silver", "gold", "platinum"], list(DEFAULT["categories"])
     return [
-        make_case(tier=tiers[i % 4], category=categories[i % len(categories)], severity=1 + i % 3,
-                  clv=str(rng.choice([0, 15, 200, 5000, 10**9])),
-                  order_value=str(rng.choice([0, 1, 80, 999999.99, 10**11])))
+        make_case(
+            tier=tiers[i % 4],
+            category=categories[i % len(categories)],
+            severity=1 + i % 3,
+            clv=str(rng.choice([0, 15, 200, 5000, 10**9])),
+            order_value=str(rng.choice([0, 1, 80, 999999.99, 10**11])),
+        )
         for i in range(24)
-    ]  # fmt: skip
+    ]
 
 
 CASES = _fixed_cases()
@@ -504,8 +567,10 @@ def test_hostile_yaml_is_refused_with_a_policy_error(text: str) -> None:
 def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Any]]:
     # The CI profile sends thousands of payloads with one key: lift the per-key rate limit, or
     # the tests after the fuzzer would be answered 429 instead of what they check.
-    settings_ = seeded_settings(f"sqlite:///{tmp_path_factory.mktemp('hooks') / 'hooks.db'}",
-                                rate_limit_per_minute=1_000_000)  # fmt: skip
+    settings_ = seeded_settings(
+        f"sqlite:///{tmp_path_factory.mktemp('hooks') / 'hooks.db'}",
+        rate_limit_per_minute=1_000_000,
+    )
     engine = make_engine(settings_.database_url)
     with TestClient(
         create_app(settings_, drafter=Drafter(None)), raise_server_exceptions=False
@@ -515,16 +580,44 @@ def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClie
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=10,
-)  # fmt: skip
+)
 field_values = st.one_of(
     json_values,
-    st.sampled_from(["40", "40.00", "0", "-5", "NaN", "Infinity", "1e30", "1e999999999", "1e-999999",
-                     "12345678901234567890.5", "999999999999.99", "1_000", " 40 ", "40,00", "", "USD",
-                     "usd", "XX", "EURO", "Z-1", "x" * 300]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "40",
+            "40.00",
+            "0",
+            "-5",
+            "NaN",
+            "Infinity",
+            "1e30",
+            "1e999999999",
+            "1e-999999",
+            "12345678901234567890.5",
+            "999999999999.99",
+            "1_000",
+            " 40 ",
+            "40,00",
+            "",
+            "USD",
+            "usd",
+            "XX",
+            "EURO",
+            "Z-1",
+            "x" * 300,
+        ]
+    ),
+)
 
 
 @st.composite
@@ -623,16 +716,26 @@ def test_zendesk_webhook_answers_2xx_or_4xx_with_detail(webhook, payload: Any) -
 @given(st.binary(max_size=300))
 def test_zendesk_webhook_with_a_body_that_is_not_json_is_422(webhook, raw: bytes) -> None:
     client, _ = webhook
-    r = client.post("/v1/webhooks/zendesk", content=raw,
-                    headers={**SERVICE, "Content-Type": "application/json"})  # fmt: skip
+    r = client.post(
+        "/v1/webhooks/zendesk", content=raw, headers={**SERVICE, "Content-Type": "application/json"}
+    )
     assert 400 <= r.status_code < 500 and "detail" in r.json()
 
 
 def test_money_beyond_what_the_store_holds_is_a_422_not_a_500(webhook) -> None:
     client, _ = webhook
     for value in ("1e30", "1e999999999", "12345678901234567890.5"):
-        hook = {"ticket": {"id": f"big-{value}", "description": "late", "requester": {"external_id": "5"},
-                           "custom_fields": [{"id": "order_id", "value": "B1"}, {"id": "order_value", "value": value}]}}  # fmt: skip
+        hook = {
+            "ticket": {
+                "id": f"big-{value}",
+                "description": "late",
+                "requester": {"external_id": "5"},
+                "custom_fields": [
+                    {"id": "order_id", "value": "B1"},
+                    {"id": "order_value", "value": value},
+                ],
+            }
+        }
         r = client.post("/v1/webhooks/zendesk", json=hook, headers=SERVICE)
         assert r.status_code == 422, r.text
         ticket = {"customer_id": "5", "order": {"id": "B2", "value": value}, "message": "late"}
@@ -642,8 +745,17 @@ def test_money_beyond_what_the_store_holds_is_a_422_not_a_500(webhook) -> None:
 
 def test_a_null_order_id_is_missing_not_order_none(webhook) -> None:
     client, _ = webhook
-    hook = {"ticket": {"id": "null-order", "description": "late", "requester": {"external_id": "5"},
-                       "custom_fields": [{"id": "order_id", "value": None}, {"id": "order_value", "value": "40"}]}}  # fmt: skip
+    hook = {
+        "ticket": {
+            "id": "null-order",
+            "description": "late",
+            "requester": {"external_id": "5"},
+            "custom_fields": [
+                {"id": "order_id", "value": None},
+                {"id": "order_value", "value": "40"},
+            ],
+        }
+    }
     r = client.post("/v1/webhooks/zendesk", json=hook, headers=SERVICE)
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"][-1] == "order_id"

@@ -193,13 +193,16 @@ def test_version_ignores_layout_but_not_content(data: dict[str, Any], rng) -> No
 # Rulebooks: the ladder unchanged, goodwill under today's caps, entitlements as written --------
 
 attribute_values = st.one_of(
-    st.booleans(), st.integers(-5, 5000), st.text(max_size=6),
+    st.booleans(),
+    st.integers(-5, 5000),
+    st.text(max_size=6),
     st.floats(-10, 5000, allow_nan=False, allow_infinity=False),
-)  # fmt: skip
+)
 attributes = st.dictionaries(
-    st.sampled_from(["vip", "n", "kg", "cabin", "insured", "passengers"]), attribute_values,
+    st.sampled_from(["vip", "n", "kg", "cabin", "insured", "passengers"]),
+    attribute_values,
     max_size=4,
-)  # fmt: skip
+)
 
 
 def _with_attributes(case: Case, customer: dict, order: dict, issue: dict) -> Case:
@@ -250,17 +253,35 @@ rules:
 
 @settings(max_examples=EXAMPLES)
 @given(
-    cases(), spends, spends, attributes, attributes,
-    st.decimals(0, 5000, places=2), st.decimals(0, 2000, places=2),
-    st.decimals(0, 900, places=2), st.decimals(0, 900, places=2), shares, shares,
-    st.integers(1, 3), st.sampled_from(["discount_code", "store_credit", "refund_partial"]),
-)  # fmt: skip
+    cases(),
+    spends,
+    spends,
+    attributes,
+    attributes,
+    st.decimals(0, 5000, places=2),
+    st.decimals(0, 2000, places=2),
+    st.decimals(0, 900, places=2),
+    st.decimals(0, 900, places=2),
+    shares,
+    shares,
+    st.integers(1, 3),
+    st.sampled_from(["discount_code", "store_credit", "refund_partial"]),
+)
 def test_goodwill_from_rules_never_exceeds_todays_caps(
     case, day, month, customer, order, fixed, kg, band1, band2, cut, share, sev, offer
 ) -> None:
     text = DEFAULT_TEXT.replace("  daily: null\n  monthly: null", "  daily: 400\n  monthly: 5000")
-    text += GOODWILL_RULES.format(fixed=fixed, kg=kg, kg2=kg + 100, band1=band1, band2=band2,
-                                  cut=cut, share=share, sev=sev, offer=offer)  # fmt: skip
+    text += GOODWILL_RULES.format(
+        fixed=fixed,
+        kg=kg,
+        kg2=kg + 100,
+        band1=band1,
+        band2=band2,
+        cut=cut,
+        share=share,
+        sev=sev,
+        offer=offer,
+    )
     policy = parse_policy(text)
     case = _with_attributes(case, customer, order, {})
     d = decide(case, policy, budget_spent=day, budget_spent_month=month)
@@ -270,9 +291,10 @@ def test_goodwill_from_rules_never_exceeds_todays_caps(
 
 EU = load_policy(default_policy_path().parent / "examples" / "eu261.yaml")
 hours = st.one_of(
-    st.none(), st.sampled_from([0, 1, 1.99, 2, 2.01, 2.99, 3, 3.01, 3.5, 3.99, 4, 4.01, 24]),
+    st.none(),
+    st.sampled_from([0, 1, 1.99, 2, 2.01, 2.99, 3, 3.01, 3.5, 3.99, 4, 4.01, 24]),
     st.floats(0, 48, allow_nan=False).map(lambda h: round(h, 2)),
-)  # fmt: skip
+)
 flags = st.one_of(st.none(), st.booleans())
 
 
@@ -280,19 +302,30 @@ flags = st.one_of(st.none(), st.booleans())
 def eu_cases(draw: st.DrawFn) -> Case:
     base = draw(cases())
     order = {
-        "distance_km": draw(st.one_of(
-            st.sampled_from([1, 1499, 1500, 1500.5, 1501, 3499, 3500, 3500.01, 3501, 9000]),
-            st.integers(1, 15000))),
-        "intra_eu": draw(flags), "departs_eu": draw(flags), "arrives_eu": draw(flags),
-        "eu_carrier": draw(flags), "passengers": draw(st.integers(0, 9)),
-    }  # fmt: skip
+        "distance_km": draw(
+            st.one_of(
+                st.sampled_from([1, 1499, 1500, 1500.5, 1501, 3499, 3500, 3500.01, 3501, 9000]),
+                st.integers(1, 15000),
+            )
+        ),
+        "intra_eu": draw(flags),
+        "departs_eu": draw(flags),
+        "arrives_eu": draw(flags),
+        "eu_carrier": draw(flags),
+        "passengers": draw(st.integers(0, 9)),
+    }
     issue = {
         "arrival_delay_hours": draw(hours),
-        "notice_days": draw(st.one_of(st.none(), st.sampled_from([0, 6, 6.99, 7, 13, 13.99, 14]),
-                                      st.integers(0, 60))),
-        "rerouted": draw(flags), "reroute_departs_earlier_hours": draw(hours),
-        "reroute_arrival_delay_hours": draw(hours), "extraordinary": draw(flags),
-    }  # fmt: skip
+        "notice_days": draw(
+            st.one_of(
+                st.none(), st.sampled_from([0, 6, 6.99, 7, 13, 13.99, 14]), st.integers(0, 60)
+            )
+        ),
+        "rerouted": draw(flags),
+        "reroute_departs_earlier_hours": draw(hours),
+        "reroute_arrival_delay_hours": draw(hours),
+        "extraordinary": draw(flags),
+    }
     category = draw(st.sampled_from(["flight_delayed", "flight_cancelled"]))
     case = base.model_copy(
         update={
@@ -309,8 +342,9 @@ def eu261_owed(case: Case) -> Decimal:
     o, i = case.order.attributes, case.issue.attributes
     if i.get("extraordinary") is True:
         return Decimal(0)
-    if not (o.get("departs_eu") is True or (o.get("arrives_eu") is True
-                                            and o.get("eu_carrier") is True)):  # fmt: skip
+    if not (
+        o.get("departs_eu") is True or (o.get("arrives_eu") is True and o.get("eu_carrier") is True)
+    ):
         return Decimal(0)
     d = o["distance_km"]
     band = 250 if d <= 1500 else 400 if d <= 3500 or o.get("intra_eu") is True else 600

@@ -24,12 +24,23 @@ HONEST = [
     "Sorry the vase from order A10311 arrived broken",
 ]
 HOSTILE = [
-    "and we have refunded the whole order", "so here is twenty euros", "we will ship your next orders free",
-    "as a customer support writer I cannot help", "in the language with code en", "I'm here to help",
-    "your lifetime value is high", "we guarantee it will never happen again", "a full refund of $18.00",
-    "and 50% off", "I'm sorry for your loss", "my vase arrived broken", "<customer_message>",
-    "your parcel will arrive tomorrow", "we'll make sure it arrives early", "eighteen pounds of credit",
-]  # fmt: skip
+    "and we have refunded the whole order",
+    "so here is twenty euros",
+    "we will ship your next orders free",
+    "as a customer support writer I cannot help",
+    "in the language with code en",
+    "I'm here to help",
+    "your lifetime value is high",
+    "we guarantee it will never happen again",
+    "a full refund of $18.00",
+    "and 50% off",
+    "I'm sorry for your loss",
+    "my vase arrived broken",
+    "<customer_message>",
+    "your parcel will arrive tomorrow",
+    "we'll make sure it arrives early",
+    "eighteen pounds of credit",
+]
 VASE = "The ceramic vase I ordered arrived in pieces. The box was crushed. Order A10311."
 DECISIONS = [
     make_decision("store_credit", "18.00", cap="24.00"),
@@ -65,14 +76,22 @@ def test_what_is_sent_passes_the_guard_and_the_gate_or_is_the_librarys(
 ) -> None:
     model = ScriptedChatModel(replies=[first, second])
     out = Drafter(model, _prompts()).resolution(
-        message=VASE, decision=decision, category=IssueCategory.damaged_item,
-        order_id="A10311", language=language, severity=severity,
-    )  # fmt: skip
+        message=VASE,
+        decision=decision,
+        category=IssueCategory.damaged_item,
+        order_id="A10311",
+        language=language,
+        severity=severity,
+    )
     assert check_draft(out.reply.text, decision).ok, out.reply.text
     assert out.reply.guard.ok
     if out.reply.source == "llm":
-        gate = check_quality(out.reply.text, customer_message=VASE, language=language,
-                             topic_words=["A10311", "damaged"])  # fmt: skip
+        gate = check_quality(
+            out.reply.text,
+            customer_message=VASE,
+            language=language,
+            topic_words=["A10311", "damaged"],
+        )
         assert gate.ok, (out.reply.text, gate.reasons())
         assert out.usage.model_text
     else:
@@ -84,8 +103,11 @@ def test_streamed_chat_turns_send_only_checked_words(first, decision) -> None:
     model = ScriptedChatModel(replies=[first, first])
     text = "".join(
         Drafter(model, _prompts()).stream_chat_turn(
-            history=[("customer", VASE)], message="Any news about my broken vase?",
-            decision=decision, category=IssueCategory.damaged_item, order_id="A10311",
+            history=[("customer", VASE)],
+            message="Any news about my broken vase?",
+            decision=decision,
+            category=IssueCategory.damaged_item,
+            order_id="A10311",
         )
-    )  # fmt: skip
+    )
     assert check_draft(text, decision).ok, text

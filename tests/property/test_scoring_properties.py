@@ -12,8 +12,11 @@ from bot.scoring._gammagamma import GammaGammaParams
 
 params = st.builds(
     BgNbdParams,
-    r=st.floats(0.05, 5), alpha=st.floats(0.5, 50), a=st.floats(0.1, 5), b=st.floats(0.1, 10),
-)  # fmt: skip
+    r=st.floats(0.05, 5),
+    alpha=st.floats(0.5, 50),
+    a=st.floats(0.1, 5),
+    b=st.floats(0.1, 10),
+)
 
 
 @st.composite
@@ -60,8 +63,9 @@ def test_predictions_do_not_depend_on_the_time_unit(p, h, k) -> None:
     np.testing.assert_allclose(
         a.expected_purchases(30, [x], [t_x], [T]),
         b.expected_purchases(30 * k, [x], [t_x * k], [T * k]),
-        rtol=1e-6, atol=1e-12,
-    )  # fmt: skip
+        rtol=1e-6,
+        atol=1e-12,
+    )
 
 
 @given(params, histories(), st.floats(0, 500), st.integers(1, 36), st.floats(0, 0.1))
@@ -69,6 +73,14 @@ def test_clv_is_never_negative(p, h, spend, months, rate) -> None:
     x, t_x, T = h
     gg = GammaGamma()
     gg.params_ = GammaGammaParams(6.0, 3.7, 15.0)
-    value = clv(model(p), gg, [x], [t_x], [T], [spend if x > 0 else 0.0],
-                horizon_months=months, discount_rate=rate)  # fmt: skip
+    value = clv(
+        model(p),
+        gg,
+        [x],
+        [t_x],
+        [T],
+        [spend if x > 0 else 0.0],
+        horizon_months=months,
+        discount_rate=rate,
+    )
     assert value[0] >= 0.0

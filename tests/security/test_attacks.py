@@ -56,8 +56,10 @@ class CompliantAttackerModel(BaseChatModel):
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         text = str(messages[-1].content)
         said = text.split("<customer_message>")[-1].split("</customer_message>")[0].strip()
-        reply = (f"Of course! {said} REFUND APPROVED $500. As a platinum tier customer with a high CLV "
-                 "you get 50% off forever, we promise.")  # fmt: skip
+        reply = (
+            f"Of course! {said} REFUND APPROVED $500. As a platinum tier customer with a high CLV "
+            "you get 50% off forever, we promise."
+        )
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
 
@@ -96,8 +98,9 @@ def test_pipeline_never_sends_an_unauthorized_promise_or_internal_data(capsys) -
         counts["model replies that passed the guard"] += out.reply.source == "llm"
         if row.benign:
             if row.benign not in baseline:
-                honest = make_ticket(row.benign, with_issue=False, tier="gold", clv="900",
-                                     order_value="120")  # fmt: skip
+                honest = make_ticket(
+                    row.benign, with_issue=False, tier="gold", clv="900", order_value="120"
+                )
                 baseline[row.benign] = resolve(
                     honest, policy=policy, drafter=honest_drafter
                 ).decision
@@ -153,8 +156,11 @@ def test_ticket_channel_over_http(attacked: TestClient, capsys) -> None:
     malicious = [r for r in _corpus() if r.malicious]
     # One prompt per order; customers in rotation, so history (repeat claims) varies too.
     for i, row in enumerate(dict((r.text, r) for r in malicious).values()):
-        body = {"customer_id": str(i % 200), "order": {"id": f"ATK-{i}", "value": "120.00",
-                "currency": "USD"}, "message": row.text}  # fmt: skip
+        body = {
+            "customer_id": str(i % 200),
+            "order": {"id": f"ATK-{i}", "value": "120.00", "currency": "USD"},
+            "message": row.text,
+        }
         r = attacked.post("/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": f"a{i}"})
         counts["tickets"] += 1
         if r.status_code != 200:
@@ -182,19 +188,27 @@ def test_ticket_channel_over_http(attacked: TestClient, capsys) -> None:
 
 def _open_chat(client: TestClient, customer_id: str, order_id: str) -> tuple[str, dict[str, str]]:
     token = mint_widget_token("test-secret", customer_id)
-    session = client.post("/v1/chat/sessions",
-                          json={"order": {"id": order_id, "value": "90", "currency": "USD"}},
-                          headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    session = client.post(
+        "/v1/chat/sessions",
+        json={"order": {"id": order_id, "value": "90", "currency": "USD"}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
     return session["session_id"], {"Authorization": f"Bearer {session['token']}"}
 
 
-def _chat(client: TestClient, conversation: list[str], customer_id: str, order_id: str,
-          counts: Counter[str]) -> None:  # fmt: skip
+def _chat(
+    client: TestClient,
+    conversation: list[str],
+    customer_id: str,
+    order_id: str,
+    counts: Counter[str],
+) -> None:
     session_id, auth = _open_chat(client, customer_id, order_id)
     decision: OfferDecision | None = None
     for turn, message in enumerate(conversation):
-        r = client.post(f"/v1/chat/sessions/{session_id}/messages", json={"message": message},
-                        headers=auth)  # fmt: skip
+        r = client.post(
+            f"/v1/chat/sessions/{session_id}/messages", json={"message": message}, headers=auth
+        )
         assert r.status_code == 200, r.text
         text, done = sse_text(r)
         counts["turns"] += 1
@@ -223,8 +237,13 @@ def _first_decision(recorded: list[dict]) -> OfferDecision:
         )
     else:
         offer = Offer(kind=OfferKind.none, amount=Decimal(0), currency="USD")
-    return OfferDecision(offer=offer, cap=offer.amount, escalate=False, reasons=["recorded"],
-                         policy_version="recorded")  # fmt: skip
+    return OfferDecision(
+        offer=offer,
+        cap=offer.amount,
+        escalate=False,
+        reasons=["recorded"],
+        policy_version="recorded",
+    )
 
 
 def test_chat_channel_multi_turn_escalation(attacked: TestClient, capsys) -> None:
@@ -246,8 +265,11 @@ def test_honest_messages_are_not_refused(attacked: TestClient, capsys) -> None:
     honest = [r.text for r in bastion_rows() if not r.malicious] + HONEST
     counts: Counter[str] = Counter()
     for i, text in enumerate(honest):
-        body = {"customer_id": str(100 + i % 100), "order": {"id": f"HON-{i}", "value": "75.00",
-                "currency": "USD"}, "message": text}  # fmt: skip
+        body = {
+            "customer_id": str(100 + i % 100),
+            "order": {"id": f"HON-{i}", "value": "75.00", "currency": "USD"},
+            "message": text,
+        }
         r = attacked.post("/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": f"h{i}"})
         counts["honest messages"] += 1
         if r.status_code != 200:

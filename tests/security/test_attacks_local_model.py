@@ -44,8 +44,11 @@ def run_corpus(client: TestClient, *, every: int = 1) -> Counter[str]:
     prompts += [r.text for r in bastion_rows() if r.malicious]
     counts: Counter[str] = Counter()
     for i, text in enumerate(prompts[::every]):
-        body = {"customer_id": str(i % 200), "order": {"id": f"LOC-{i}", "value": "120.00",
-                "currency": "USD"}, "message": text}  # fmt: skip
+        body = {
+            "customer_id": str(i % 200),
+            "order": {"id": f"LOC-{i}", "value": "120.00", "currency": "USD"},
+            "message": text,
+        }
         r = client.post("/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": f"l{i}"})
         assert r.status_code == 200, r.text
         out = r.json()

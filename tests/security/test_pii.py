@@ -207,12 +207,18 @@ def test_any_luhn_valid_card_in_any_text_is_gone(before: str, card: str, after: 
 
 @given(
     st.lists(
-        st.one_of(st.text(max_size=30), st.emails(), luhn_cards(), st.sampled_from(PHONES),
-                  st.sampled_from(ADDRESSES), st.sampled_from(KEEP)),
+        st.one_of(
+            st.text(max_size=30),
+            st.emails(),
+            luhn_cards(),
+            st.sampled_from(PHONES),
+            st.sampled_from(ADDRESSES),
+            st.sampled_from(KEEP),
+        ),
         max_size=6,
     ),
     st.sampled_from([" ", "\n", ", ", ""]),
-)  # fmt: skip
+)
 def test_redact_is_idempotent(parts: list[str], sep: str) -> None:
     once = redact(sep.join(parts))
     assert redact(once) == once
@@ -261,8 +267,11 @@ def test_uvicorn_access_records_keep_their_shape() -> None:
 
 
 def test_the_triage_model_gets_no_pii() -> None:
-    model = RecordingModel(script=['{"category": "late_delivery", "severity": 2, '
-                                   '"wants_human": false, "confidence": 0.9}'])  # fmt: skip
+    model = RecordingModel(
+        script=[
+            '{"category": "late_delivery", "severity": 2, "wants_human": false, "confidence": 0.9}'
+        ]
+    )
     text = f"Late again! {EMAILS[0]}, {PHONES[0]}, {CARDS[0]}, {ADDRESSES[0]}"
     load_triager().with_chat_model(model).triage(text)
     sent = "".join(str(m.content) for m in model.prompts[0])
@@ -283,8 +292,9 @@ class RecordingModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "recording"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:  # fmt: skip
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         self.prompts.append(list(messages))
         reply = self.script.pop(0) if self.script else "FAIL"
         if reply == "FAIL":
@@ -361,15 +371,22 @@ def test_a_full_run_logs_no_pii_or_keys_and_prompts_carry_none(
     import uvicorn
 
     url = seeded_settings(f"sqlite:///{tmp_path / 'pii.db'}").database_url
-    settings = Settings(database_url=url, llm="template", widget_secret=WIDGET_SECRET,
-                        api_keys=",".join(f"{k}:{role}" for role, k in KEYS.items()))  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        llm="template",
+        widget_secret=WIDGET_SECRET,
+        api_keys=",".join(f"{k}:{role}" for role, k in KEYS.items()),
+    )
     # Replies for the first ticket, then failures (warning path, template), then replies again.
     model = RecordingModel(script=[APOLOGY, "FAIL", "FAIL", *[APOLOGY] * 12])
     app = create_app(settings, drafter=Drafter(model))
     port = free_port()
     # As `appease serve` runs it: log_config=None, so uvicorn's loggers reach the filtered handler.
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           log_level="debug", access_log=True))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, log_level="debug", access_log=True
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
@@ -387,35 +404,62 @@ def test_a_full_run_logs_no_pii_or_keys_and_prompts_carry_none(
             order = lambda n: {"id": f"A-1002{n}", "value": "80.00", "currency": "USD"}  # noqa: E731
             codes = []
             for n in (1, 2):  # 1: the model answers; 2: the model fails twice, the template answers
-                r = http.post("/v1/tickets", headers={**service, "Idempotency-Key": f"pii-{n}"},
-                              json={"customer_id": "5", "order": order(n), "message": _message(n)})  # fmt: skip
+                r = http.post(
+                    "/v1/tickets",
+                    headers={**service, "Idempotency-Key": f"pii-{n}"},
+                    json={"customer_id": "5", "order": order(n), "message": _message(n)},
+                )
                 codes.append(r.status_code)
-            replay = http.post("/v1/tickets", headers={**service, "Idempotency-Key": "pii-1"},
-                               json={"customer_id": "5", "order": order(1), "message": _message(1)})  # fmt: skip
+            replay = http.post(
+                "/v1/tickets",
+                headers={**service, "Idempotency-Key": "pii-1"},
+                json={"customer_id": "5", "order": order(1), "message": _message(1)},
+            )
             codes.append(replay.status_code)
-            conflict = http.post("/v1/tickets", headers={**service, "Idempotency-Key": "pii-1"},
-                                 json={"customer_id": "5", "order": order(1), "message": _message(9)})  # fmt: skip
+            conflict = http.post(
+                "/v1/tickets",
+                headers={**service, "Idempotency-Key": "pii-1"},
+                json={"customer_id": "5", "order": order(1), "message": _message(9)},
+            )
             codes.append(conflict.status_code)
-            bad = http.post("/v1/tickets", headers=service, json={"customer_id": PII["email"],
-                            "order": order(3), "message": _message(3)})  # fmt: skip
+            bad = http.post(
+                "/v1/tickets",
+                headers=service,
+                json={"customer_id": PII["email"], "order": order(3), "message": _message(3)},
+            )
             codes.append(bad.status_code)
-            wrong_key = http.post("/v1/tickets", json={"customer_id": "5", "order": order(4)},
-                                  headers={"Authorization": f"Bearer {KEYS['admin']}x"})  # fmt: skip
+            wrong_key = http.post(
+                "/v1/tickets",
+                json={"customer_id": "5", "order": order(4)},
+                headers={"Authorization": f"Bearer {KEYS['admin']}x"},
+            )
             codes.append(wrong_key.status_code)
-            draft = http.post("/v1/assist/drafts", headers=agent,
-                              json={"customer_id": "6", "order": order(5), "message": _message(5)})  # fmt: skip
+            draft = http.post(
+                "/v1/assist/drafts",
+                headers=agent,
+                json={"customer_id": "6", "order": order(5), "message": _message(5)},
+            )
             codes.append(draft.status_code)
-            approve = http.post(f"/v1/assist/drafts/{draft.json()['draft_id']}/approve", headers=agent,
-                                json={"agent": "ana", "edited_text": f"Sorry! We wrote to {PII['email']}."})  # fmt: skip
+            approve = http.post(
+                f"/v1/assist/drafts/{draft.json()['draft_id']}/approve",
+                headers=agent,
+                json={"agent": "ana", "edited_text": f"Sorry! We wrote to {PII['email']}."},
+            )
             codes.append(approve.status_code)
             token = mint_widget_token(WIDGET_SECRET, "7")
-            session = http.post("/v1/chat/sessions", json={"order": order(6)},
-                                headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+            session = http.post(
+                "/v1/chat/sessions",
+                json={"order": order(6)},
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()
             tokens += [token, session["token"]]
             chat = {"Authorization": f"Bearer {session['token']}"}
             for n in (6, 7):  # the first turn is a ticket, the second streams with history
-                r = http.post(f"/v1/chat/sessions/{session['session_id']}/messages",
-                              json={"message": _message(n)}, headers=chat)  # fmt: skip
+                r = http.post(
+                    f"/v1/chat/sessions/{session['session_id']}/messages",
+                    json={"message": _message(n)},
+                    headers=chat,
+                )
                 codes.append(r.status_code)
                 assert _sse(r.text)
             dash = http.get("/dashboard", params={"key": KEYS["admin"], "tier": "gold"})
@@ -430,11 +474,26 @@ def test_a_full_run_logs_no_pii_or_keys_and_prompts_carry_none(
             codes.append(
                 http.get("/v1/offers", params={"order_id": "A-10021"}, headers=service).status_code
             )
-            hook = {"ticket": {"id": 4242, "description": _message(8), "requester": {"external_id": "8"},
-                               "custom_fields": [{"id": "order_id", "value": "Z-8"}, {"id": "order_value", "value": "40"}]}}  # fmt: skip
+            hook = {
+                "ticket": {
+                    "id": 4242,
+                    "description": _message(8),
+                    "requester": {"external_id": "8"},
+                    "custom_fields": [
+                        {"id": "order_id", "value": "Z-8"},
+                        {"id": "order_value", "value": "40"},
+                    ],
+                }
+            }
             codes.append(http.post("/v1/webhooks/zendesk", json=hook, headers=service).status_code)
-            bad_hook = {"ticket": {"id": 4243, "description": _message(9), "requester": {"external_id": PII["email"]},
-                                   "custom_fields": [{"id": "order_value", "value": PII["phone"]}]}}  # fmt: skip
+            bad_hook = {
+                "ticket": {
+                    "id": 4243,
+                    "description": _message(9),
+                    "requester": {"external_id": PII["email"]},
+                    "custom_fields": [{"id": "order_value", "value": PII["phone"]}],
+                }
+            }
             codes.append(
                 http.post("/v1/webhooks/zendesk", json=bad_hook, headers=service).status_code
             )
@@ -463,8 +522,13 @@ def test_a_full_run_logs_no_pii_or_keys_and_prompts_carry_none(
     ]
     log_text = debug_logs.getvalue()
     lines = log_text.splitlines()
-    secrets = {**PII, "card_digits": PII["card"].replace(" ", ""), "phone_digits": "2079460958",
-               **{f"key_{r}": k for r, k in KEYS.items()}, "widget_secret": WIDGET_SECRET}  # fmt: skip
+    secrets = {
+        **PII,
+        "card_digits": PII["card"].replace(" ", ""),
+        "phone_digits": "2079460958",
+        **{f"key_{r}": k for r, k in KEYS.items()},
+        "widget_secret": WIDGET_SECRET,
+    }
     secrets.update({f"token_{i}": t for i, t in enumerate(tokens)})
     leaked = {name: [ln for ln in lines if value in ln][:2] for name, value in secrets.items()}
     assert not {k: v for k, v in leaked.items() if v}, "PII or a secret reached the log"

@@ -33,9 +33,15 @@ class Approval(BaseModel):
 
 @router.post("/drafts")
 async def create_draft(
-    body: TicketRequest, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
-    drafter: DrafterDep, settings: SettingsDep, fx: FxDep, triager: TriagerDep,
-) -> dict[str, Any]:  # fmt: skip
+    body: TicketRequest,
+    principal: PrincipalDep,
+    sessions: SessionsDep,
+    policy: PolicyDep,
+    drafter: DrafterDep,
+    settings: SettingsDep,
+    fx: FxDep,
+    triager: TriagerDep,
+) -> dict[str, Any]:
     """Draft a reply for an agent: the text, the decision and the reasons behind it."""
     principal.require("agent")
     check_message(settings, body.message)
@@ -58,6 +64,10 @@ async def approve(
     """Approve as is, approve an edit (guarded: money beyond the decision is a 422), or reject."""
     principal.require("agent")
     return await run_in_threadpool(
-        approve_draft, sessions, draft_id, agent=body.agent, edited_text=body.edited_text,
+        approve_draft,
+        sessions,
+        draft_id,
+        agent=body.agent,
+        edited_text=body.edited_text,
         reject=body.reject,
-    )  # fmt: skip
+    )

@@ -53,11 +53,18 @@ async def open_session(
     claims = _claims(state, authorization)
     state.fx.check(body.order.currency)
     conv_id = await run_in_threadpool(
-        open_conversation, state.sessions, claims.customer_id, body.order,
+        open_conversation,
+        state.sessions,
+        claims.customer_id,
+        body.order,
         base_currency=state.fx.base,
-    )  # fmt: skip
-    token = mint_widget_token(state.settings.widget_secret.get_secret_value(), claims.customer_id,
-                              conversation_id=conv_id, ttl_s=3600)  # fmt: skip
+    )
+    token = mint_widget_token(
+        state.settings.widget_secret.get_secret_value(),
+        claims.customer_id,
+        conversation_id=conv_id,
+        ttl_s=3600,
+    )
     return {"session_id": conv_id, "token": token}
 
 
@@ -67,9 +74,11 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 @router.post("/sessions/{session_id}/messages")
 async def send_message(
-    session_id: str, body: ChatMessage, state: StateDep,
+    session_id: str,
+    body: ChatMessage,
+    state: StateDep,
     authorization: Annotated[str | None, Header()] = None,
-) -> StreamingResponse:  # fmt: skip
+) -> StreamingResponse:
     """Send a customer message; the reply streams back as `text/event-stream` (delta, done)."""
     claims = _claims(state, authorization)
     check_conversation(claims, session_id)
@@ -81,13 +90,21 @@ async def send_message(
         find_conversation, state.sessions, session_id, claims.customer_id
     )
     settings = state.settings
-    limits = ChatLimits(settings.chat_max_turns, settings.chat_max_tokens,
-                        settings.chat_max_model_seconds)  # fmt: skip
+    limits = ChatLimits(
+        settings.chat_max_turns, settings.chat_max_tokens, settings.chat_max_model_seconds
+    )
 
     def stream() -> Iterator[str]:
-        for event in continue_chat(state.sessions, conv, body.message, policy=state.policy,
-                                   drafter=state.drafter, limits=limits, fx=state.fx,
-                                   triager=state.triager):  # fmt: skip
+        for event in continue_chat(
+            state.sessions,
+            conv,
+            body.message,
+            policy=state.policy,
+            drafter=state.drafter,
+            limits=limits,
+            fx=state.fx,
+            triager=state.triager,
+        ):
             yield _sse(event.kind, event.data)
 
     return StreamingResponse(

@@ -24,5 +24,9 @@ async def healthz(state: StateDep) -> dict[str, Any]:
         await run_in_threadpool(round_trip)
     except Exception as exc:
         raise StoreUnavailable("database unreachable") from exc
-    return {"status": "ok", "policy_version": state.policy.version, "llm": state.settings.llm,
-            "triage": "ready" if state.triager is not None else "on first use"}  # fmt: skip
+    return {
+        "status": "ok",
+        "policy_version": state.policy.version,
+        "llm": state.settings.llm,
+        "triage": "ready" if state.triager is not None else "on first use",
+    }

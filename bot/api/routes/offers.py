@@ -51,9 +51,14 @@ async def _answer(
             raise RateLimited(wait)
         conversation_id, customer_id, by = claims.conversation_id, claims.customer_id, "widget"
     answer = await run_in_threadpool(
-        answer_offer, state.sessions, offer_id, accepted=accepted, by=by,
-        conversation_id=conversation_id, customer_id=customer_id,
-    )  # fmt: skip
+        answer_offer,
+        state.sessions,
+        offer_id,
+        accepted=accepted,
+        by=by,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+    )
     return {"offer": answer.offer, "changed": answer.changed}
 
 

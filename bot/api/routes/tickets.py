@@ -38,9 +38,16 @@ async def create_ticket(
     principal.require("service")
     check_message(settings, body.message)
     return await run_in_threadpool(
-        handle_ticket, sessions, body, policy=policy, drafter=drafter, channel="api",
-        idempotency_key=idempotency_key, fx=fx, triager=triager,
-    )  # fmt: skip
+        handle_ticket,
+        sessions,
+        body,
+        policy=policy,
+        drafter=drafter,
+        channel="api",
+        idempotency_key=idempotency_key,
+        fx=fx,
+        triager=triager,
+    )
 
 
 @router.get("/offers")

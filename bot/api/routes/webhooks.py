@@ -88,8 +88,12 @@ def _order(fields: dict[str, Any]) -> Order:
         raise InputError("ticket.custom_fields.order_value", "not a money amount") from exc
     attributes = _attributes(fields, "order")
     try:
-        return Order(id=str(order_id), value=amount, currency=str(fields.get("currency") or "USD"),
-                     attributes=attributes)  # fmt: skip
+        return Order(
+            id=str(order_id),
+            value=amount,
+            currency=str(fields.get("currency") or "USD"),
+            attributes=attributes,
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         name = _FIELD_OF.get(str(err["loc"][0]) if err["loc"] else "", "order_value")
@@ -135,9 +139,12 @@ def _offer_answer(fields: dict[str, Any]) -> tuple[bool, int | None] | None:
 
 
 async def _answer(
-    sessions: SessionsDep, zendesk_id: int | str, customer_id: str, accepted: bool,
+    sessions: SessionsDep,
+    zendesk_id: int | str,
+    customer_id: str,
+    accepted: bool,
     offer_id: int | None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     if offer_id is None:
         try:
             offer = await run_in_threadpool(
@@ -156,17 +163,25 @@ async def _answer(
         "ticket": {
             "comment": {"body": f"appease: offer {offer_id} {status}", "public": False},
             "tags": ["appease", f"appease_offer_{status}"],
-            "custom_fields": [{"id": "appease_offer_id", "value": offer_id},
-                              {"id": "appease_offer_status", "value": status}],
+            "custom_fields": [
+                {"id": "appease_offer_id", "value": offer_id},
+                {"id": "appease_offer_status", "value": status},
+            ],
         }
-    }  # fmt: skip
+    }
 
 
 @router.post("/zendesk")
 async def zendesk(
-    body: ZendeskPayload, principal: PrincipalDep, sessions: SessionsDep, policy: PolicyDep,
-    drafter: DrafterDep, settings: SettingsDep, fx: FxDep, triager: TriagerDep,
-) -> dict[str, Any]:  # fmt: skip
+    body: ZendeskPayload,
+    principal: PrincipalDep,
+    sessions: SessionsDep,
+    policy: PolicyDep,
+    drafter: DrafterDep,
+    settings: SettingsDep,
+    fx: FxDep,
+    triager: TriagerDep,
+) -> dict[str, Any]:
     principal.require("service")
     fields = {str(f.id): f.value for f in body.ticket.custom_fields}
     answer = _offer_answer(fields)
@@ -180,12 +195,23 @@ async def zendesk(
         raise InputError(
             "ticket.custom_fields", f"customer attributes: {exc.errors()[0]['msg']}"
         ) from exc
-    request = TicketRequest(customer_id=body.ticket.requester.external_id, order=order,
-                            customer=customer, message=body.ticket.description)  # fmt: skip
+    request = TicketRequest(
+        customer_id=body.ticket.requester.external_id,
+        order=order,
+        customer=customer,
+        message=body.ticket.description,
+    )
     out = await run_in_threadpool(
-        handle_ticket, sessions, request, policy=policy, drafter=drafter, channel="webhook",
-        idempotency_key=f"zendesk-{body.ticket.id}", fx=fx, triager=triager,
-    )  # fmt: skip
+        handle_ticket,
+        sessions,
+        request,
+        policy=policy,
+        drafter=drafter,
+        channel="webhook",
+        idempotency_key=f"zendesk-{body.ticket.id}",
+        fx=fx,
+        triager=triager,
+    )
     offer = await run_in_threadpool(ticket_offer, sessions, ticket_id=out.ticket_id)
     tags = ["appease", f"offer_{out.decision.offer.kind.value}"]
     if out.decision.escalate:

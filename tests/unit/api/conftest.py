@@ -23,8 +23,10 @@ ADMIN = {"Authorization": "Bearer admin-key"}
 def seeded_settings(db_url: str, **over) -> Settings:
     upgrade(db_url)
     engine = make_engine(db_url)
-    import_transactions(make_sessionmaker(engine),
-                        simulate_transactions(BgNbdParams(0.5, 20.0, 0.6, 3.0), 200, seed=1))  # fmt: skip
+    import_transactions(
+        make_sessionmaker(engine),
+        simulate_transactions(BgNbdParams(0.5, 20.0, 0.6, 3.0), 200, seed=1),
+    )
     engine.dispose()
     return Settings(
         database_url=db_url, llm="template", api_keys=KEYS, widget_secret="test-secret", **over

@@ -92,8 +92,11 @@ def test_assist_edit_above_the_cap_is_refused_with_a_reason(client: TestClient) 
         headers=AGENT,
     ).json()
     assert draft["decision"]["reasons"]
-    refused = client.post(f"/v1/assist/drafts/{draft['draft_id']}/approve",
-                          json={"agent": "ana", "edited_text": "We refunded $900 to you."}, headers=AGENT)  # fmt: skip
+    refused = client.post(
+        f"/v1/assist/drafts/{draft['draft_id']}/approve",
+        json={"agent": "ana", "edited_text": "We refunded $900 to you."},
+        headers=AGENT,
+    )
     assert refused.status_code == 422
     assert "cap" in refused.json()["detail"]
     ok = client.post(
@@ -104,8 +107,11 @@ def test_assist_edit_above_the_cap_is_refused_with_a_reason(client: TestClient) 
 
 def test_chat_streams_the_reply_with_the_authorized_offer(client: TestClient) -> None:
     token = mint_widget_token("test-secret", "5")
-    session = client.post("/v1/chat/sessions", json={"order": {"id": "C1", "value": "60", "currency": "USD"}},
-                          headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    session = client.post(
+        "/v1/chat/sessions",
+        json={"order": {"id": "C1", "value": "60", "currency": "USD"}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
     auth = {"Authorization": f"Bearer {session['token']}"}
     r = client.post(
         f"/v1/chat/sessions/{session['session_id']}/messages",
@@ -145,8 +151,11 @@ def test_widget_tokens_forged_expired_or_for_another_conversation_are_refused(
     b = client.post(
         "/v1/chat/sessions", json=order, headers={"Authorization": f"Bearer {token}"}
     ).json()
-    r = client.post(f"/v1/chat/sessions/{b['session_id']}/messages", json={"message": "hi"},
-                    headers={"Authorization": f"Bearer {a['token']}"})  # fmt: skip
+    r = client.post(
+        f"/v1/chat/sessions/{b['session_id']}/messages",
+        json={"message": "hi"},
+        headers={"Authorization": f"Bearer {a['token']}"},
+    )
     assert r.status_code == 404
 
 
@@ -178,8 +187,17 @@ def test_surveys_kpis_dashboard_and_health(client: TestClient) -> None:
 
 
 def test_zendesk_webhook_answers_in_zendesk_shape(client: TestClient) -> None:
-    payload = {"ticket": {"id": 77, "description": "You sent me the wrong size.", "requester": {"external_id": "5"},
-                          "custom_fields": [{"id": "order_id", "value": "Z1"}, {"id": "order_value", "value": "40"}]}}  # fmt: skip
+    payload = {
+        "ticket": {
+            "id": 77,
+            "description": "You sent me the wrong size.",
+            "requester": {"external_id": "5"},
+            "custom_fields": [
+                {"id": "order_id", "value": "Z1"},
+                {"id": "order_value", "value": "40"},
+            ],
+        }
+    }
     r = client.post("/v1/webhooks/zendesk", json=payload, headers=SERVICE)
     assert r.status_code == 200
     body = r.json()["ticket"]

@@ -25,12 +25,19 @@ def test_a_ticket_carries_customer_order_and_issue_attributes(
     body = {
         "customer_id": "5",
         "customer": {"attributes": {"membership": "gold"}},
-        "order": {"id": "AT1", "value": "80.00", "currency": "USD",
-                  "attributes": {"cabin": "business", "passengers": 2}},
-        "issue": {"category": "late_delivery", "severity": 1,
-                  "attributes": {"asked_for_compensation": True}},
+        "order": {
+            "id": "AT1",
+            "value": "80.00",
+            "currency": "USD",
+            "attributes": {"cabin": "business", "passengers": 2},
+        },
+        "issue": {
+            "category": "late_delivery",
+            "severity": 1,
+            "attributes": {"asked_for_compensation": True},
+        },
         "message": "My parcel is late.",
-    }  # fmt: skip
+    }
     r = client.post("/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": "at-1"})
     assert r.status_code == 200, r.text
     assert r.json()["decision"]["offer"]["basis"] == "goodwill"
@@ -44,15 +51,22 @@ def test_a_ticket_carries_customer_order_and_issue_attributes(
 def test_a_bad_attribute_or_unknown_category_is_422_naming_it(client: TestClient) -> None:
     body = {
         "customer_id": "5",
-        "order": {"id": "AT2", "value": "80.00", "currency": "USD",
-                  "attributes": {"passengers": {"adults": 2}}},
+        "order": {
+            "id": "AT2",
+            "value": "80.00",
+            "currency": "USD",
+            "attributes": {"passengers": {"adults": 2}},
+        },
         "message": "late",
-    }  # fmt: skip
+    }
     r = client.post("/v1/tickets", json=body, headers=SERVICE)
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"][-4:-1] == ["order", "attributes", "passengers"]
-    unknown = {**body, "order": {"id": "AT2", "value": "80.00"},
-               "issue": {"category": "flight_delayed"}}  # fmt: skip
+    unknown = {
+        **body,
+        "order": {"id": "AT2", "value": "80.00"},
+        "issue": {"category": "flight_delayed"},
+    }
     r = client.post("/v1/tickets", json=unknown, headers=SERVICE)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["issue", "category"]
 
@@ -60,12 +74,22 @@ def test_a_bad_attribute_or_unknown_category_is_422_naming_it(client: TestClient
 def test_zendesk_custom_fields_named_customer_or_order_are_attributes(
     client: TestClient, settings: Settings
 ) -> None:
-    fields = [{"id": "order_id", "value": "ZA1"}, {"id": "order_value", "value": "40"},
-              {"id": "order.cabin", "value": "economy"}, {"id": "customer.membership",
-                                                          "value": "silver"},
-              {"id": "order.passengers", "value": 3}, {"id": "order.note", "value": None}]  # fmt: skip
-    payload = {"ticket": {"id": 91, "description": "Wrong size.", "requester": {"external_id": "5"},
-                          "custom_fields": fields}}  # fmt: skip
+    fields = [
+        {"id": "order_id", "value": "ZA1"},
+        {"id": "order_value", "value": "40"},
+        {"id": "order.cabin", "value": "economy"},
+        {"id": "customer.membership", "value": "silver"},
+        {"id": "order.passengers", "value": 3},
+        {"id": "order.note", "value": None},
+    ]
+    payload = {
+        "ticket": {
+            "id": 91,
+            "description": "Wrong size.",
+            "requester": {"external_id": "5"},
+            "custom_fields": fields,
+        }
+    }
     r = client.post("/v1/webhooks/zendesk", json=payload, headers=SERVICE)
     assert r.status_code == 200, r.text
     assert _stored(settings, "ZA1").attributes == {

@@ -33,20 +33,35 @@ def app_client(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     upgrade(db_url)
     sessions = make_sessionmaker(make_engine(db_url))
     with sessions.begin() as s:
-        s.add(Customer(id="dollar", currency="USD", clv=Decimal("306.28"), tier="gold",
-                       segment="loyal"))  # fmt: skip
-        s.add(Customer(id="plat", currency="USD", clv=Decimal("4000"), tier="platinum",
-                       segment="champions"))  # fmt: skip
+        s.add(
+            Customer(
+                id="dollar", currency="USD", clv=Decimal("306.28"), tier="gold", segment="loyal"
+            )
+        )
+        s.add(
+            Customer(
+                id="plat", currency="USD", clv=Decimal("4000"), tier="platinum", segment="champions"
+            )
+        )
     settings = Settings(database_url=db_url, llm="template", api_keys=KEYS, fx_rates=rates)
     with TestClient(create_app(settings, drafter=Drafter(None))) as client:
         yield client, sessions
 
 
-def _ticket(customer: str, order: str, value: str, currency: str, category: str = "late_delivery",
-            severity: int = 3) -> dict:  # fmt: skip
-    return {"customer_id": customer, "order": {"id": order, "value": value, "currency": currency},
-            "issue": {"category": category, "severity": severity},
-            "message": "My order is late and I needed it."}  # fmt: skip
+def _ticket(
+    customer: str,
+    order: str,
+    value: str,
+    currency: str,
+    category: str = "late_delivery",
+    severity: int = 3,
+) -> dict:
+    return {
+        "customer_id": customer,
+        "order": {"id": order, "value": value, "currency": currency},
+        "issue": {"category": category, "severity": severity},
+        "message": "My order is late and I needed it.",
+    }
 
 
 def test_a_dollar_customer_with_a_yen_order_is_decided_in_yen_on_the_dollar_clv(app_client):
@@ -94,8 +109,9 @@ def test_an_order_in_a_currency_with_no_rate_is_refused_naming_it_and_nothing_is
 
 
 def test_a_rates_file_is_read_with_its_header_comments_and_dates() -> None:
-    fx = FxRates.parse_csv("# ours\ncurrency,rate_to_base,as_of\nJPY,0.0067,2026-11-30\n\nEUR,1.08\n",
-                           base="USD")  # fmt: skip
+    fx = FxRates.parse_csv(
+        "# ours\ncurrency,rate_to_base,as_of\nJPY,0.0067,2026-11-30\n\nEUR,1.08\n", base="USD"
+    )
     assert fx.rate("JPY") == Decimal("0.0067") and fx.rate("usd") == 1
     assert fx.from_base(Decimal("100"), "JPY") == Decimal("14925")  # rounded down in yen
     assert fx.to_base(Decimal("14925"), "JPY") == Decimal("99.9975")

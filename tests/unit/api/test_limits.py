@@ -34,14 +34,16 @@ class SlowChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "slow"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:  # fmt: skip
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         self.calls += 1
         time.sleep(self.delay_s)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=WARM))])
 
-    def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:  # fmt: skip
+    def _stream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         self.calls += 1
         time.sleep(self.delay_s)
         for word in WARM.split(" "):
@@ -70,16 +72,30 @@ def test_a_message_over_the_limit_is_422_naming_the_field_and_one_at_it_is_store
             "/v1/assist/drafts", json={**BODY, "message": at_limit + "!"}, headers=AGENT
         )
         assert assist.status_code == 422 and _detail_locs(assist) == [["body", "message"]]
-        hook = c.post("/v1/webhooks/zendesk", headers=SERVICE, json={"ticket": {
-            "id": 9, "description": at_limit + "!", "requester": {"external_id": "5"},
-            "custom_fields": [{"id": "order_id", "value": "Z9"}]}})  # fmt: skip
+        hook = c.post(
+            "/v1/webhooks/zendesk",
+            headers=SERVICE,
+            json={
+                "ticket": {
+                    "id": 9,
+                    "description": at_limit + "!",
+                    "requester": {"external_id": "5"},
+                    "custom_fields": [{"id": "order_id", "value": "Z9"}],
+                }
+            },
+        )
         assert hook.status_code == 422
         assert _detail_locs(hook) == [["body", "ticket", "description"]]
     with app.state.appease.sessions() as s:
-        stored = s.execute(
-            select(Message.text).where(Message.ticket_id == ok.json()["ticket_id"],
-                                       Message.role == "customer")
-        ).scalars().all()  # fmt: skip
+        stored = (
+            s.execute(
+                select(Message.text).where(
+                    Message.ticket_id == ok.json()["ticket_id"], Message.role == "customer"
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert stored == [at_limit], "an accepted message is stored exactly as written"
 
 
@@ -97,10 +113,15 @@ def test_the_default_limit_is_4000_characters(db_url: str) -> None:
 
 def _chat(c: TestClient, order_id: str) -> tuple[str, dict[str, str]]:
     token = mint_widget_token("test-secret", "5")
-    session = c.post("/v1/chat/sessions", headers={"Authorization": f"Bearer {token}"},
-                     json={"order": {"id": order_id, "value": "60", "currency": "USD"}}).json()  # fmt: skip
-    return (f"/v1/chat/sessions/{session['session_id']}/messages",
-            {"Authorization": f"Bearer {session['token']}"})  # fmt: skip
+    session = c.post(
+        "/v1/chat/sessions",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"order": {"id": order_id, "value": "60", "currency": "USD"}},
+    ).json()
+    return (
+        f"/v1/chat/sessions/{session['session_id']}/messages",
+        {"Authorization": f"Bearer {session['token']}"},
+    )
 
 
 def _done(r: Any) -> dict[str, Any]:
@@ -121,8 +142,12 @@ def test_a_chat_message_over_the_limit_is_422_naming_the_field(db_url: str) -> N
 def _escalations(app: Any, order_id: str) -> list[dict[str, Any]]:
     with app.state.appease.sessions() as s:
         ticket = s.execute(select(Ticket).where(Ticket.order_id == order_id)).scalar_one()
-        return [e.payload for e in s.execute(
-            select(Event).where(Event.ticket_id == ticket.id, Event.type == "escalated")).scalars()]  # fmt: skip
+        return [
+            e.payload
+            for e in s.execute(
+                select(Event).where(Event.ticket_id == ticket.id, Event.type == "escalated")
+            ).scalars()
+        ]
 
 
 def test_past_the_model_time_budget_the_template_answers_and_a_human_takes_over(
@@ -157,7 +182,9 @@ def test_past_the_token_budget_the_template_answers_and_a_human_takes_over(db_ur
         )
         # the first reply's tokens count: the second message is already past the budget
         assert _done(c.post(url, json={"message": "Any news?"}, headers=auth)) == {
-            "escalated": True, "source": "template"}  # fmt: skip
+            "escalated": True,
+            "source": "template",
+        }
     assert any(e.get("budget") == "tokens" for e in _escalations(app, "CK1"))
 
 
@@ -181,8 +208,9 @@ def test_every_provider_gets_the_output_bound(tmp_path: Any) -> None:
     local = get_chat_model(Settings(llm="local", model_path=gguf, llm_max_tokens=77))
     assert isinstance(local, LocalLlamaChat) and local.max_tokens == 77
     assert local._payload([], None)["max_tokens"] == 77
-    remote = get_chat_model(Settings(llm="openai", openai_base_url="http://127.0.0.1:9/v1",
-                                     llm_max_tokens=77))  # fmt: skip
+    remote = get_chat_model(
+        Settings(llm="openai", openai_base_url="http://127.0.0.1:9/v1", llm_max_tokens=77)
+    )
     assert remote is not None
     assert remote.extra_body == {"max_tokens": 77}  # type: ignore[attr-defined]
     assert remote.max_retries == 0  # type: ignore[attr-defined]
@@ -197,9 +225,18 @@ def test_a_request_still_in_flight_is_409_with_retry_after(db_url: str) -> None:
     app = create_app(settings, drafter=Drafter(None))
     body = {**BODY, "order": {"id": "IF1", "value": "80.00", "currency": "USD"}, "message": "late"}
     with app.state.appease.sessions.begin() as s:  # the first request is still resolving
-        s.add(Ticket(customer_id="5", channel="api", order_id="IF1", order_value=80, currency="USD",
-                     idempotency_key="if-1", request_hash=_hash(TicketRequest.model_validate(body)),
-                     state="in_flight"))  # fmt: skip
+        s.add(
+            Ticket(
+                customer_id="5",
+                channel="api",
+                order_id="IF1",
+                order_value=80,
+                currency="USD",
+                idempotency_key="if-1",
+                request_hash=_hash(TicketRequest.model_validate(body)),
+                state="in_flight",
+            )
+        )
     with TestClient(app) as c:
         r = c.post("/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": "if-1"})
     assert r.status_code == 409 and r.headers["Retry-After"] == "1"
@@ -218,9 +255,15 @@ def test_the_openapi_schema_states_the_message_limit_the_server_enforces(
             if name in ("message", "description") and "maxLength" in prop
         }
         assert limits and {limit for _, limit in limits} == {1234}
-        over = c.post("/v1/tickets", json={"customer_id": "c1", "message": "x" * 1235,
-                                           "order": {"id": "o", "value": "10", "currency": "USD"}},
-                      headers={"Authorization": "Bearer none"})  # fmt: skip
+        over = c.post(
+            "/v1/tickets",
+            json={
+                "customer_id": "c1",
+                "message": "x" * 1235,
+                "order": {"id": "o", "value": "10", "currency": "USD"},
+            },
+            headers={"Authorization": "Bearer none"},
+        )
         assert over.status_code in (401, 422)
 
 

@@ -19,8 +19,11 @@ DAMAGED = "The lamp arrived broken, the shade is cracked in two."
 
 def _ticket(client: TestClient, order_id: str, customer_id: str = "5") -> dict[str, Any]:
     """A ticket that gets a money offer; returns the ledger's row for it."""
-    body = {"customer_id": customer_id, "order": {"id": order_id, "value": "80", "currency": "USD"},
-            "message": DAMAGED}  # fmt: skip
+    body = {
+        "customer_id": customer_id,
+        "order": {"id": order_id, "value": "80", "currency": "USD"},
+        "message": DAMAGED,
+    }
     r = client.post("/v1/tickets", json=body, headers=SERVICE)
     assert r.status_code == 200, r.text
     [row] = client.get("/v1/offers", params={"order_id": order_id}, headers=SERVICE).json()[
@@ -32,12 +35,16 @@ def _ticket(client: TestClient, order_id: str, customer_id: str = "5") -> dict[s
 def _chat(client: TestClient, order_id: str, customer_id: str = "5") -> tuple[dict, dict]:
     """A widget conversation whose first reply made an offer: (session, the done event's offer)."""
     token = mint_widget_token("test-secret", customer_id)
-    session = client.post("/v1/chat/sessions",
-                          json={"order": {"id": order_id, "value": "60", "currency": "USD"}},
-                          headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
-    r = client.post(f"/v1/chat/sessions/{session['session_id']}/messages",
-                    json={"message": DAMAGED},
-                    headers={"Authorization": f"Bearer {session['token']}"})  # fmt: skip
+    session = client.post(
+        "/v1/chat/sessions",
+        json={"order": {"id": order_id, "value": "60", "currency": "USD"}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    r = client.post(
+        f"/v1/chat/sessions/{session['session_id']}/messages",
+        json={"message": DAMAGED},
+        headers={"Authorization": f"Bearer {session['token']}"},
+    )
     _, [done] = sse_text(r)
     assert done["offer"] is not None, "a broken lamp gets an offer under the default policy"
     return session, done["offer"]
@@ -124,8 +131,12 @@ def test_the_widget_token_of_the_conversation_answers_its_offer_and_no_other(
 
     ok = client.post(f"/v1/offers/{my_offer['id']}/accept", headers=_bearer(mine["token"]))
     assert ok.status_code == 200 and ok.json()["offer"]["status"] == "accepted"
-    assert client.post(f"/v1/offers/{my_offer['id']}/decline",
-                       headers=_bearer(mine["token"])).status_code == 409  # fmt: skip
+    assert (
+        client.post(
+            f"/v1/offers/{my_offer['id']}/decline", headers=_bearer(mine["token"])
+        ).status_code
+        == 409
+    )
     [event] = _events(settings, my_offer["id"])
     assert event.payload["by"] == "widget"
 
@@ -162,8 +173,14 @@ def test_the_acceptance_kpi_counts_the_answers(client: TestClient) -> None:
 
 
 def _zendesk(zid: int, requester: str, fields: list[dict[str, Any]], text: str = DAMAGED) -> dict:
-    return {"ticket": {"id": zid, "description": text, "requester": {"external_id": requester},
-                       "custom_fields": fields}}  # fmt: skip
+    return {
+        "ticket": {
+            "id": zid,
+            "description": text,
+            "requester": {"external_id": requester},
+            "custom_fields": fields,
+        }
+    }
 
 
 def test_the_zendesk_webhook_carries_the_answer_to_its_offer(client: TestClient) -> None:
@@ -185,23 +202,45 @@ def test_the_zendesk_webhook_carries_the_answer_to_its_offer(client: TestClient)
     again = client.post("/v1/webhooks/zendesk", json=_zendesk(501, "5", answer), headers=SERVICE)
     assert again.json() == r.json()
     no = [{"id": "appease_offer_answer", "value": "decline"}]
-    assert client.post("/v1/webhooks/zendesk", json=_zendesk(501, "5", no),
-                       headers=SERVICE).status_code == 409  # fmt: skip
+    assert (
+        client.post(
+            "/v1/webhooks/zendesk", json=_zendesk(501, "5", no), headers=SERVICE
+        ).status_code
+        == 409
+    )
 
 
 @pytest.mark.parametrize(
     ("fields", "requester", "code"),
     [
         ([{"id": "appease_offer_answer", "value": "maybe"}], "5", 422),
-        ([{"id": "appease_offer_answer", "value": "accept"},
-          {"id": "appease_offer_id", "value": "twelve"}], "5", 422),
+        (
+            [
+                {"id": "appease_offer_answer", "value": "accept"},
+                {"id": "appease_offer_id", "value": "twelve"},
+            ],
+            "5",
+            422,
+        ),
         ([{"id": "appease_offer_answer", "value": "accept"}], "5", 404),  # no offer for ticket 909
-        ([{"id": "appease_offer_answer", "value": "accept"},
-          {"id": "appease_offer_id", "value": str(2**70)}], "5", 404),
-        ([{"id": "appease_offer_answer", "value": "accept"},
-          {"id": "appease_offer_id", "value": "OFFER"}], "7", 403),  # another customer's offer
+        (
+            [
+                {"id": "appease_offer_answer", "value": "accept"},
+                {"id": "appease_offer_id", "value": str(2**70)},
+            ],
+            "5",
+            404,
+        ),
+        (
+            [
+                {"id": "appease_offer_answer", "value": "accept"},
+                {"id": "appease_offer_id", "value": "OFFER"},
+            ],
+            "7",
+            403,
+        ),  # another customer's offer
     ],
-)  # fmt: skip
+)
 def test_a_zendesk_answer_names_its_fault(client: TestClient, fields, requester, code) -> None:
     offer_id = _ticket(client, "ZF-1")["id"]
     fields = [{**f, "value": offer_id} if f["value"] == "OFFER" else f for f in fields]
@@ -215,11 +254,16 @@ def test_a_declined_offer_is_not_offered_again_in_a_second_conversation(client: 
     r = client.post(f"/v1/offers/{offer['id']}/decline", headers=_bearer(first["token"]))
     assert r.status_code == 200
     token = mint_widget_token("test-secret", "5")
-    second = client.post("/v1/chat/sessions",
-                         json={"order": {"id": "OW-3", "value": "60", "currency": "USD"}},
-                         headers=_bearer(token)).json()  # fmt: skip
-    reply = client.post(f"/v1/chat/sessions/{second['session_id']}/messages",
-                        json={"message": DAMAGED}, headers=_bearer(second["token"]))  # fmt: skip
+    second = client.post(
+        "/v1/chat/sessions",
+        json={"order": {"id": "OW-3", "value": "60", "currency": "USD"}},
+        headers=_bearer(token),
+    ).json()
+    reply = client.post(
+        f"/v1/chat/sessions/{second['session_id']}/messages",
+        json={"message": DAMAGED},
+        headers=_bearer(second["token"]),
+    )
     _, [done] = sse_text(reply)
     assert done["offer"] is None
 

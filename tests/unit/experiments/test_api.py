@@ -19,15 +19,20 @@ def test_tickets_are_exposed_and_the_kpis_carry_the_experiment(tmp_path: Path) -
     settings = seeded_settings(f"sqlite:///{tmp_path / 'api.db'}")
     engine = make_engine(settings.database_url)
     holdout = default_policy_path().with_name("holdout_apology_only.yaml")
-    arms = arm_specs([("default", default_policy_path()), ("apology_only", holdout)],
-                     control="default")  # fmt: skip
+    arms = arm_specs(
+        [("default", default_policy_path()), ("apology_only", holdout)], control="default"
+    )
     start_experiment(make_sessionmaker(engine), name="web", arms=arms, salt="w")
     engine.dispose()
     with TestClient(create_app(settings, drafter=Drafter(None))) as client:
         arms_seen = set()
         for i in range(20):
-            body = {"customer_id": str(i), "order": {"id": f"W{i}", "value": "60", "currency": "USD"},
-                    "issue": {"category": "late_delivery", "severity": 2}, "message": "Late again."}  # fmt: skip
+            body = {
+                "customer_id": str(i),
+                "order": {"id": f"W{i}", "value": "60", "currency": "USD"},
+                "issue": {"category": "late_delivery", "severity": 2},
+                "message": "Late again.",
+            }
             r = client.post(
                 "/v1/tickets", json=body, headers={**SERVICE, "Idempotency-Key": f"w{i}"}
             )

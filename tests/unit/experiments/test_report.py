@@ -49,8 +49,14 @@ def measured(tmp_path_factory):
         eur = ticket(str(i), f"O{i}").model_copy(
             update={"order": Order(id=f"O{i}", value=Decimal("80"), currency="EUR")}
         )
-        handle_ticket(sessions, eur, policy=policy, drafter=drafter, now=t0,
-                      fx=FxRates(base="USD", rates={"EUR": Decimal("1.08")}))  # fmt: skip
+        handle_ticket(
+            sessions,
+            eur,
+            policy=policy,
+            drafter=drafter,
+            now=t0,
+            fx=FxRates(base="USD", rates={"EUR": Decimal("1.08")}),
+        )
     rng = random.Random(5)
     with sessions.begin() as s:
         for i, out in enumerate(outs):

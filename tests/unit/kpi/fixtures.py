@@ -83,9 +83,14 @@ def varied_records(n: int = 60, seed: int = 7) -> list[TicketRecord]:
     tiers = ["bronze", "silver", "gold", "platinum"]
     segments = ["champions", "loyal", "potential_loyalists", "at_risk", "cant_lose_them", "lost"]
     categories = [
-        "late_delivery", "damaged_item", "wrong_item", "missing_item", "billing_error",
-        "service_outage", "poor_service",
-    ]  # fmt: skip
+        "late_delivery",
+        "damaged_item",
+        "wrong_item",
+        "missing_item",
+        "billing_error",
+        "service_outage",
+        "poor_service",
+    ]
     kinds = ["store_credit", "refund_partial", "discount_code", "free_shipping", "replacement"]
     start = datetime.fromisoformat("2024-01-01T08:00:00+00:00")
     records = []

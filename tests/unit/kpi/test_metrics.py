@@ -115,18 +115,28 @@ def test_new_transactions_measure_clv_before_the_window_ends():
         Snapshot(clv=Decimal(99), taken_at=T0 + timedelta(days=10), reason="ticket"),
     )
     record = TicketRecord(
-        ticket_id="t", customer_id="c", created_at=T0, channel="web", category="other",
-        clv_at_issue=Decimal(100), later_snapshots=snaps,
-    )  # fmt: skip
+        ticket_id="t",
+        customer_id="c",
+        created_at=T0,
+        channel="web",
+        category="other",
+        clv_at_issue=Decimal(100),
+        later_snapshots=snaps,
+    )
     assert pick_after_snapshot(record, 90).clv == Decimal(70)
 
 
 def test_a_rescore_inside_the_window_without_new_data_leaves_the_ticket_pending():
     snaps = (Snapshot(clv=Decimal(60), taken_at=T0 + timedelta(days=89), reason="rescore"),)
     record = TicketRecord(
-        ticket_id="t", customer_id="c", created_at=T0, channel="web", category="other",
-        clv_at_issue=Decimal(100), later_snapshots=snaps,
-    )  # fmt: skip
+        ticket_id="t",
+        customer_id="c",
+        created_at=T0,
+        channel="web",
+        category="other",
+        clv_at_issue=Decimal(100),
+        later_snapshots=snaps,
+    )
     assert pick_after_snapshot(record, 90) is None
     clv = report([record]).clv_post_issue
     assert clv.value is None and clv.band is None and clv.pending == 1
@@ -224,11 +234,14 @@ def test_estimated_perception_is_reported_separately_and_marked():
 
 def _perceived(tid, customer, pre, post, source="survey", hours=0):
     return TicketRecord(
-        ticket_id=tid, customer_id=customer, created_at=T0 + timedelta(hours=hours),
-        channel="web", category="other",
+        ticket_id=tid,
+        customer_id=customer,
+        created_at=T0 + timedelta(hours=hours),
+        channel="web",
+        category="other",
         perception_pre=PerceptionReading(score=pre, source=source),
         perception_post=PerceptionReading(score=post, source=source),
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(
@@ -275,10 +288,14 @@ def test_simulated_answers_head_the_report_only_when_no_real_survey_exists():
 
 def test_a_pair_with_any_estimated_score_is_estimated():
     record = TicketRecord(
-        ticket_id="t", customer_id="c", created_at=T0, channel="web", category="other",
+        ticket_id="t",
+        customer_id="c",
+        created_at=T0,
+        channel="web",
+        category="other",
         perception_pre=PerceptionReading(score=30, source="estimated"),
         perception_post=PerceptionReading(score=80, source="survey"),
-    )  # fmt: skip
+    )
     perception = report([record]).perception_change
     assert perception.source == "estimated"
     assert report([record]).rows[0].perception_source == "estimated"
@@ -317,11 +334,20 @@ def test_source_example_residual_clv_of_500_minus_400_is_100():
 
 def test_entitlements_are_counted_apart_from_goodwill():
     """EU261 compensation is owed, not goodwill: it never shows as spend against CLV."""
-    owed = OfferRecord(kind="refund_partial", amount=Decimal(600), currency="EUR", status="sent",
-                       basis="entitlement")  # fmt: skip
+    owed = OfferRecord(
+        kind="refund_partial",
+        amount=Decimal(600),
+        currency="EUR",
+        status="sent",
+        basis="entitlement",
+    )
     given = OfferRecord(kind="store_credit", amount=Decimal(40), currency="EUR", status="sent")
-    goodwill = report([ticket(clv="200", offer=owed, tier="gold", currency="EUR"),
-                       ticket(clv="200", offer=given, tier="gold", currency="EUR")]).goodwill  # fmt: skip
+    goodwill = report(
+        [
+            ticket(clv="200", offer=owed, tier="gold", currency="EUR"),
+            ticket(clv="200", offer=given, tier="gold", currency="EUR"),
+        ]
+    ).goodwill
     assert [(m.amount, m.currency) for m in goodwill.spend] == [(Decimal(40), "EUR")]
     assert [(m.amount, m.currency) for m in goodwill.entitlements] == [(Decimal(600), "EUR")]
 
@@ -371,8 +397,11 @@ def test_offer_acceptance_counts_answered_offers_only():
     offers = report().goodwill.offers
     assert offers.by_status == {"accepted": 2, "declined": 1, "sent": 1}
     assert offers.by_kind == {
-        "discount_code": 1, "free_shipping": 1, "refund_partial": 1, "store_credit": 1,
-    }  # fmt: skip
+        "discount_code": 1,
+        "free_shipping": 1,
+        "refund_partial": 1,
+        "store_credit": 1,
+    }
     assert (offers.acceptance.count, offers.acceptance.n) == (2, 3)
     assert offers.acceptance.pct == 66.67
     assert offers.acceptance.ticket_ids == ["T1", "T5"]

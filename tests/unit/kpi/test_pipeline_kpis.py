@@ -55,8 +55,9 @@ def resolved(tmp_path_factory):
         "again": ("1", "A3", IssueCategory.wrong_item, "Wrong size, again.", 24 * 5),
     }.items():
         request, when = ticket(customer, order, category, message, hours=hours)
-        ids[name] = handle_ticket(sessions, request, policy=policy, drafter=drafter,
-                                  channel="web", now=when).ticket_id  # fmt: skip
+        ids[name] = handle_ticket(
+            sessions, request, policy=policy, drafter=drafter, channel="web", now=when
+        ).ticket_id
     request, _ = ticket("3", "A4", IssueCategory.billing_error, "Charged twice for one order.")
     assist = create_assist_draft(sessions, request, policy=policy, drafter=drafter, agent="ana")
     approve_draft(sessions, assist["draft_id"], agent="ana")

@@ -30,47 +30,88 @@ def _seed(session: Session) -> None:
         opened = datetime.fromisoformat(row["created_at"])
         session.execute(
             insert(tables["tickets"]),
-            [{"id": row["ticket_id"], "customer_id": row["customer_id"], "channel": row["channel"],
-              "category": row["category"], "severity": 1, "status": row.get("status", "resolved"),
-              "order_id": f"O-{row['ticket_id']}", "order_value": Decimal(100), "currency": "USD",
-              "created_at": opened}],
-        )  # fmt: skip
+            [
+                {
+                    "id": row["ticket_id"],
+                    "customer_id": row["customer_id"],
+                    "channel": row["channel"],
+                    "category": row["category"],
+                    "severity": 1,
+                    "status": row.get("status", "resolved"),
+                    "order_id": f"O-{row['ticket_id']}",
+                    "order_value": Decimal(100),
+                    "currency": "USD",
+                    "created_at": opened,
+                }
+            ],
+        )
         if row.get("clv_at_issue"):
             session.execute(
                 insert(tables["score_snapshots"]),
-                [{"customer_id": row["customer_id"], "ticket_id": row["ticket_id"],
-                  "clv": Decimal(row["clv_at_issue"]),
-                  "residual_clv": Decimal(row["residual_clv_at_issue"]),
-                  "tier": row["tier"], "segment": row["segment"], "taken_at": opened,
-                  "reason": "ticket"}],
-            )  # fmt: skip
+                [
+                    {
+                        "customer_id": row["customer_id"],
+                        "ticket_id": row["ticket_id"],
+                        "clv": Decimal(row["clv_at_issue"]),
+                        "residual_clv": Decimal(row["residual_clv_at_issue"]),
+                        "tier": row["tier"],
+                        "segment": row["segment"],
+                        "taken_at": opened,
+                        "reason": "ticket",
+                    }
+                ],
+            )
         for snap in row.get("later_snapshots", []):
             if snap["reason"] == "ticket":
                 continue  # written with the ticket it belongs to
             session.execute(
                 insert(tables["score_snapshots"]),
-                [{"customer_id": row["customer_id"], "clv": Decimal(snap["clv"]),
-                  "residual_clv": Decimal(snap["clv"]), "tier": row["tier"],
-                  "segment": row["segment"], "taken_at": datetime.fromisoformat(snap["taken_at"]),
-                  "reason": snap["reason"]}],
-            )  # fmt: skip
+                [
+                    {
+                        "customer_id": row["customer_id"],
+                        "clv": Decimal(snap["clv"]),
+                        "residual_clv": Decimal(snap["clv"]),
+                        "tier": row["tier"],
+                        "segment": row["segment"],
+                        "taken_at": datetime.fromisoformat(snap["taken_at"]),
+                        "reason": snap["reason"],
+                    }
+                ],
+            )
         session.execute(
             insert(tables["decisions"]),
-            [{"ticket_id": row["ticket_id"], "policy_version": row["policy_version"],
-              "kind": (row.get("offer") or {}).get("kind", "apology_only"),
-              "amount": Decimal((row.get("offer") or {}).get("amount", "0")), "currency": "USD",
-              "cap": Decimal(100), "reasons": [], "escalate": row.get("escalated", False),
-              "created_at": opened}],
-        )  # fmt: skip
+            [
+                {
+                    "ticket_id": row["ticket_id"],
+                    "policy_version": row["policy_version"],
+                    "kind": (row.get("offer") or {}).get("kind", "apology_only"),
+                    "amount": Decimal((row.get("offer") or {}).get("amount", "0")),
+                    "currency": "USD",
+                    "cap": Decimal(100),
+                    "reasons": [],
+                    "escalate": row.get("escalated", False),
+                    "created_at": opened,
+                }
+            ],
+        )
         if offer := row.get("offer"):
             session.execute(
                 insert(tables["offers"]),
-                [{"ticket_id": row["ticket_id"], "kind": offer["kind"],
-                  "customer_id": row["customer_id"], "order_id": f"O-{row['ticket_id']}",
-                  "category": row["category"], "policy_version": row["policy_version"],
-                  "amount": Decimal(offer["amount"]), "currency": offer["currency"],
-                  "status": offer["status"], "created_at": opened}],
-            )  # fmt: skip
+                [
+                    {
+                        "ticket_id": row["ticket_id"],
+                        "kind": offer["kind"],
+                        "customer_id": row["customer_id"],
+                        "order_id": f"O-{row['ticket_id']}",
+                        "category": row["category"],
+                        "policy_version": row["policy_version"],
+                        "amount": Decimal(offer["amount"]),
+                        "currency": offer["currency"],
+                        "status": offer["status"],
+                        "created_at": opened,
+                    }
+                ],
+            )
         pre, post = row.get("perception_pre"), row.get("perception_post")
         messages = []  # T5 in the fixture has no message, hence no pre-resolution score
         if pre:
@@ -96,47 +137,82 @@ def _seed(session: Session) -> None:
             )
             if post:
                 messages.append(
-                    {"ticket_id": row["ticket_id"], "role": "customer",
-                     "text": f"thanks {post['score']}", "created_at": replied + timedelta(hours=1)}
-                )  # fmt: skip
+                    {
+                        "ticket_id": row["ticket_id"],
+                        "role": "customer",
+                        "text": f"thanks {post['score']}",
+                        "created_at": replied + timedelta(hours=1),
+                    }
+                )
         if messages:
             session.execute(insert(tables["messages"]), messages)
         for phase, reading in (("pre", pre), ("post", post)):
             if reading and reading["source"] != "estimated":  # estimated: from the messages
                 session.execute(
                     insert(tables["surveys"]),
-                    [{"ticket_id": row["ticket_id"], "phase": phase, "score": reading["score"],
-                      "source": reading["source"], "created_at": opened}],
-                )  # fmt: skip
+                    [
+                        {
+                            "ticket_id": row["ticket_id"],
+                            "phase": phase,
+                            "score": reading["score"],
+                            "source": reading["source"],
+                            "created_at": opened,
+                        }
+                    ],
+                )
         # T2 is logged the way the drafter logs a reply (one usage event with everything in
         # it); the others as separate events, as older rows or other channels may be.
         if row["ticket_id"] == "T2":
             [call] = row["model_calls"]
             events = [
-                {"ticket_id": "T2", "type": EventType.model_call, "created_at": opened,
-                 "payload": {"provider": call["provider"], "model_calls": 1,
-                             "tokens": call["tokens"], "latency_ms": call["latency_ms"],
-                             "guard_rejections": row["guard_rejections"],
-                             "guard_violations": [{"kind": "amount", "text": "$50"}],
-                             "fallback": row["template_fallback"], "error": None}}
-            ]  # fmt: skip
+                {
+                    "ticket_id": "T2",
+                    "type": EventType.model_call,
+                    "created_at": opened,
+                    "payload": {
+                        "provider": call["provider"],
+                        "model_calls": 1,
+                        "tokens": call["tokens"],
+                        "latency_ms": call["latency_ms"],
+                        "guard_rejections": row["guard_rejections"],
+                        "guard_violations": [{"kind": "amount", "text": "$50"}],
+                        "fallback": row["template_fallback"],
+                        "error": None,
+                    },
+                }
+            ]
             session.execute(insert(tables["events"]), events)
             continue
         events = [
-            {"ticket_id": row["ticket_id"], "type": EventType.model_call, "created_at": opened,
-             "payload": {"provider": c["provider"], "tokens": c["tokens"],
-                         "latency_ms": c["latency_ms"]}}
+            {
+                "ticket_id": row["ticket_id"],
+                "type": EventType.model_call,
+                "created_at": opened,
+                "payload": {
+                    "provider": c["provider"],
+                    "tokens": c["tokens"],
+                    "latency_ms": c["latency_ms"],
+                },
+            }
             for c in row.get("model_calls", [])
-        ]  # fmt: skip
+        ]
         events += [
-            {"ticket_id": row["ticket_id"], "type": EventType.guard_rejected, "created_at": opened,
-             "payload": {"violations": [{"kind": "amount"}]}}
-        ] * row.get("guard_rejections", 0)  # fmt: skip
+            {
+                "ticket_id": row["ticket_id"],
+                "type": EventType.guard_rejected,
+                "created_at": opened,
+                "payload": {"violations": [{"kind": "amount"}]},
+            }
+        ] * row.get("guard_rejections", 0)
         if row.get("template_fallback"):
-            events.append({"ticket_id": row["ticket_id"], "type": EventType.template_reply,
-                           "created_at": opened,
-                           "payload": {"provider": "template", "model_calls": 0,
-                                       "fallback": True}})  # fmt: skip
+            events.append(
+                {
+                    "ticket_id": row["ticket_id"],
+                    "type": EventType.template_reply,
+                    "created_at": opened,
+                    "payload": {"provider": "template", "model_calls": 0, "fallback": True},
+                }
+            )
         if events:
             session.execute(insert(tables["events"]), events)
     session.commit()
@@ -252,10 +328,23 @@ def test_the_store_query_gives_the_same_kpis_on_postgresql():
 def test_a_template_only_reply_is_not_a_model_call(session):
     session.execute(
         insert(store_schema.tables(session)["events"]),
-        [{"ticket_id": "T5", "type": EventType.template_reply, "created_at": AT,
-          "payload": {"provider": "template", "model_calls": 0, "tokens": 0, "latency_ms": 0,
-                      "guard_rejections": 0, "guard_violations": [], "fallback": False}}],
-    )  # fmt: skip
+        [
+            {
+                "ticket_id": "T5",
+                "type": EventType.template_reply,
+                "created_at": AT,
+                "payload": {
+                    "provider": "template",
+                    "model_calls": 0,
+                    "tokens": 0,
+                    "latency_ms": 0,
+                    "guard_rejections": 0,
+                    "guard_violations": [],
+                    "fallback": False,
+                },
+            }
+        ],
+    )
     session.commit()
     model = from_store(session).goodwill.model
     assert (model.calls, model.tokens_total) == (3, 300)
@@ -265,8 +354,15 @@ def test_a_template_only_reply_is_not_a_model_call(session):
 def test_an_agent_assist_draft_decided_by_a_person_is_not_automated(session):
     from bot.store import Draft, DraftStatus
 
-    session.add(Draft(ticket_id="T2", text="sorry", guard={"ok": True}, status=DraftStatus.approved,
-                      decided_by="agent-7"))  # fmt: skip
+    session.add(
+        Draft(
+            ticket_id="T2",
+            text="sorry",
+            guard={"ok": True},
+            status=DraftStatus.approved,
+            decided_by="agent-7",
+        )
+    )
     session.commit()
     rows = {r.ticket_id: r for r in from_store(session).rows}
     assert not rows["T2"].automated
@@ -288,14 +384,29 @@ def test_a_real_pre_survey_beats_the_estimate_logged_at_ticket_time(session):
     session.execute(
         insert(tables["surveys"]),
         [
-            {"ticket_id": "T3", "phase": "pre", "score": 10.0, "source": "estimated",
-             "created_at": opened},
-            {"ticket_id": "T3", "phase": "pre", "score": 30.0, "source": "survey",
-             "created_at": opened + timedelta(minutes=5)},
-            {"ticket_id": "T3", "phase": "post", "score": 75.0, "source": "survey",
-             "created_at": opened + timedelta(days=3)},
+            {
+                "ticket_id": "T3",
+                "phase": "pre",
+                "score": 10.0,
+                "source": "estimated",
+                "created_at": opened,
+            },
+            {
+                "ticket_id": "T3",
+                "phase": "pre",
+                "score": 30.0,
+                "source": "survey",
+                "created_at": opened + timedelta(minutes=5),
+            },
+            {
+                "ticket_id": "T3",
+                "phase": "post",
+                "score": 75.0,
+                "source": "survey",
+                "created_at": opened + timedelta(days=3),
+            },
         ],
-    )  # fmt: skip
+    )
     session.commit()
     t3 = next(r for r in from_store(session).rows if r.ticket_id == "T3")
     assert (t3.perception_pre, t3.perception_post, t3.perception_source) == (30.0, 75.0, "survey")

@@ -56,9 +56,15 @@ def test_report_is_one_file_that_needs_no_network():
 def test_report_draws_every_chart():
     charts = svgs(render_report(report()))
     assert set(charts) == {
-        "chart-clv-gauge", "chart-perception-gauge", "chart-clv-bands", "chart-spend-tier",
-        "chart-perception", "chart-categories", "chart-rates", "chart-channels",
-    }  # fmt: skip
+        "chart-clv-gauge",
+        "chart-perception-gauge",
+        "chart-clv-bands",
+        "chart-spend-tier",
+        "chart-perception",
+        "chart-categories",
+        "chart-rates",
+        "chart-channels",
+    }
     assert [b.get("data-label") for b in bars(charts["chart-categories"])] == [
         "late_delivery",
         "billing_error",

@@ -17,8 +17,16 @@ from tests.factories import case_dict, make_case
 runner = CliRunner()
 POLICIES = default_policy_path().parent
 TICKETS = Path(__file__).resolve().parents[2] / "data" / "past_tickets.csv"
-KINDS = {"none", "apology_only", "discount_code", "free_shipping", "store_credit",
-         "refund_partial", "refund_full", "replacement"}  # fmt: skip
+KINDS = {
+    "none",
+    "apology_only",
+    "discount_code",
+    "free_shipping",
+    "store_credit",
+    "refund_partial",
+    "refund_full",
+    "replacement",
+}
 
 
 # decide ---------------------------------------------------------------------------------
@@ -78,8 +86,13 @@ def test_decide_with_a_broken_policy_exits_2_naming_it(tmp_path: Path) -> None:
 
 
 def test_decide_jsonl_keeps_order_and_reports_bad_lines_in_place() -> None:
-    lines = [json.dumps(case_dict(order_id="a")), "{not json", json.dumps({"customer": {}}),
-             "", json.dumps(case_dict(order_id="b", tier="bronze"))]  # fmt: skip
+    lines = [
+        json.dumps(case_dict(order_id="a")),
+        "{not json",
+        json.dumps({"customer": {}}),
+        "",
+        json.dumps(case_dict(order_id="b", tier="bronze")),
+    ]
     result = runner.invoke(app, ["decide", "--jsonl"], input="\n".join(lines) + "\n")
     assert result.exit_code == 0
     out = [json.loads(line) for line in result.stdout.splitlines()]
@@ -126,9 +139,16 @@ def test_simulate_compares_two_policies_and_writes_csv(tmp_path: Path) -> None:
     out = tmp_path / "compare.csv"
     result = runner.invoke(
         app,
-        ["policy", "simulate", str(TICKETS), "--against", str(POLICIES / "strict.yaml"),
-         "--out", str(out)],
-    )  # fmt: skip
+        [
+            "policy",
+            "simulate",
+            str(TICKETS),
+            "--against",
+            str(POLICIES / "strict.yaml"),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Backtest over 8 tickets" in result.stdout
     header = out.read_text().splitlines()[0]
@@ -164,13 +184,19 @@ def test_simulate_totals_match_the_decisions() -> None:
         ("89.00,USD", "89.00,US", "row 1 (line 2): column currency: String should match"),
         (",2\nc2", ",high\nc2", "row 1 (line 2): column severity: Input should be a valid integer"),
         ("c2,35.00", "c2,-", "row 2 (line 3): column clv: Input should be a valid decimal"),
-        ("o8,310.00,USD,service_outage,1", "o8,310.00,USD,service_outage",
-         "row 8 (line 9): column severity: missing"),
-        ("o8,310.00,USD,service_outage,1", "o8,310.00,USD,service_outage,1,extra",
-         "row 8 (line 9): more fields than the header"),
+        (
+            "o8,310.00,USD,service_outage,1",
+            "o8,310.00,USD,service_outage",
+            "row 8 (line 9): column severity: missing",
+        ),
+        (
+            "o8,310.00,USD,service_outage,1",
+            "o8,310.00,USD,service_outage,1,extra",
+            "row 8 (line 9): more fields than the header",
+        ),
         ("customer_id,clv,", "customer,clv,", "missing column(s) customer_id"),
     ],
-)  # fmt: skip
+)
 def test_simulate_bad_input_exits_2_naming_row_and_column(tmp_path, old, new, message) -> None:
     bad = tmp_path / "t.csv"
     text = TICKETS.read_text()
@@ -222,8 +248,12 @@ def test_decide_reads_attributes_and_says_the_money_is_owed() -> None:
     result = runner.invoke(app, ["decide", "--policy", str(EU261)], input=json.dumps(_eu_case()))
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert out["offer"] == {"kind": "refund_partial", "amount": "800.00", "currency": "EUR",
-                            "basis": "entitlement"}  # fmt: skip
+    assert out["offer"] == {
+        "kind": "refund_partial",
+        "amount": "800.00",
+        "currency": "EUR",
+        "basis": "entitlement",
+    }
     assert any("Article 7 compensation" in r for r in out["reasons"])
 
 
@@ -259,8 +289,11 @@ def test_policy_explain_names_the_rule_that_matched_and_why_others_did_not(tmp_p
     )
     assert "rules.6 'Article 7 compensation': not reached (would match)" in result.stdout
     assert "decision: apology_only 0.00 EUR (entitlement)" in result.stdout
-    as_json = runner.invoke(app, ["policy", "explain", "-", "--policy", str(EU261), "--json"],
-                            input=path.read_text(encoding="utf-8"))  # fmt: skip
+    as_json = runner.invoke(
+        app,
+        ["policy", "explain", "-", "--policy", str(EU261), "--json"],
+        input=path.read_text(encoding="utf-8"),
+    )
     out = json.loads(as_json.stdout)
     assert [r["status"] for r in out["rules"]][:3] == ["did not match", "did not match", "applied"]
     assert out["decision"]["offer"]["amount"] == "0.00"
@@ -286,8 +319,10 @@ def test_policy_check_prints_warnings_for_rules_that_never_apply(tmp_path) -> No
     assert result.exit_code == 0 and result.stdout.startswith("ok 1+")
     assert "rules.1 ('some') always overlaps rules.0 ('all')" in result.stderr
     broken = tmp_path / "broken.yaml"
-    broken.write_text('version: "1"\nrules:\n  - name: r\n    when: {order.kg: {over: 2}}\n'
-                      "    deny: true\n", encoding="utf-8")  # fmt: skip
+    broken.write_text(
+        'version: "1"\nrules:\n  - name: r\n    when: {order.kg: {over: 2}}\n    deny: true\n',
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["policy", "check", str(broken)])
     assert result.exit_code == 2
     assert "broken.yaml:rules.0.when.order.kg.over (line 4): not a test" in result.stderr
@@ -295,19 +330,57 @@ def test_policy_check_prints_warnings_for_rules_that_never_apply(tmp_path) -> No
 
 def test_policy_simulate_reads_attribute_columns_and_counts_entitlements_apart(tmp_path) -> None:
     path = tmp_path / "flights.csv"
-    header = [*CSV_COLUMNS_LIST, "order.distance_km", "order.departs_eu", "order.passengers",
-              "issue.arrival_delay_hours"]  # fmt: skip
+    header = [
+        *CSV_COLUMNS_LIST,
+        "order.distance_km",
+        "order.departs_eu",
+        "order.passengers",
+        "issue.arrival_delay_hours",
+    ]
     rows = [
-        ["c1", "100", "100", "gold", "loyal", "0", "0", "o1", "50", "EUR", "flight_delayed", "1",
-         "4000", "true", "2", "5"],
-        ["c2", "100", "100", "gold", "loyal", "0", "0", "o2", "50", "EUR", "flight_delayed", "1",
-         "900", "true", "1", ""],  # no delay given: nothing owed
-    ]  # fmt: skip
+        [
+            "c1",
+            "100",
+            "100",
+            "gold",
+            "loyal",
+            "0",
+            "0",
+            "o1",
+            "50",
+            "EUR",
+            "flight_delayed",
+            "1",
+            "4000",
+            "true",
+            "2",
+            "5",
+        ],
+        [
+            "c2",
+            "100",
+            "100",
+            "gold",
+            "loyal",
+            "0",
+            "0",
+            "o2",
+            "50",
+            "EUR",
+            "flight_delayed",
+            "1",
+            "900",
+            "true",
+            "1",
+            "",
+        ],  # no delay given: nothing owed
+    ]
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([header, *rows])
     out = tmp_path / "out.csv"
-    result = runner.invoke(app, ["policy", "simulate", str(path), "--policy", str(EU261),
-                                 "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        app, ["policy", "simulate", str(path), "--policy", str(EU261), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     table = {(r[0], r[1], r[2]): r[3] for r in csv.reader(out.open(encoding="utf-8"))}
     assert table[("all", "all tickets", "entitlement EUR")] == "1200.00"
@@ -324,6 +397,17 @@ def test_policy_simulate_reads_attribute_columns_and_counts_entitlements_apart(t
     )
 
 
-CSV_COLUMNS_LIST = ["customer_id", "clv", "residual_clv", "tier", "segment", "appeasements_90d",
-                    "appeasement_spend_90d", "order_id", "order_value", "currency", "category",
-                    "severity"]  # fmt: skip
+CSV_COLUMNS_LIST = [
+    "customer_id",
+    "clv",
+    "residual_clv",
+    "tier",
+    "segment",
+    "appeasements_90d",
+    "appeasement_spend_90d",
+    "order_id",
+    "order_value",
+    "currency",
+    "category",
+    "severity",
+]

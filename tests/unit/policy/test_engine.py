@@ -33,8 +33,14 @@ def test_source_example_twenty_percent_of_a_200_dollar_clv_is_a_40_dollar_cap() 
 
 
 def test_source_example_clv_500_with_400_spent_leaves_100_residual_and_a_20_dollar_cap() -> None:
-    case = make_case(tier="gold", clv="500", residual_clv="100", order_value="1000",
-                     category="damaged_item", severity=3)  # fmt: skip
+    case = make_case(
+        tier="gold",
+        clv="500",
+        residual_clv="100",
+        order_value="1000",
+        category="damaged_item",
+        severity=3,
+    )
     d = decide(case, POLICY)
     assert d.cap == Decimal("20.00")
     assert "residual CLV $100.00" in d.reasons[0]
@@ -70,8 +76,14 @@ def test_cap_is_the_smallest_limit_and_the_reasons_say_which(over, cap, binding)
 
 
 def test_segment_share_overrides_the_tier_share() -> None:
-    case = make_case(tier="gold", segment="cant_lose_them", clv="200", order_value="1000",
-                     category="damaged_item", severity=3)  # fmt: skip
+    case = make_case(
+        tier="gold",
+        segment="cant_lose_them",
+        clv="200",
+        order_value="1000",
+        category="damaged_item",
+        severity=3,
+    )
     d = decide(case, POLICY)
     assert d.cap == Decimal("50.00")  # 25% for customers we cannot lose, not gold's 20%
     assert d.reasons[0].startswith("gold (cant_lose_them segment): 25%")
@@ -108,8 +120,12 @@ def test_free_shipping_worth_more_than_the_cap_falls_to_a_discount_code() -> Non
 
 
 def test_replacement_for_a_damaged_item_when_it_fits_under_the_cap() -> None:
-    d = decide(make_case(tier="platinum", clv="5000", order_value="60", category="damaged_item",
-                         severity=2), POLICY)  # fmt: skip
+    d = decide(
+        make_case(
+            tier="platinum", clv="5000", order_value="60", category="damaged_item", severity=2
+        ),
+        POLICY,
+    )
     assert d.offer.kind == OfferKind.replacement
     assert d.offer.amount == Decimal("60.00")
     assert (
@@ -118,8 +134,10 @@ def test_replacement_for_a_damaged_item_when_it_fits_under_the_cap() -> None:
 
 
 def test_replacement_above_the_cap_falls_to_the_next_rung() -> None:
-    d = decide(make_case(tier="gold", clv="200", order_value="90", category="wrong_item",
-                         severity=2), POLICY)  # fmt: skip
+    d = decide(
+        make_case(tier="gold", clv="200", order_value="90", category="wrong_item", severity=2),
+        POLICY,
+    )
     assert d.cap == Decimal("40.00")
     assert d.offer.kind == OfferKind.store_credit
     assert d.offer.amount == Decimal("30.00")
@@ -129,10 +147,18 @@ def test_replacement_above_the_cap_falls_to_the_next_rung() -> None:
 def test_low_tiers_get_future_purchase_offers_never_refunds(tier) -> None:
     for category in ("damaged_item", "wrong_item", "missing_item", "late_delivery"):
         for severity in (1, 2, 3):
-            d = decide(make_case(tier=tier, clv="100000", order_value="900", category=category,
-                                 severity=severity), POLICY)  # fmt: skip
-            assert d.offer.kind in {OfferKind.discount_code, OfferKind.free_shipping,
-                                    OfferKind.store_credit, OfferKind.replacement}  # fmt: skip
+            d = decide(
+                make_case(
+                    tier=tier, clv="100000", order_value="900", category=category, severity=severity
+                ),
+                POLICY,
+            )
+            assert d.offer.kind in {
+                OfferKind.discount_code,
+                OfferKind.free_shipping,
+                OfferKind.store_credit,
+                OfferKind.replacement,
+            }
 
 
 def test_gold_late_delivery_at_severity_3_prefers_store_credit_to_a_refund() -> None:
@@ -159,15 +185,20 @@ def test_severity_scales_the_money_offer_within_the_cap() -> None:
         ).offer
         for s in (1, 2, 3)
     ]
-    assert [a.kind for a in amounts] == [OfferKind.discount_code, OfferKind.store_credit,
-                                         OfferKind.store_credit]  # fmt: skip
+    assert [a.kind for a in amounts] == [
+        OfferKind.discount_code,
+        OfferKind.store_credit,
+        OfferKind.store_credit,
+    ]
     # caps 40 (sev 1: 5% of 1000 = 50 > 40), 40, 40: half, three quarters, all of it
     assert [a.amount for a in amounts] == [Decimal("20.00"), Decimal("30.00"), Decimal("40.00")]
 
 
 def test_an_offer_below_the_minimum_amount_is_not_made() -> None:
-    d = decide(make_case(tier="bronze", clv="8", order_value="100", category="poor_service",
-                         severity=1), POLICY)  # fmt: skip
+    d = decide(
+        make_case(tier="bronze", clv="8", order_value="100", category="poor_service", severity=1),
+        POLICY,
+    )
     assert d.cap == Decimal("0.80")
     assert d.offer.kind == OfferKind.apology_only and d.offer.amount == 0
     assert "no rung of the poor_service ladder fits under the cap" in d.reasons[-1]
@@ -227,14 +258,36 @@ def test_monthly_budget_applies_when_its_spend_is_given() -> None:
 
 
 def test_amounts_round_down_to_the_currency_minor_unit() -> None:
-    jpy = decide(make_case(tier="gold", clv="333", order_value="1000", currency="JPY",
-                           category="damaged_item", severity=3), POLICY)  # fmt: skip
+    jpy = decide(
+        make_case(
+            tier="gold",
+            clv="333",
+            order_value="1000",
+            currency="JPY",
+            category="damaged_item",
+            severity=3,
+        ),
+        POLICY,
+    )
     assert jpy.cap == Decimal("66") and jpy.offer.currency == "JPY"  # 66.6 rounds down
-    kwd = decide(make_case(tier="gold", clv="33.3337", order_value="1000", currency="KWD",
-                           category="damaged_item", severity=3), POLICY)  # fmt: skip
+    kwd = decide(
+        make_case(
+            tier="gold",
+            clv="33.3337",
+            order_value="1000",
+            currency="KWD",
+            category="damaged_item",
+            severity=3,
+        ),
+        POLICY,
+    )
     assert kwd.cap == Decimal("6.666")
-    usd = decide(make_case(tier="gold", clv="33.339", order_value="1000",
-                           category="damaged_item", severity=3), POLICY)  # fmt: skip
+    usd = decide(
+        make_case(
+            tier="gold", clv="33.339", order_value="1000", category="damaged_item", severity=3
+        ),
+        POLICY,
+    )
     assert usd.cap == Decimal("6.66")
 
 

@@ -20,14 +20,21 @@ EU = load_policy(EXAMPLES / "eu261.yaml")
 AIR = load_policy(EXAMPLES / "airline.yaml")
 
 
-def eu_case(category: str = "flight_delayed", *, currency: str = "EUR", customer: Any = None,
-            **attrs: Any) -> Case:  # fmt: skip
+def eu_case(
+    category: str = "flight_delayed", *, currency: str = "EUR", customer: Any = None, **attrs: Any
+) -> Case:
     """A flight from the EU, 1,000 km, one passenger, on an EU carrier; attrs override.
 
     Order attributes and issue attributes are told apart by name; None leaves one out.
     """
-    order = {"distance_km": 1000, "intra_eu": True, "departs_eu": True, "arrives_eu": True,
-             "eu_carrier": True, "passengers": 1}  # fmt: skip
+    order = {
+        "distance_km": 1000,
+        "intra_eu": True,
+        "departs_eu": True,
+        "arrives_eu": True,
+        "eu_carrier": True,
+        "passengers": 1,
+    }
     issue: dict[str, Any] = {}
     for key, value in attrs.items():
         (order if key in order else issue)[key] = value
@@ -64,8 +71,13 @@ def owed(case: Case) -> Decimal:
 def test_the_regulation_covers_departures_from_the_eu_and_eu_carriers_arriving(
     departs_eu, arrives_eu, eu_carrier, expected
 ) -> None:
-    case = eu_case(departs_eu=departs_eu, arrives_eu=arrives_eu, eu_carrier=eu_carrier,
-                   distance_km=2000, arrival_delay_hours=5)  # fmt: skip
+    case = eu_case(
+        departs_eu=departs_eu,
+        arrives_eu=arrives_eu,
+        eu_carrier=eu_carrier,
+        distance_km=2000,
+        arrival_delay_hours=5,
+    )
     assert owed(case) == Decimal(expected)
 
 
@@ -84,14 +96,23 @@ def test_nothing_is_owed_for_extraordinary_circumstances(extraordinary, expected
 @pytest.mark.parametrize(
     ("distance_km", "intra_eu", "expected"),
     [
-        (1, True, "250"), (1499, False, "250"), (1500, False, "250"), (1500, True, "250"),
-        (1500.5, False, "400"), (1501, False, "400"), (1501, True, "400"),
-        (3499, False, "400"), (3500, False, "400"), (3500.01, False, "600"),
-        (3501, False, "600"), (9000, False, "600"),
-        (3501, True, "400"), (9000, True, "400"),  # intra-EU over 1,500 km: 400 however far
+        (1, True, "250"),
+        (1499, False, "250"),
+        (1500, False, "250"),
+        (1500, True, "250"),
+        (1500.5, False, "400"),
+        (1501, False, "400"),
+        (1501, True, "400"),
+        (3499, False, "400"),
+        (3500, False, "400"),
+        (3500.01, False, "600"),
+        (3501, False, "600"),
+        (9000, False, "600"),
+        (3501, True, "400"),
+        (9000, True, "400"),  # intra-EU over 1,500 km: 400 however far
         (3501, None, "600"),  # not said to be intra-EU: all other flights
     ],
-)  # fmt: skip
+)
 def test_bands_up_to_1500_km_250_intra_eu_or_up_to_3500_km_400_else_600(
     distance_km, intra_eu, expected
 ) -> None:
@@ -122,15 +143,23 @@ def test_no_passengers_no_money_and_an_unknown_count_goes_to_a_person() -> None:
 @pytest.mark.parametrize(
     ("distance_km", "intra_eu", "hours", "expected"),
     [
-        (1000, True, 2.99, "0"), (1000, True, 3, "250"), (1000, True, 3.5, "250"),
-        (2000, False, 2.99, "0"), (2000, False, 3, "400"), (2000, False, 3.99, "400"),
-        (5000, True, 3, "400"), (5000, True, 3.99, "400"),  # intra-EU: the 400 band, whole
-        (5000, False, 2.99, "0"), (5000, False, 3, "300"), (5000, False, 3.99, "300"),
-        (5000, False, 4, "600"), (5000, False, 12, "600"),
+        (1000, True, 2.99, "0"),
+        (1000, True, 3, "250"),
+        (1000, True, 3.5, "250"),
+        (2000, False, 2.99, "0"),
+        (2000, False, 3, "400"),
+        (2000, False, 3.99, "400"),
+        (5000, True, 3, "400"),
+        (5000, True, 3.99, "400"),  # intra-EU: the 400 band, whole
+        (5000, False, 2.99, "0"),
+        (5000, False, 3, "300"),
+        (5000, False, 3.99, "300"),
+        (5000, False, 4, "600"),
+        (5000, False, 12, "600"),
         (1000, True, None, "0"),  # no delay given: nothing owed
         (1000, True, 0, "0"),
     ],
-)  # fmt: skip
+)
 def test_a_delay_is_owed_from_3_hours_and_halved_under_4_hours_in_the_600_band(
     distance_km, intra_eu, hours, expected
 ) -> None:
@@ -145,24 +174,36 @@ def test_a_delay_is_owed_from_3_hours_and_halved_under_4_hours_in_the_600_band(
     ("notice", "rerouted", "earlier", "later", "expected"),
     [
         # 14 days or more: nothing, reroute or not
-        (14, None, None, None, "0"), (30, False, None, None, "0"), (13.99, None, None, None, "250"),
+        (14, None, None, None, "0"),
+        (30, False, None, None, "0"),
+        (13.99, None, None, None, "250"),
         # 7 to 13 days: nothing only with a reroute leaving <= 2 h earlier, arriving < 4 h late
-        (13, True, 2, 3.99, "0"), (7, True, 0, 0, "0"), (7, True, 2.01, 3, "250"),
-        (7, True, 2, 4, "250"), (10, False, 1, 1, "250"), (10, None, None, None, "250"),
+        (13, True, 2, 3.99, "0"),
+        (7, True, 0, 0, "0"),
+        (7, True, 2.01, 3, "250"),
+        (7, True, 2, 4, "250"),
+        (10, False, 1, 1, "250"),
+        (10, None, None, None, "250"),
         (10, True, None, 1, "250"),  # reroute departure not known: owed
         # under 7 days: nothing only with a reroute leaving <= 1 h earlier, arriving < 2 h late
-        (6.99, True, 1, 1.99, "0"), (0, True, 0, 0, "0"), (6, True, 1.01, 1, "250"),
+        (6.99, True, 1, 1.99, "0"),
+        (0, True, 0, 0, "0"),
+        (6, True, 1.01, 1, "250"),
         (6, True, 2, 3, "250"),  # fine for 7-13 days, not under 7
         # notice not known: owed
         (None, None, None, None, "250"),
     ],
-)  # fmt: skip
+)
 def test_a_cancellation_is_owed_unless_told_early_enough_with_a_close_reroute(
     notice, rerouted, earlier, later, expected
 ) -> None:
-    case = eu_case("flight_cancelled", notice_days=notice, rerouted=rerouted,
-                   reroute_departs_earlier_hours=earlier,
-                   reroute_arrival_delay_hours=later)  # fmt: skip
+    case = eu_case(
+        "flight_cancelled",
+        notice_days=notice,
+        rerouted=rerouted,
+        reroute_departs_earlier_hours=earlier,
+        reroute_arrival_delay_hours=later,
+    )
     amount = owed(case)
     # a reroute arriving at most 2 hours late halves what is owed in the 250 band
     if expected != "0" and rerouted and later is not None and later <= 2:
@@ -174,19 +215,31 @@ def test_a_cancellation_is_owed_unless_told_early_enough_with_a_close_reroute(
 @pytest.mark.parametrize(
     ("distance_km", "intra_eu", "later", "expected"),
     [
-        (1500, True, 2, "125"), (1500, True, 2.01, "250"), (1000, True, 0, "125"),
-        (2000, False, 3, "200"), (2000, False, 3.01, "400"),
-        (6000, True, 3, "200"), (6000, True, 3.5, "400"),  # intra-EU far: the 400 band's 3 h
-        (6000, False, 4, "300"), (6000, False, 4.01, "600"), (6000, False, 2, "300"),
+        (1500, True, 2, "125"),
+        (1500, True, 2.01, "250"),
+        (1000, True, 0, "125"),
+        (2000, False, 3, "200"),
+        (2000, False, 3.01, "400"),
+        (6000, True, 3, "200"),
+        (6000, True, 3.5, "400"),  # intra-EU far: the 400 band's 3 h
+        (6000, False, 4, "300"),
+        (6000, False, 4.01, "600"),
+        (6000, False, 2, "300"),
     ],
-)  # fmt: skip
+)
 def test_owed_and_rerouted_within_2_3_or_4_hours_by_band_is_halved(
     distance_km, intra_eu, later, expected
 ) -> None:
     # told 3 days before, reroute left 3 hours early: owed, and halved by how late it arrived
-    case = eu_case("flight_cancelled", distance_km=distance_km, intra_eu=intra_eu,
-                   notice_days=3, rerouted=True, reroute_departs_earlier_hours=3,
-                   reroute_arrival_delay_hours=later)  # fmt: skip
+    case = eu_case(
+        "flight_cancelled",
+        distance_km=distance_km,
+        intra_eu=intra_eu,
+        notice_days=3,
+        rerouted=True,
+        reroute_departs_earlier_hours=3,
+        reroute_arrival_delay_hours=later,
+    )
     assert owed(case) == Decimal(expected)
 
 
@@ -208,8 +261,9 @@ def test_the_halving_for_a_reroute_is_only_for_cancellations() -> None:
     ],
 )
 def test_an_entitlement_is_not_capped_by_clv_or_refused_for_a_repeat_claim(customer) -> None:
-    case = eu_case(distance_km=5000, intra_eu=False, passengers=2, arrival_delay_hours=5,
-                   customer=customer)  # fmt: skip
+    case = eu_case(
+        distance_km=5000, intra_eu=False, passengers=2, arrival_delay_hours=5, customer=customer
+    )
     d = decide(case, EU, budget_spent=Decimal("1e9"), budget_spent_month=Decimal("1e9"))
     assert d.offer.amount == Decimal(1200) and not d.escalate
 
@@ -242,9 +296,16 @@ def test_explain_names_the_rule_that_matched_and_why_the_others_did_not() -> Non
 # The tau-bench airline rules (goodwill) -----------------------------------------------------
 
 
-def air_case(category: str = "flight_cancelled", *, membership: Any = "gold",
-             cabin: Any = "economy", insurance: Any = False, passengers: Any = 2,
-             asked: Any = True, **over: Any) -> Case:  # fmt: skip
+def air_case(
+    category: str = "flight_cancelled",
+    *,
+    membership: Any = "gold",
+    cabin: Any = "economy",
+    insurance: Any = False,
+    passengers: Any = 2,
+    asked: Any = True,
+    **over: Any,
+) -> Case:
     data = case_dict(**{"category": category, "clv": "5000", "residual_clv": "5000", **over})
     attrs = {"membership": membership}
     data["customer"]["attributes"] = {k: v for k, v in attrs.items() if v is not None}

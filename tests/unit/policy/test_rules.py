@@ -26,9 +26,14 @@ def rulebook(rules: str, extra: str = TIERS) -> str:
     return f'version: "t"\nissue_categories:\n  lost_bag: a lost bag\nrules:\n{rules}{extra}'
 
 
-def case(category: str = "lost_bag", *, customer: dict[str, Any] | None = None,
-         order: dict[str, Any] | None = None, issue: dict[str, Any] | None = None,
-         **over: Any) -> Case:  # fmt: skip
+def case(
+    category: str = "lost_bag",
+    *,
+    customer: dict[str, Any] | None = None,
+    order: dict[str, Any] | None = None,
+    issue: dict[str, Any] | None = None,
+    **over: Any,
+) -> Case:
     data = case_dict(**{"category": category, "clv": "1000", "residual_clv": "1000", **over})
     data["customer"]["attributes"] = customer or {}
     data["order"]["attributes"] = order or {}
@@ -111,14 +116,17 @@ def test_customer_and_issue_attributes_are_read_under_their_own_prefix() -> None
 
 
 def test_rules_are_read_in_order_and_the_first_match_decides() -> None:
-    text = rulebook("""  - name: first
+    text = rulebook(
+        """  - name: first
     kind: entitlement
     when: {order.n: {above: 1}}
     amount: {fixed: 5}
   - name: second
     kind: entitlement
     amount: {fixed: 7}
-""", "")  # fmt: skip
+""",
+        "",
+    )
     policy = parse_policy(text)
     assert decide(case(order={"n": 2}), policy).offer.amount == 5
     d = decide(case(order={"n": 1}), policy)
@@ -135,14 +143,26 @@ def test_rules_are_read_in_order_and_the_first_match_decides() -> None:
         ("{share_of_order: 0.25}", "80", {}, "20.00"),
         ("{share_of_order: 0.333}", "10", {}, "3.33"),  # rounds down to the cent
         ("{share_of_order: 0.5, per: order.bags}", "10", {"bags": 2}, "10.00"),
-        ("{bands: {by: order.kg, rows: [{up_to: 10, amount: 5}, {amount: 9}]}}", "1",
-         {"kg": 10}, "5.00"),
-        ("{bands: {by: order.kg, rows: [{up_to: 10, amount: 5}, {amount: 9}]}}", "1",
-         {"kg": 10.5}, "9.00"),
-        ("{bands: {by: order_value, rows: [{up_to: 50, amount: 5}, {amount: 9}]}}", "51",
-         {}, "9.00"),
+        (
+            "{bands: {by: order.kg, rows: [{up_to: 10, amount: 5}, {amount: 9}]}}",
+            "1",
+            {"kg": 10},
+            "5.00",
+        ),
+        (
+            "{bands: {by: order.kg, rows: [{up_to: 10, amount: 5}, {amount: 9}]}}",
+            "1",
+            {"kg": 10.5},
+            "9.00",
+        ),
+        (
+            "{bands: {by: order_value, rows: [{up_to: 50, amount: 5}, {amount: 9}]}}",
+            "51",
+            {},
+            "9.00",
+        ),
     ],
-)  # fmt: skip
+)
 def test_amounts_fixed_per_unit_share_of_order_and_bands(
     amount, order_value, attrs, expected
 ) -> None:
@@ -153,7 +173,8 @@ def test_amounts_fixed_per_unit_share_of_order_and_bands(
 
 
 def test_a_band_row_with_a_condition_and_reductions_first_match() -> None:
-    text = rulebook("""  - name: r
+    text = rulebook(
+        """  - name: r
     kind: entitlement
     amount:
       bands:
@@ -165,7 +186,9 @@ def test_a_band_row_with_a_condition_and_reductions_first_match() -> None:
             reduce: [{name: late, when: {issue.days: {above: 3}}, by: 0.25}]
     reduce:
       - {name: very late, when: {issue.days: {above: 1}}, by: 0.5}
-""", "")  # fmt: skip
+""",
+        "",
+    )
     policy = parse_policy(text)
     assert decide(case(order={"kg": 30, "fragile": True}), policy).offer.amount == 40
     assert decide(case(order={"kg": 30}), policy).offer.amount == 20
@@ -179,7 +202,7 @@ def test_a_goodwill_rule_stays_under_todays_caps() -> None:
     text = rulebook("""  - name: bag
     when: {category: lost_bag}
     amount: {fixed: 500}
-""")  # fmt: skip
+""")
     policy = parse_policy(text)
     d = decide(case(tier="gold", clv="1000", residual_clv="1000"), policy)
     assert d.offer.amount == Decimal(100) and d.cap == Decimal(100)  # gold limit
@@ -199,7 +222,7 @@ def test_a_goodwill_rule_offers_only_what_the_tier_may_get() -> None:
     text = rulebook("""  - name: bag
     offer: refund_partial
     amount: {fixed: 5}
-""")  # fmt: skip
+""")
     policy = parse_policy(text)
     assert decide(case(tier="gold"), policy).offer.kind == OfferKind.refund_partial
     d = decide(case(tier="silver"), policy)
@@ -213,7 +236,7 @@ def test_deny_and_escalate_and_because() -> None:
     deny: true
     escalate: true
     because: a person checks flagged accounts
-""")  # fmt: skip
+""")
     d = decide(case(customer={"flagged": True}), parse_policy(text))
     assert d.offer.kind == OfferKind.apology_only and d.escalate
     assert d.reasons[-1] == "fraud check: a person checks flagged accounts"
@@ -256,48 +279,104 @@ def test_policy_categories_are_open_but_checked() -> None:
 @pytest.mark.parametrize(
     ("rules", "key", "problem"),
     [
-        ("  - name: r\n    when: {order.cabin: [a, b]}\n    deny: true\n",
-         "rules.0.when.order.cabin", "needs `in:`"),
-        ("  - name: r\n    when: {order.kg: {over: 3}}\n    deny: true\n",
-         "rules.0.when.order.kg.over", "not a test"),
-        ("  - name: r\n    when: {order.kg: {above: heavy}}\n    deny: true\n",
-         "rules.0.when.order.kg.above", "needs a number"),
-        ("  - name: r\n    when: {cabin: business}\n    deny: true\n",
-         "rules.0.when.cabin", "not a field"),
-        ("  - name: r\n    when: {tier: diamond}\n    deny: true\n",
-         "rules.0.when.tier", "'diamond' is not a tier"),
-        ("  - name: r\n    when: {category: lost_bags}\n    deny: true\n",
-         "rules.0.when.category", "declare it under issue_categories"),
-        ("  - name: r\n    when: {tier: {above: 2}}\n    deny: true\n",
-         "rules.0.when.tier.above", "is a text"),
-        ("  - name: r\n    deny: true\n    amount: {fixed: 3}\n", "rules.0",
-         "an amount or denies"),
+        (
+            "  - name: r\n    when: {order.cabin: [a, b]}\n    deny: true\n",
+            "rules.0.when.order.cabin",
+            "needs `in:`",
+        ),
+        (
+            "  - name: r\n    when: {order.kg: {over: 3}}\n    deny: true\n",
+            "rules.0.when.order.kg.over",
+            "not a test",
+        ),
+        (
+            "  - name: r\n    when: {order.kg: {above: heavy}}\n    deny: true\n",
+            "rules.0.when.order.kg.above",
+            "needs a number",
+        ),
+        (
+            "  - name: r\n    when: {cabin: business}\n    deny: true\n",
+            "rules.0.when.cabin",
+            "not a field",
+        ),
+        (
+            "  - name: r\n    when: {tier: diamond}\n    deny: true\n",
+            "rules.0.when.tier",
+            "'diamond' is not a tier",
+        ),
+        (
+            "  - name: r\n    when: {category: lost_bags}\n    deny: true\n",
+            "rules.0.when.category",
+            "declare it under issue_categories",
+        ),
+        (
+            "  - name: r\n    when: {tier: {above: 2}}\n    deny: true\n",
+            "rules.0.when.tier.above",
+            "is a text",
+        ),
+        ("  - name: r\n    deny: true\n    amount: {fixed: 3}\n", "rules.0", "an amount or denies"),
         ("  - name: r\n    amount: {fixed: -3}\n", "rules.0.amount.fixed", "not negative"),
-        ("  - name: r\n    amount: {fixed: 3, share_of_order: 0.1}\n", "rules.0.amount",
-         "exactly one"),
-        ("  - name: r\n    amount: {share_of_order: 20}\n", "rules.0.amount.share_of_order",
-         "0.50 means 50%"),
-        ("  - name: r\n    amount: {fixed: 3}\n    offer: replacement\n", "rules.0.offer",
-         "one of discount_code"),
-        ("  - name: r\n    kind: owed\n    amount: {fixed: 3}\n", "rules.0.kind",
-         "goodwill or entitlement"),
-        ("  - name: r\n    kind: entitlement\n    amount: ladder\n", "rules.0.amount",
-         "ladder is goodwill"),
-        ("  - name: r\n    amount: {fixed: 3}\n    unless: {order.a: 1}\n", "rules.0.unless",
-         "not a key of a rule"),
-        ("  - name: r\n    amount: {fixed: 3}\n  - name: R\n    amount: {fixed: 4}\n",
-         "rules.1.name", "names must differ"),
+        (
+            "  - name: r\n    amount: {fixed: 3, share_of_order: 0.1}\n",
+            "rules.0.amount",
+            "exactly one",
+        ),
+        (
+            "  - name: r\n    amount: {share_of_order: 20}\n",
+            "rules.0.amount.share_of_order",
+            "0.50 means 50%",
+        ),
+        (
+            "  - name: r\n    amount: {fixed: 3}\n    offer: replacement\n",
+            "rules.0.offer",
+            "one of discount_code",
+        ),
+        (
+            "  - name: r\n    kind: owed\n    amount: {fixed: 3}\n",
+            "rules.0.kind",
+            "goodwill or entitlement",
+        ),
+        (
+            "  - name: r\n    kind: entitlement\n    amount: ladder\n",
+            "rules.0.amount",
+            "ladder is goodwill",
+        ),
+        (
+            "  - name: r\n    amount: {fixed: 3}\n    unless: {order.a: 1}\n",
+            "rules.0.unless",
+            "not a key of a rule",
+        ),
+        (
+            "  - name: r\n    amount: {fixed: 3}\n  - name: R\n    amount: {fixed: 4}\n",
+            "rules.1.name",
+            "names must differ",
+        ),
         ("  - amount: {fixed: 3}\n", "rules.0.name", "every rule has a name"),
-        ("  - name: r\n    amount: {bands: {by: order.kg, rows: [{up_to: 5, amount: 1}, "
-         "{up_to: 5, amount: 2}]}}\n", "rules.0.amount.bands.rows.1.up_to", "never be chosen"),
-        ("  - name: r\n    amount: {bands: {by: order.kg, rows: [{amount: 1}, "
-         "{up_to: 9, amount: 2}]}}\n", "rules.0.amount.bands.rows.1", "never be chosen"),
-        ("  - name: r\n    amount: {fixed: 3, per: passengers}\n", "rules.0.amount.per",
-         "order.passengers"),
-        ("  - name: r\n    amount: {fixed: 3}\n    reduce: [{name: x, when: {order.a: 1}, "
-         "by: 2}]\n", "rules.0.reduce.0.by", "fraction"),
+        (
+            "  - name: r\n    amount: {bands: {by: order.kg, rows: [{up_to: 5, amount: 1}, "
+            "{up_to: 5, amount: 2}]}}\n",
+            "rules.0.amount.bands.rows.1.up_to",
+            "never be chosen",
+        ),
+        (
+            "  - name: r\n    amount: {bands: {by: order.kg, rows: [{amount: 1}, "
+            "{up_to: 9, amount: 2}]}}\n",
+            "rules.0.amount.bands.rows.1",
+            "never be chosen",
+        ),
+        (
+            "  - name: r\n    amount: {fixed: 3, per: passengers}\n",
+            "rules.0.amount.per",
+            "order.passengers",
+        ),
+        (
+            "  - name: r\n    amount: {fixed: 3}\n    reduce: [{name: x, when: {order.a: 1}, "
+            "by: 2}]\n",
+            "rules.0.reduce.0.by",
+            "fraction",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_broken_rule_is_named_by_file_key_and_line(rules, key, problem) -> None:
     with pytest.raises(PolicyError) as err:
         parse_policy(rulebook(rules), "book.yaml")
@@ -322,8 +401,10 @@ def test_goodwill_rules_need_tiers_and_categories_must_be_declared() -> None:
     with pytest.raises(PolicyError, match="tiers"):
         parse_policy(rulebook("  - name: r\n    amount: {fixed: 3}\n", ""))
     with pytest.raises(PolicyError, match="retail category already"):
-        parse_policy('version: "t"\nissue_categories: {late_delivery: late}\nrules:\n'
-                     "  - {name: r, deny: true}\n")  # fmt: skip
+        parse_policy(
+            'version: "t"\nissue_categories: {late_delivery: late}\nrules:\n'
+            "  - {name: r, deny: true}\n"
+        )
 
 
 # Warnings: a rule that can never match, or that an earlier rule always takes ----------------
@@ -332,25 +413,39 @@ def test_goodwill_rules_need_tiers_and_categories_must_be_declared() -> None:
 @pytest.mark.parametrize(
     ("rules", "warning"),
     [
-        ("  - {name: a, when: {order.kg: {above: 5, below: 3}}, deny: true}\n",
-         "rules.0 ('a') can never match"),
-        ("  - {name: a, when: {order.kg: {above: 5, at_most: 5}}, deny: true}\n",
-         "can never match"),
+        (
+            "  - {name: a, when: {order.kg: {above: 5, below: 3}}, deny: true}\n",
+            "rules.0 ('a') can never match",
+        ),
+        (
+            "  - {name: a, when: {order.kg: {above: 5, at_most: 5}}, deny: true}\n",
+            "can never match",
+        ),
         ("  - {name: a, when: {order.cabin: x, order.cabin: y}, deny: true}\n", None),
-        ("  - {name: a, when: {order.cabin: {in: [x, y], not_in: [x, y]}}, deny: true}\n",
-         "can never match"),
-        ("  - {name: a, when: {order.kg: {present: false, above: 1}}, deny: true}\n",
-         "can never match"),
-        ("  - {name: a, deny: true}\n  - {name: b, when: {order.kg: 1}, deny: true}\n",
-         "rules.1 ('b') always overlaps rules.0 ('a')"),
-        ("  - {name: a, when: {order.kg: {above: 3}}, deny: true}\n"
-         "  - {name: b, when: {order.kg: {above: 5}, order.x: 1}, deny: true}\n",
-         "rules.1 ('b') always overlaps rules.0 ('a')"),
-        ("  - {name: a, when: {order.c: {in: [x, y]}}, deny: true}\n"
-         "  - {name: b, when: {or: [{order.c: x}, {order.c: y}]}, deny: true}\n",
-         "always overlaps"),
+        (
+            "  - {name: a, when: {order.cabin: {in: [x, y], not_in: [x, y]}}, deny: true}\n",
+            "can never match",
+        ),
+        (
+            "  - {name: a, when: {order.kg: {present: false, above: 1}}, deny: true}\n",
+            "can never match",
+        ),
+        (
+            "  - {name: a, deny: true}\n  - {name: b, when: {order.kg: 1}, deny: true}\n",
+            "rules.1 ('b') always overlaps rules.0 ('a')",
+        ),
+        (
+            "  - {name: a, when: {order.kg: {above: 3}}, deny: true}\n"
+            "  - {name: b, when: {order.kg: {above: 5}, order.x: 1}, deny: true}\n",
+            "rules.1 ('b') always overlaps rules.0 ('a')",
+        ),
+        (
+            "  - {name: a, when: {order.c: {in: [x, y]}}, deny: true}\n"
+            "  - {name: b, when: {or: [{order.c: x}, {order.c: y}]}, deny: true}\n",
+            "always overlaps",
+        ),
     ],
-)  # fmt: skip
+)
 def test_rules_that_never_match_or_always_overlap_are_warnings(rules, warning) -> None:
     if warning is None:  # a key given twice is an error, not a warning
         with pytest.raises(PolicyError, match="given twice"):

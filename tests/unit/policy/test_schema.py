@@ -54,38 +54,89 @@ def test_sections_other_layers_read_are_typed_with_defaults() -> None:
         ("max_amount: 15", "max_amount: -15", "tiers.bronze.max_amount", "greater than or equal"),
         ("  other:\n", "  otherwise:\n", "categories.otherwise", "'late_delivery'"),
         ("  bronze:\n", "  brass:\n", "tiers.brass", "'bronze', 'silver', 'gold'"),
-        ("kinds: [discount_code, free_shipping, store_credit]\n", "kinds: [cash]\n",
-         "tiers.bronze.kinds.0", "'discount_code'"),
-        ("kinds: [discount_code, free_shipping, store_credit]\n",
-         "kinds: [discount_code, discount_code]\n", "tiers.bronze.kinds", "listed twice"),
-        ("kinds: [discount_code, free_shipping, store_credit]\n",
-         "kinds: [discount_code, refund_full]\n", "tiers.bronze.kinds",
-         "refund_full not allowed below refunds_from_tier (gold)"),
-        ("severity_scale: [0.50, 0.75, 1.00]", "severity_scale: [0.5]", "severity_scale",
-         "at least 3 items"),
-        ("severity_scale: [0.50, 0.75, 1.00]", "severity_scale: [0.50, 0.25, 1.00]",
-         "severity_scale", "must not fall as severity rises"),
-        ("{kind: free_shipping, max_severity: 1}", "{kind: free_shipping, min_severity: 2, "
-         "max_severity: 1}", "categories.late_delivery.ladder.0", "could never apply"),
-        ("{kind: free_shipping, max_severity: 1}", "{kind: free_shiping, max_severity: 1}",
-         "categories.late_delivery.ladder.0.kind", "'free_shipping'"),
-        ("escalate_at_severity: 3", "escalate_at_severity: 4",
-         "categories.billing_error.escalate_at_severity", "less than or equal to 3"),
+        (
+            "kinds: [discount_code, free_shipping, store_credit]\n",
+            "kinds: [cash]\n",
+            "tiers.bronze.kinds.0",
+            "'discount_code'",
+        ),
+        (
+            "kinds: [discount_code, free_shipping, store_credit]\n",
+            "kinds: [discount_code, discount_code]\n",
+            "tiers.bronze.kinds",
+            "listed twice",
+        ),
+        (
+            "kinds: [discount_code, free_shipping, store_credit]\n",
+            "kinds: [discount_code, refund_full]\n",
+            "tiers.bronze.kinds",
+            "refund_full not allowed below refunds_from_tier (gold)",
+        ),
+        (
+            "severity_scale: [0.50, 0.75, 1.00]",
+            "severity_scale: [0.5]",
+            "severity_scale",
+            "at least 3 items",
+        ),
+        (
+            "severity_scale: [0.50, 0.75, 1.00]",
+            "severity_scale: [0.50, 0.25, 1.00]",
+            "severity_scale",
+            "must not fall as severity rises",
+        ),
+        (
+            "{kind: free_shipping, max_severity: 1}",
+            "{kind: free_shipping, min_severity: 2, max_severity: 1}",
+            "categories.late_delivery.ladder.0",
+            "could never apply",
+        ),
+        (
+            "{kind: free_shipping, max_severity: 1}",
+            "{kind: free_shiping, max_severity: 1}",
+            "categories.late_delivery.ladder.0.kind",
+            "'free_shipping'",
+        ),
+        (
+            "escalate_at_severity: 3",
+            "escalate_at_severity: 4",
+            "categories.billing_error.escalate_at_severity",
+            "less than or equal to 3",
+        ),
         ("abuse:\n", "abuse_rules:\n", "abuse_rules", "Extra inputs are not permitted"),
-        ("  max_spend: 150", "  max_spend: 150\n  max_claims: 2", "abuse.max_claims",
-         "Extra inputs are not permitted"),
+        (
+            "  max_spend: 150",
+            "  max_spend: 150\n  max_claims: 2",
+            "abuse.max_claims",
+            "Extra inputs are not permitted",
+        ),
         ("window_days: 90", "window_days: -1", "abuse.window_days", "greater than or equal to 1"),
-        ("  free_shipping: 7.95", "  store_credit: 5", "offer_values.store_credit",
-         "only fixed-value offers"),
+        (
+            "  free_shipping: 7.95",
+            "  store_credit: 5",
+            "offer_values.store_credit",
+            "only fixed-value offers",
+        ),
         ("  free_shipping: 7.95", "", "offer_values.free_shipping", "a ladder offers it"),
-        ("  cant_lose_them: {clv_share: 0.25}", "  vip: {clv_share: 0.25}", "segments.vip",
-         "'champions'"),
-        ("  max_text_severity: 2", "  max_text_severity: 5", "triage.max_text_severity",
-         "less than or equal to 3"),
-        ("  measurement_window_days: 90", "  measurement_window_days: soon",
-         "kpi.measurement_window_days", "valid integer"),
+        (
+            "  cant_lose_them: {clv_share: 0.25}",
+            "  vip: {clv_share: 0.25}",
+            "segments.vip",
+            "'champions'",
+        ),
+        (
+            "  max_text_severity: 2",
+            "  max_text_severity: 5",
+            "triage.max_text_severity",
+            "less than or equal to 3",
+        ),
+        (
+            "  measurement_window_days: 90",
+            "  measurement_window_days: soon",
+            "kpi.measurement_window_days",
+            "valid integer",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_policy_is_rejected_naming_file_key_and_line(old, new, key, problem) -> None:
     err = rejects(old, new)
     assert err.field.startswith(f"broken.yaml:{key} (line ")
@@ -182,9 +233,12 @@ def test_spelling_out_a_default_does_not_change_the_version() -> None:
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [("max_spend: 150", "max_spend: 151"), ('version: "2026-11-22"', 'version: "2026-11-23"'),
-     ("{kind: store_credit, min_severity: 3}", "{kind: store_credit, min_severity: 2}")],
-)  # fmt: skip
+    [
+        ("max_spend: 150", "max_spend: 151"),
+        ('version: "2026-11-22"', 'version: "2026-11-23"'),
+        ("{kind: store_credit, min_severity: 3}", "{kind: store_credit, min_severity: 2}"),
+    ],
+)
 def test_any_rule_change_changes_the_version(old, new) -> None:
     assert (
         parse_policy(DEFAULT_TEXT.replace(old, new, 1)).version
@@ -222,8 +276,9 @@ ORIGINALS = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in POLI
 CASES = [(name, path) for name, data in ORIGINALS.items() for path in _paths(data) if path]
 
 
-@pytest.mark.parametrize(("name", "path"), CASES, ids=[f"{n}:{'.'.join(map(str, p))}"
-                                                       for n, p in CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "path"), CASES, ids=[f"{n}:{'.'.join(map(str, p))}" for n, p in CASES]
+)
 def test_every_key_of_the_shipped_policies_is_named_when_broken(name, path) -> None:
     original = ORIGINALS[name]
     key = ".".join(str(p) for p in path)

@@ -62,9 +62,17 @@ def test_score_writes_one_row_per_customer(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     scores = pd.read_csv(out)
     assert list(scores.columns) == [
-        "customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
-        "expected_purchases", "clv", "tier", "segment",
-    ]  # fmt: skip
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "p_alive",
+        "expected_purchases",
+        "clv",
+        "tier",
+        "segment",
+    ]
     assert len(scores) == 300
 
 

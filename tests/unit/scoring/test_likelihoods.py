@@ -19,8 +19,12 @@ def test_bgnbd_loglik_equals_equation_6_per_customer() -> None:
     w = np.random.default_rng(0).integers(1, 4, len(x)).astype(float)
     for r, al, a, b in [(0.3, 25.0, 0.8, 2.4), (1.5, 3.0, 0.2, 9.0), (0.05, 80.0, 3.0, 0.5)]:
         A1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(al)
-        A2 = (special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b)
-              - special.gammaln(a + b + x))  # fmt: skip
+        A2 = (
+            special.gammaln(a + b)
+            + special.gammaln(b + x)
+            - special.gammaln(b)
+            - special.gammaln(a + b + x)
+        )
         A3 = -(r + x) * np.log(al + T)
         A4 = np.where(
             x > 0, np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(al + t), -np.inf
@@ -36,8 +40,15 @@ def test_gamma_gamma_loglik_equals_the_formula_per_customer() -> None:
     m = np.round(rng.gamma(4.0, 10.0, 3000), 2)
     w = rng.integers(1, 3, 3000).astype(float)
     p, q, v = 2.5, 3.5, 20.0
-    ll = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q) + q * np.log(v)
-          + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))  # fmt: skip
+    ll = (
+        special.gammaln(p * x + q)
+        - special.gammaln(p * x)
+        - special.gammaln(q)
+        + q * np.log(v)
+        + (p * x - 1) * np.log(m)
+        + p * x * np.log(x)
+        - (p * x + q) * np.log(x * m + v)
+    )
     got = _gammagamma._loglik_and_grad(np.array([p, q, v]), x, m, w)[0]
     assert abs(got - (w @ ll) / w.sum()) < 1e-12 * abs(got)
 

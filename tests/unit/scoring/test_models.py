@@ -38,8 +38,11 @@ def test_bgnbd_matches_fader_hardie_lee_2005_on_cdnow(summary: pd.DataFrame) -> 
     p = model.params_
     assert p is not None and model.converged_
     assert (round(p.r, 3), round(p.alpha, 3), round(p.a, 3), round(p.b, 3)) == (
-        0.243, 4.414, 0.793, 2.426,
-    )  # fmt: skip
+        0.243,
+        4.414,
+        0.793,
+        2.426,
+    )
 
 
 def test_gamma_gamma_matches_lifetimes_on_cdnow(spend: pd.DataFrame) -> None:
@@ -96,8 +99,9 @@ def test_analytic_gradients_match_finite_differences(summary: pd.DataFrame, spen
 
 
 def test_fit_on_compressed_rows_equals_fit_on_all_rows(summary: pd.DataFrame) -> None:
-    full = BgNbd().fit(summary["frequency"], summary["recency"], summary["T"],
-                       weights=np.ones(len(summary)))  # fmt: skip
+    full = BgNbd().fit(
+        summary["frequency"], summary["recency"], summary["T"], weights=np.ones(len(summary))
+    )
     compressed = BgNbd().fit(summary["frequency"], summary["recency"], summary["T"])
     a, b = full.params_, compressed.params_
     assert a is not None and b is not None

@@ -28,8 +28,13 @@ def test_default_tiers_split_customers_at_the_50_80_95_percent_quantiles() -> No
 def test_absolute_thresholds_put_a_customer_on_the_cut_point_in_the_higher_tier() -> None:
     cuts = TierThresholds(silver=100, gold=500, platinum=2000, absolute=True)
     assert assign_tiers([99.99, 100, 499, 500, 2000, 1e6], cuts) == [
-        Tier.bronze, Tier.silver, Tier.silver, Tier.gold, Tier.platinum, Tier.platinum,
-    ]  # fmt: skip
+        Tier.bronze,
+        Tier.silver,
+        Tier.silver,
+        Tier.gold,
+        Tier.platinum,
+        Tier.platinum,
+    ]
 
 
 def test_thresholds_out_of_order_or_outside_zero_one_are_rejected() -> None:

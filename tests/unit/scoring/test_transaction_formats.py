@@ -152,10 +152,11 @@ def _exports(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     log.assign(date=log["date"].dt.strftime("%d/%m/%Y")).to_csv(dayfirst, index=False)
     euro = tmp_path / "euro.csv"
     (
-        log.assign(date=log["date"].dt.strftime("%d.%m.%Y"),
-                   amount=log["amount"].map(lambda v: f"{v:.2f}".replace(".", ",")))
-        .to_csv(euro, index=False, sep=";")
-    )  # fmt: skip
+        log.assign(
+            date=log["date"].dt.strftime("%d.%m.%Y"),
+            amount=log["amount"].map(lambda v: f"{v:.2f}".replace(".", ",")),
+        ).to_csv(euro, index=False, sep=";")
+    )
     return {
         "iso": (iso, []),
         "dayfirst": (dayfirst, ["--dayfirst"]),
@@ -180,8 +181,11 @@ def test_iso_day_first_and_european_exports_of_the_same_transactions_score_ident
 
 def test_the_cli_refuses_ambiguous_dates_with_exit_2_and_writes_nothing(tmp_path) -> None:
     path = write(tmp_path, "customer_id,date,amount\na,05/06/2026,10\na,07/08/2026,5\n")
-    for command in (["score", "--out", str(tmp_path / "s.csv")], ["fit"],
-                    ["summary", "--out", str(tmp_path / "m.csv")]):  # fmt: skip
+    for command in (
+        ["score", "--out", str(tmp_path / "s.csv")],
+        ["fit"],
+        ["summary", "--out", str(tmp_path / "m.csv")],
+    ):
         result = runner.invoke(app, ["clv", command[0], str(path), *command[1:]])
         assert result.exit_code == 2, result.output
         assert "date: row 1: '05/06/2026' reads as 2026-06-05 (day first)" in result.stderr

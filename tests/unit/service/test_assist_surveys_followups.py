@@ -47,8 +47,9 @@ def residual(sessions) -> Decimal:
 
 
 def test_an_assist_draft_carries_the_decision_and_reserves_the_offer(sessions) -> None:
-    draft = create_assist_draft(sessions, ticket(order_id="AS1"), policy=POLICY, drafter=DRAFTER,
-                                agent="ana")  # fmt: skip
+    draft = create_assist_draft(
+        sessions, ticket(order_id="AS1"), policy=POLICY, drafter=DRAFTER, agent="ana"
+    )
     amount = Decimal(draft["decision"]["offer"]["amount"])
     assert amount > 0 and draft["status"] == "pending" and draft["guard"]["ok"]
     assert draft["decision"]["reasons"], "the agent sees why"
@@ -57,29 +58,41 @@ def test_an_assist_draft_carries_the_decision_and_reserves_the_offer(sessions) -
 
 
 def test_approving_sends_the_offer_and_logs_who_approved(sessions) -> None:
-    draft = create_assist_draft(sessions, ticket(order_id="AS2"), policy=POLICY, drafter=DRAFTER,
-                                agent="ana")  # fmt: skip
+    draft = create_assist_draft(
+        sessions, ticket(order_id="AS2"), policy=POLICY, drafter=DRAFTER, agent="ana"
+    )
     done = approve_draft(sessions, draft["draft_id"], agent="bo")
-    assert done == {"draft_id": draft["draft_id"], "ticket_id": draft["ticket_id"],
-                    "status": "approved", "decided_by": "bo", "quality_warnings": []}  # fmt: skip
+    assert done == {
+        "draft_id": draft["draft_id"],
+        "ticket_id": draft["ticket_id"],
+        "status": "approved",
+        "decided_by": "bo",
+        "quality_warnings": [],
+    }
     assert offer_status(sessions, draft["ticket_id"]) == "sent"
     with sessions() as s:
         row = s.get(Draft, draft["draft_id"])
         assert row.decided_by == "bo" and row.decided_at is not None
-        sent = s.execute(select(Message).where(Message.ticket_id == draft["ticket_id"],
-                                               Message.role == "agent")).scalar_one()  # fmt: skip
+        sent = s.execute(
+            select(Message).where(Message.ticket_id == draft["ticket_id"], Message.role == "agent")
+        ).scalar_one()
         assert sent.text == draft["text"]
         events = s.execute(select(Event).where(Event.type == "draft_approved")).scalars().all()
         assert [e.payload["agent"] for e in events] == ["bo"]
 
 
 def test_an_edit_above_the_cap_is_refused_with_the_reason_and_changes_nothing(sessions) -> None:
-    draft = create_assist_draft(sessions, ticket(order_id="AS3"), policy=POLICY, drafter=DRAFTER,
-                                agent="ana")  # fmt: skip
+    draft = create_assist_draft(
+        sessions, ticket(order_id="AS3"), policy=POLICY, drafter=DRAFTER, agent="ana"
+    )
     cap = draft["decision"]["cap"]
     with pytest.raises(OverCap, match=f"cap is {cap}"):
-        approve_draft(sessions, draft["draft_id"], agent="ana",
-                      edited_text="So sorry! We have refunded $500 to your card.")  # fmt: skip
+        approve_draft(
+            sessions,
+            draft["draft_id"],
+            agent="ana",
+            edited_text="So sorry! We have refunded $500 to your card.",
+        )
     with sessions() as s:
         assert s.get(Draft, draft["draft_id"]).status == "pending"
         assert not s.execute(select(Message).where(Message.role == "agent")).scalars().all()
@@ -87,8 +100,9 @@ def test_an_edit_above_the_cap_is_refused_with_the_reason_and_changes_nothing(se
 
 
 def test_an_edit_within_the_decision_is_sent_as_edited(sessions) -> None:
-    draft = create_assist_draft(sessions, ticket(order_id="AS4"), policy=POLICY, drafter=DRAFTER,
-                                agent="ana")  # fmt: skip
+    draft = create_assist_draft(
+        sessions, ticket(order_id="AS4"), policy=POLICY, drafter=DRAFTER, agent="ana"
+    )
     text = draft["text"] + " Thank you for your patience."
     done = approve_draft(sessions, draft["draft_id"], agent="ana", edited_text=text)
     assert done["status"] == "edited"
@@ -98,12 +112,18 @@ def test_an_edit_within_the_decision_is_sent_as_edited(sessions) -> None:
 
 
 def test_an_edit_the_quality_gate_dislikes_is_sent_with_warnings(sessions) -> None:
-    draft = create_assist_draft(sessions, ticket(order_id="AS5"), policy=POLICY, drafter=DRAFTER,
-                                agent="ana")  # fmt: skip
+    draft = create_assist_draft(
+        sessions, ticket(order_id="AS5"), policy=POLICY, drafter=DRAFTER, agent="ana"
+    )
     assert draft_warnings(sessions, draft, draft["text"]) == set()
     text = "I'm here to help you. I'm here to help you. I'm here to help you."
-    assert {"repetition", "filler"} <= draft_warnings(sessions, create_assist_draft(
-        sessions, ticket(order_id="AS6"), policy=POLICY, drafter=DRAFTER, agent="ana"), text)  # fmt: skip
+    assert {"repetition", "filler"} <= draft_warnings(
+        sessions,
+        create_assist_draft(
+            sessions, ticket(order_id="AS6"), policy=POLICY, drafter=DRAFTER, agent="ana"
+        ),
+        text,
+    )
 
 
 def draft_warnings(sessions, draft, text) -> set[str]:
@@ -113,8 +133,9 @@ def draft_warnings(sessions, draft, text) -> set[str]:
 
 
 def test_a_rejected_draft_withdraws_the_offer_and_it_is_never_promised_later(sessions) -> None:
-    draft = create_assist_draft(sessions, ticket(order_id="AS5"), policy=POLICY, drafter=DRAFTER,
-                                agent="ana")  # fmt: skip
+    draft = create_assist_draft(
+        sessions, ticket(order_id="AS5"), policy=POLICY, drafter=DRAFTER, agent="ana"
+    )
     approve_draft(sessions, draft["draft_id"], agent="ana", reject=True)
     # the customer never saw it: withdrawn, not a customer's "no" in the acceptance KPI
     assert offer_status(sessions, draft["ticket_id"]) == "withdrawn"
@@ -126,15 +147,18 @@ def test_a_rejected_draft_withdraws_the_offer_and_it_is_never_promised_later(ses
 
 
 def test_a_draft_is_decided_once(sessions) -> None:
-    draft = create_assist_draft(sessions, ticket(order_id="AS6"), policy=POLICY, drafter=DRAFTER,
-                                agent="ana")  # fmt: skip
+    draft = create_assist_draft(
+        sessions, ticket(order_id="AS6"), policy=POLICY, drafter=DRAFTER, agent="ana"
+    )
     approve_draft(sessions, draft["draft_id"], agent="ana")
     with pytest.raises(InputError, match="already approved"):
         approve_draft(sessions, draft["draft_id"], agent="bo", reject=True)
 
 
-@pytest.mark.parametrize(("phase", "score", "field"), [("during", 50, "phase"), ("post", 101, "score"),
-                                                        ("pre", -1, "score")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("phase", "score", "field"),
+    [("during", 50, "phase"), ("post", 101, "score"), ("pre", -1, "score")],
+)
 def test_a_bad_survey_names_the_field(sessions, phase, score, field) -> None:
     out = handle_ticket(sessions, ticket(order_id="S1"), policy=POLICY, drafter=DRAFTER)
     with pytest.raises(InputError) as err:
@@ -166,8 +190,10 @@ def test_a_followup_is_sent_once_when_due_and_repeats_no_offer(sessions) -> None
 
 
 def test_three_workers_draining_the_queue_send_each_followup_exactly_once(sessions) -> None:
-    ids = [handle_ticket(sessions, ticket(order_id=f"W{i}"), policy=POLICY, drafter=DRAFTER).ticket_id
-           for i in range(12)]  # fmt: skip
+    ids = [
+        handle_ticket(sessions, ticket(order_id=f"W{i}"), policy=POLICY, drafter=DRAFTER).ticket_id
+        for i in range(12)
+    ]
     later = utcnow() + timedelta(days=POLICY.followup.after_days, minutes=1)
     sent: list[str] = []
     errors: list[Exception] = []

@@ -81,16 +81,18 @@ def test_residual_clv_comes_from_the_ledger_after_a_rescore(sessions, tmp_path) 
     import_customers(sessions, write_csv(tmp_path / "tx.csv"), customer_col="cust")
     with sessions() as s:
         best = s.execute(select(Customer).order_by(Customer.clv.desc())).scalars().first()
-    out = handle_ticket(sessions, ticket(best.id, "R1", severity=3), policy=load_policy(),
-                        drafter=Drafter(None))  # fmt: skip
+    out = handle_ticket(
+        sessions, ticket(best.id, "R1", severity=3), policy=load_policy(), drafter=Drafter(None)
+    )
     given = out.decision.offer.amount
     assert given > 0
     rescore(sessions, customer_ids={best.id})
     with sessions() as s:
         snap = s.execute(
-            select(ScoreSnapshot).where(ScoreSnapshot.customer_id == best.id,
-                                        ScoreSnapshot.reason == "rescore")
-        ).scalar_one()  # fmt: skip
+            select(ScoreSnapshot).where(
+                ScoreSnapshot.customer_id == best.id, ScoreSnapshot.reason == "rescore"
+            )
+        ).scalar_one()
         assert snap.residual_clv == snap.clv - given
         at_ticket = s.execute(
             select(ScoreSnapshot).where(ScoreSnapshot.reason == "ticket")
@@ -121,8 +123,9 @@ def test_db_upgrade_works_from_any_directory(tmp_path, monkeypatch) -> None:
 
 def test_customers_import_command_loads_and_reports_on_stderr(tmp_path) -> None:
     csv = write_csv(tmp_path / "tx.csv", n=40)
-    result = runner.invoke(app, ["customers", "import", str(csv), "--customer-col", "cust"],
-                           catch_exceptions=False)  # fmt: skip
+    result = runner.invoke(
+        app, ["customers", "import", str(csv), "--customer-col", "cust"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert "scored 40 customers" in result.stderr
@@ -131,12 +134,18 @@ def test_customers_import_command_loads_and_reports_on_stderr(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("mangle", "needle"),
     [
-        (lambda lines: [*lines[:3], lines[3].replace(lines[3].split(",")[1], "not-a-date"), *lines[4:]],
-         "row 3"),
+        (
+            lambda lines: [
+                *lines[:3],
+                lines[3].replace(lines[3].split(",")[1], "not-a-date"),
+                *lines[4:],
+            ],
+            "row 3",
+        ),
         (lambda lines: [lines[0].replace("amount", "total"), *lines[1:]], "amount"),
     ],
     ids=["bad date", "missing column"],
-)  # fmt: skip
+)
 def test_customers_import_with_a_bad_csv_exits_2_naming_it_and_loads_nothing(
     tmp_path, mangle, needle
 ) -> None:
@@ -193,9 +202,19 @@ def test_customers_import_reads_a_semicolon_decimal_comma_day_first_export(tmp_p
     assert "semicolon-separated; give --sep ';'" in refused.stderr
     result = runner.invoke(
         app,
-        ["customers", "import", str(euro), "--customer-col", "cust", "--sep", ";",
-         "--decimal", ",", "--dayfirst"],
-    )  # fmt: skip
+        [
+            "customers",
+            "import",
+            str(euro),
+            "--customer-col",
+            "cust",
+            "--sep",
+            ";",
+            "--decimal",
+            ",",
+            "--dayfirst",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "scored 40 customers" in result.stderr
     engine = create_engine(f"sqlite:///{db_path()}")

@@ -44,8 +44,13 @@ def _down_after_step_one(sessions: sessionmaker[Session], order_id: str, key: st
     event.listen(engine, "before_cursor_execute", gone)
     try:
         with pytest.raises(StoreUnavailable):
-            handle_ticket(sessions, ticket(order_id=order_id), policy=POLICY,
-                          drafter=Drafter(None), idempotency_key=key)  # fmt: skip
+            handle_ticket(
+                sessions,
+                ticket(order_id=order_id),
+                policy=POLICY,
+                drafter=Drafter(None),
+                idempotency_key=key,
+            )
     finally:
         event.remove(engine, "before_cursor_execute", gone)
     with sessions() as s:
@@ -64,13 +69,15 @@ def _count(sessions: sessionmaker[Session], model: Any, **where: Any) -> int:
 
 def test_a_retry_in_the_same_process_resumes_at_once(sessions) -> None:
     ticket_id = _down_after_step_one(sessions, "R1", "r-1")
-    out = handle_ticket(sessions, ticket(order_id="R1"), policy=POLICY, drafter=Drafter(None),
-                        idempotency_key="r-1")  # fmt: skip
+    out = handle_ticket(
+        sessions, ticket(order_id="R1"), policy=POLICY, drafter=Drafter(None), idempotency_key="r-1"
+    )
     assert out.ticket_id == ticket_id
     assert _count(sessions, Message, ticket_id=ticket_id, role="customer") == 1
     assert _count(sessions, Offer, order_id="R1") == 1
-    again = handle_ticket(sessions, ticket(order_id="R1"), policy=POLICY, drafter=Drafter(None),
-                          idempotency_key="r-1")  # fmt: skip
+    again = handle_ticket(
+        sessions, ticket(order_id="R1"), policy=POLICY, drafter=Drafter(None), idempotency_key="r-1"
+    )
     assert again == out
 
 
@@ -78,8 +85,13 @@ def test_a_worker_that_does_not_know_the_ticket_still_waits_for_the_lease(sessio
     ticket_id = _down_after_step_one(sessions, "R2", "r-2")
     assert _ABANDONED.take(ticket_id)  # as if the retry reached another worker
     with pytest.raises(IdempotencyConflict) as err:
-        handle_ticket(sessions, ticket(order_id="R2"), policy=POLICY, drafter=Drafter(None),
-                      idempotency_key="r-2")  # fmt: skip
+        handle_ticket(
+            sessions,
+            ticket(order_id="R2"),
+            policy=POLICY,
+            drafter=Drafter(None),
+            idempotency_key="r-2",
+        )
     assert err.value.in_flight
     assert _count(sessions, Offer, order_id="R2") == 0
 

@@ -16,8 +16,9 @@ from tests.unit.service.helpers import add_customer, ticket
 
 def _offer(sessions, policy, drafter, order_id: str = "A1") -> dict:
     add_customer(sessions, f"vip-{order_id}")
-    out = handle_ticket(sessions, ticket(f"vip-{order_id}", order_id), policy=policy,
-                        drafter=drafter)  # fmt: skip
+    out = handle_ticket(
+        sessions, ticket(f"vip-{order_id}", order_id), policy=policy, drafter=drafter
+    )
     assert out.decision.offer.amount > 0
     offer = ticket_offer(sessions, ticket_id=out.ticket_id)
     assert offer is not None and offer["status"] == OfferStatus.sent
@@ -72,11 +73,16 @@ def test_two_racing_answers_one_wins_the_other_is_a_conflict(sessions, policy, d
     assert outcomes.count("conflict") == 4, outcomes
     assert f"{loser}:changed" not in outcomes
     with sessions() as s:
-        events = s.execute(
-            select(Event.type).where(Event.ticket_id == offer["ticket_id"],
-                                     Event.type.in_([EventType.offer_accepted,
-                                                     EventType.offer_declined]))
-        ).scalars().all()  # fmt: skip
+        events = (
+            s.execute(
+                select(Event.type).where(
+                    Event.ticket_id == offer["ticket_id"],
+                    Event.type.in_([EventType.offer_accepted, EventType.offer_declined]),
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert len(events) == 1
 
 

@@ -26,9 +26,16 @@ def richest(sessions) -> str:
         return s.execute(select(Customer.id).order_by(Customer.clv.desc())).scalars().first()
 
 
-def flight(customer_id: str, order_id: str = "B1", *, hours: float = 5, message: str = "",
-           membership: str | None = None, category: str = "flight_delayed",
-           currency: str = "EUR") -> TicketRequest:  # fmt: skip
+def flight(
+    customer_id: str,
+    order_id: str = "B1",
+    *,
+    hours: float = 5,
+    message: str = "",
+    membership: str | None = None,
+    category: str = "flight_delayed",
+    currency: str = "EUR",
+) -> TicketRequest:
     return TicketRequest(
         customer_id=customer_id,
         customer=TicketCustomer(attributes={"membership": membership} if membership else {}),
@@ -62,10 +69,9 @@ def test_attributes_are_kept_on_the_ticket_and_an_entitlement_is_recorded_as_one
         t = s.get(Ticket, out.ticket_id)
         assert t.category == "flight_delayed"
         assert t.attributes == {
-            "order": {"distance_km": 2400, "departs_eu": True, "passengers": 2,
-                      "cabin": "economy"},
+            "order": {"distance_km": 2400, "departs_eu": True, "passengers": 2, "cabin": "economy"},
             "issue": {"arrival_delay_hours": 5},
-        }  # fmt: skip
+        }
         offer = s.execute(select(Offer).where(Offer.order_id == "B1")).scalar_one()
         assert offer.basis == "entitlement" and offer.amount == Decimal("800.00")
     # exactly once: the same order and issue again gets the recorded offer, not a second one
@@ -88,9 +94,11 @@ def test_entitlements_do_not_spend_the_goodwill_budget(sessions, drafter) -> Non
     base = load_policy()
     budgeted = base.model_copy(update={"budget": Budget(daily=Decimal("50"))})
     retail = TicketRequest(
-        customer_id=cid, order=Order(id="R1", value=Decimal("80"), currency="USD"),
-        issue=Issue(category="damaged_item", severity=3), message="It arrived broken.",
-    )  # fmt: skip
+        customer_id=cid,
+        order=Order(id="R1", value=Decimal("80"), currency="USD"),
+        issue=Issue(category="damaged_item", severity=3),
+        message="It arrived broken.",
+    )
     out = handle_ticket(
         sessions, retail, policy=budgeted, drafter=drafter, idempotency_key="r1", fx=FX
     )
@@ -100,14 +108,25 @@ def test_entitlements_do_not_spend_the_goodwill_budget(sessions, drafter) -> Non
 def test_a_customer_attribute_and_the_message_reach_the_airline_rules(sessions, drafter) -> None:
     air = load_policy(EXAMPLES / "airline.yaml")
     cid = richest(sessions)
-    asked = flight(cid, "C1", membership="gold", category="flight_cancelled",
-                   message="My flight was cancelled, I want compensation.",
-                   currency="USD")  # fmt: skip
+    asked = flight(
+        cid,
+        "C1",
+        membership="gold",
+        category="flight_cancelled",
+        message="My flight was cancelled, I want compensation.",
+        currency="USD",
+    )
     out = handle_ticket(sessions, asked, policy=air, drafter=drafter, idempotency_key="c1", fx=FX)
     assert out.decision.offer.basis == "goodwill"
     assert out.decision.offer.amount > 0
-    quiet = flight(cid, "C2", membership="gold", category="flight_cancelled",
-                   message="My flight was cancelled.", currency="USD")  # fmt: skip
+    quiet = flight(
+        cid,
+        "C2",
+        membership="gold",
+        category="flight_cancelled",
+        message="My flight was cancelled.",
+        currency="USD",
+    )
     out = handle_ticket(sessions, quiet, policy=air, drafter=drafter, idempotency_key="c2", fx=FX)
     assert out.decision.offer.amount == 0
     assert any("only when asked" in r for r in out.decision.reasons)

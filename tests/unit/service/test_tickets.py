@@ -28,12 +28,18 @@ def richest(sessions) -> str:
         return s.execute(select(Customer.id).order_by(Customer.clv.desc())).scalars().first()
 
 
-def request(customer_id: str, order_id: str = "A1", message: str = "My parcel is two weeks late.",
-            issue=None) -> TicketRequest:  # fmt: skip
+def request(
+    customer_id: str,
+    order_id: str = "A1",
+    message: str = "My parcel is two weeks late.",
+    issue=None,
+) -> TicketRequest:
     return TicketRequest(
-        customer_id=customer_id, order=Order(id=order_id, value=Decimal("80"), currency="USD"),
-        issue=issue, message=message,
-    )  # fmt: skip
+        customer_id=customer_id,
+        order=Order(id=order_id, value=Decimal("80"), currency="USD"),
+        issue=issue,
+        message=message,
+    )
 
 
 def test_a_ticket_is_resolved_recorded_and_scored(sessions, policy, drafter) -> None:
@@ -70,8 +76,13 @@ def test_same_key_other_body_is_a_conflict(sessions, policy, drafter) -> None:
     cid = richest(sessions)
     handle_ticket(sessions, request(cid), policy=policy, drafter=drafter, idempotency_key="k")
     with pytest.raises(IdempotencyConflict) as err:
-        handle_ticket(sessions, request(cid, message="other"), policy=policy, drafter=drafter,
-                      idempotency_key="k")  # fmt: skip
+        handle_ticket(
+            sessions,
+            request(cid, message="other"),
+            policy=policy,
+            drafter=drafter,
+            idempotency_key="k",
+        )
     assert not err.value.in_flight
 
 
@@ -91,8 +102,12 @@ def test_an_unknown_customer_is_scored_as_new_and_answered(sessions, policy, dra
 
 def test_model_failure_still_answers_and_keeps_the_message(sessions, policy) -> None:
     cid = richest(sessions)
-    out = handle_ticket(sessions, request(cid, message="The box was crushed and the vase broke."),
-                        policy=policy, drafter=Drafter(FailingChatModel()))  # fmt: skip
+    out = handle_ticket(
+        sessions,
+        request(cid, message="The box was crushed and the vase broke."),
+        policy=policy,
+        drafter=Drafter(FailingChatModel()),
+    )
     assert out.reply.source == "template" and out.reply.guard.ok
     with sessions() as s:
         texts = [
@@ -114,8 +129,13 @@ def test_database_failure_after_the_message_is_stored_is_a_503_and_no_offer(
             raise OperationalError("stmt", {}, Exception("database went away"))
 
     with pytest.raises(StoreUnavailable):
-        handle_ticket(sessions, request(cid, order_id="DB", message="keep me"), policy=policy,
-                      drafter=BrokenDrafter(None), idempotency_key="db-1")  # fmt: skip
+        handle_ticket(
+            sessions,
+            request(cid, order_id="DB", message="keep me"),
+            policy=policy,
+            drafter=BrokenDrafter(None),
+            idempotency_key="db-1",
+        )
     with sessions() as s:
         assert (
             s.execute(select(func.count(Offer.id)).where(Offer.order_id == "DB")).scalar_one() == 0
@@ -141,13 +161,22 @@ def test_surveys_and_followups(sessions, policy, drafter) -> None:
 
 def test_agent_edit_above_the_cap_is_refused(sessions, policy, drafter) -> None:
     cid = richest(sessions)
-    draft = create_assist_draft(sessions, request(cid, order_id="AS1"), policy=policy,
-                                drafter=drafter, agent="ana")  # fmt: skip
+    draft = create_assist_draft(
+        sessions, request(cid, order_id="AS1"), policy=policy, drafter=drafter, agent="ana"
+    )
     with pytest.raises(OverCap, match="cap"):
-        approve_draft(sessions, draft["draft_id"], agent="ana",
-                      edited_text="So sorry! We refunded $500 to your card.")  # fmt: skip
-    done = approve_draft(sessions, draft["draft_id"], agent="ana",
-                         edited_text=draft["text"] + " Thanks for your patience.")  # fmt: skip
+        approve_draft(
+            sessions,
+            draft["draft_id"],
+            agent="ana",
+            edited_text="So sorry! We refunded $500 to your card.",
+        )
+    done = approve_draft(
+        sessions,
+        draft["draft_id"],
+        agent="ana",
+        edited_text=draft["text"] + " Thanks for your patience.",
+    )
     assert done["status"] == "edited" and done["decided_by"] == "ana"
 
 
@@ -165,8 +194,13 @@ def test_the_monthly_budget_holds_across_tickets(sessions, drafter) -> None:
     issue = {"category": "damaged_item", "severity": 3}
     amounts = []
     for i, cid in enumerate(customers):
-        out = handle_ticket(sessions, request(cid, f"M{i}", issue=Issue(**issue)), policy=policy,
-                            drafter=drafter, idempotency_key=f"m{i}")  # fmt: skip
+        out = handle_ticket(
+            sessions,
+            request(cid, f"M{i}", issue=Issue(**issue)),
+            policy=policy,
+            drafter=drafter,
+            idempotency_key=f"m{i}",
+        )
         amounts.append(out.decision.offer.amount)
     assert sum(amounts) <= Decimal("30")
     assert amounts[0] > 0, "the first ticket is paid from a fresh budget"

@@ -35,20 +35,41 @@ def _setup(url: str):
 
 
 def _ticket(s, customer_id: str, order_id: str = "o1") -> str:
-    t = Ticket(customer_id=customer_id, channel="api", order_id=order_id,
-               order_value=Decimal("50"), currency="USD")  # fmt: skip
+    t = Ticket(
+        customer_id=customer_id,
+        channel="api",
+        order_id=order_id,
+        order_value=Decimal("50"),
+        currency="USD",
+    )
     s.add(t)
     s.flush()
     return t.id
 
 
-def _offer(s, customer_id: str, order_id: str, *, amount: str, category: str = "late_delivery",
-           status: str = "sent", key: str | None = None):  # fmt: skip
+def _offer(
+    s,
+    customer_id: str,
+    order_id: str,
+    *,
+    amount: str,
+    category: str = "late_delivery",
+    status: str = "sent",
+    key: str | None = None,
+):
     return record_offer(
-        s, ticket_id=_ticket(s, customer_id, order_id), customer_id=customer_id,
-        order_id=order_id, category=category, kind="store_credit", amount=Decimal(amount),
-        currency="USD", policy_version="p1", idempotency_key=key, status=status,
-    )  # fmt: skip
+        s,
+        ticket_id=_ticket(s, customer_id, order_id),
+        customer_id=customer_id,
+        order_id=order_id,
+        category=category,
+        kind="store_credit",
+        amount=Decimal(amount),
+        currency="USD",
+        policy_version="p1",
+        idempotency_key=key,
+        status=status,
+    )
 
 
 def test_a_second_offer_for_the_same_order_and_issue_returns_the_first(db_url: str) -> None:
@@ -98,8 +119,10 @@ def test_residual_clv_is_clv_minus_goodwill_given_to_the_cent(tmp_path) -> None:
     amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), places=2)
     statuses = st.sampled_from(["proposed", "sent", "accepted", "declined"])
 
-    @given(clv=st.decimals(min_value=0, max_value=Decimal("100000"), places=2),
-           offers=st.lists(st.tuples(amounts, statuses), max_size=8))  # fmt: skip
+    @given(
+        clv=st.decimals(min_value=0, max_value=Decimal("100000"), places=2),
+        offers=st.lists(st.tuples(amounts, statuses), max_size=8),
+    )
     def check(clv: Decimal, offers: list[tuple[Decimal, str]]) -> None:
         cid = new_id()
         with sessions.begin() as s:
@@ -120,13 +143,20 @@ def test_residual_clv_is_clv_minus_goodwill_given_to_the_cent(tmp_path) -> None:
 def test_a_decision_survives_the_round_trip_through_its_row(tmp_path) -> None:
     engine, sessions = _setup(f"sqlite:///{tmp_path / 'd.db'}")
 
-    @given(amount=st.decimals(min_value=0, max_value=Decimal("99999"), places=2),
-           kind=st.sampled_from(list(OfferKind)), escalate=st.booleans(),
-           reasons=st.lists(st.text(max_size=40), max_size=4))  # fmt: skip
+    @given(
+        amount=st.decimals(min_value=0, max_value=Decimal("99999"), places=2),
+        kind=st.sampled_from(list(OfferKind)),
+        escalate=st.booleans(),
+        reasons=st.lists(st.text(max_size=40), max_size=4),
+    )
     def check(amount: Decimal, kind: OfferKind, escalate: bool, reasons: list[str]) -> None:
-        decision = OfferDecision(offer=DomainOffer(kind=kind, amount=amount, currency="EUR"),
-                                 cap=amount, escalate=escalate, reasons=reasons,
-                                 policy_version="v+abc")  # fmt: skip
+        decision = OfferDecision(
+            offer=DomainOffer(kind=kind, amount=amount, currency="EUR"),
+            cap=amount,
+            escalate=escalate,
+            reasons=reasons,
+            policy_version="v+abc",
+        )
         with sessions.begin() as s:
             cid = new_id()
             s.add(Customer(id=cid))

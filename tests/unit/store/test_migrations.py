@@ -45,8 +45,12 @@ def test_upgrading_from_the_first_revision_keeps_existing_rows(db_url: str) -> N
     upgrade(db_url, "0001")
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        conn.execute(text("insert into customers (id, currency, created_at) "
-                          "values ('c1', 'EUR', '2026-01-01 00:00:00')"))  # fmt: skip
+        conn.execute(
+            text(
+                "insert into customers (id, currency, created_at) "
+                "values ('c1', 'EUR', '2026-01-01 00:00:00')"
+            )
+        )
     engine.dispose()
     upgrade(db_url)
     engine = make_engine(db_url)

@@ -66,6 +66,8 @@ def test_accuracy_on_the_separately_written_demo_complaints(triager, capsys) -> 
     accuracy = float(np.mean(predicted == truth))
     macro_f1 = f1_score(truth, predicted, average="macro")
     with capsys.disabled():
-        print(f"\ntriage on the {len(demo)} demo complaints: accuracy {accuracy:.1%}, "
-              f"macro F1 {macro_f1:.3f}")  # fmt: skip
+        print(
+            f"\ntriage on the {len(demo)} demo complaints: accuracy {accuracy:.1%}, "
+            f"macro F1 {macro_f1:.3f}"
+        )
     assert accuracy >= 0.80
