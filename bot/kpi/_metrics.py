@@ -5,9 +5,10 @@ Definitions (README "KPIs" has the long form):
 - CLV post-issue, per ticket: CLV after / CLV at the issue x 100. "After" is the first rescore
   taken once the measurement window has passed; if none yet, the latest rescore made because new
   transactions arrived; if neither, the ticket is pending. Per customer: the mean of their tickets'
-  ratios. Headline: the mean of per-customer ratios (each customer weighs the same, so a repeat
-  claimant cannot dominate); the ratio of sums is reported beside it. Bands on the value rounded to
-  0.01: above 80 strong, 60 to 80 inclusive moderate, below 60 act now.
+  ratios. Headline: the median of per-customer ratios (each customer weighs the same, so a repeat
+  claimant cannot dominate, and neither can a few near-zero CLVs at the issue whose ratios run
+  into the thousands); their mean and the ratio of sums are reported beside it. Bands on the
+  value rounded to 0.01: above 80 strong, 60 to 80 inclusive moderate, below 60 act now.
 - Perception change: mean post score - mean pre score, in points on 0-100, over tickets that have
   both. Positive after resolution means a post score of at least `positive_threshold` (60); the
   positive share counts customers, each by their latest post score. Bands on that share: above 75
@@ -20,6 +21,7 @@ Definitions (README "KPIs" has the long form):
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -200,8 +202,12 @@ def clv_post_issue(
             )
         )
     value: Decimal | None = None
+    mean: Decimal | None = None
     if means:
-        value = (sum(means, Decimal(0)) / len(means)).quantize(_CENT, rounding=ROUND_HALF_UP)
+        # The median customer: each customer weighs the same, and a few whose CLV at the issue
+        # was near zero (ratios in the thousands) cannot carry the headline over the bands.
+        value = statistics.median(means).quantize(_CENT, rounding=ROUND_HALF_UP)
+        mean = (sum(means, Decimal(0)) / len(means)).quantize(_CENT, rounding=ROUND_HALF_UP)
     bands = Counter(c.band for c in customers)
     return ClvPostIssue(
         value=_round(value),
@@ -209,6 +215,7 @@ def clv_post_issue(
         n=len(customers),
         tickets_measured=len(measured_ids),
         ratio_of_sums_pct=_round(percent(after_sum, before_sum)),
+        mean_pct=_round(mean),
         pending=pending,
         excluded=excluded,
         bands={b: bands.get(b, 0) for b in ("strong", "moderate", "act_now")},

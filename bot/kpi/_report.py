@@ -147,13 +147,14 @@ class ClvCustomer(_Model):
 
 
 class ClvPostIssue(_Model):
-    """CLV after resolution as a % of CLV at the issue. `value`: mean of per-customer ratios."""
+    """CLV after resolution as a % of CLV at the issue. `value`: median of per-customer ratios."""
 
     value: float | None
     band: ClvBand | None
     n: int = Field(description="customers measured")
     tickets_measured: int
     ratio_of_sums_pct: float | None
+    mean_pct: float | None = Field(default=None, description="mean of per-customer ratios")
     pending: int = Field(description="tickets still inside the measurement window")
     excluded: int = Field(description="tickets without a usable CLV at the issue (none or zero)")
     bands: dict[str, int] = Field(description="customers per band")

@@ -61,10 +61,10 @@ def ticket(tid="t", customer="c", clv="200", after=None, **kw) -> TicketRecord:
 # --- CLV post-issue ---------------------------------------------------------------------------
 
 
-def test_clv_post_issue_is_the_mean_of_per_customer_ratios():
+def test_clv_post_issue_is_the_median_of_per_customer_ratios():
     clv = report().clv_post_issue
-    # c1: T1 90 % (T4 pending, T5 excluded); c2: 70 %; c3: 50 % -> (90 + 70 + 50) / 3 = 70
-    assert clv.value == 70.0
+    # c1: T1 90 % (T4 pending, T5 excluded); c2: 70 %; c3: 50 % -> median 70, mean 70
+    assert clv.value == 70.0 and clv.mean_pct == 70.0
     assert clv.band == "moderate"
     assert clv.n == 3
     assert clv.tickets_measured == 3
@@ -72,6 +72,22 @@ def test_clv_post_issue_is_the_mean_of_per_customer_ratios():
     assert {c.customer_id: c.pct for c in clv.customers} == {"c1": 90.0, "c2": 70.0, "c3": 50.0}
     assert clv.bands == {"strong": 1, "moderate": 1, "act_now": 1}
     assert clv.ticket_ids == ["T1", "T2", "T3"]
+
+
+def test_a_few_near_zero_clvs_at_the_issue_do_not_carry_the_headline():
+    """Seen in the demo: ratios in the thousands made the mean 'strong' while most customers
+    were in 'act now'. The headline is the median customer; the mean is reported beside it."""
+    records = [
+        ticket("a1", "a", clv="100", after="40"),
+        ticket("b1", "b", clv="100", after="50"),
+        ticket("c1", "c", clv="100", after="55"),
+        ticket("d1", "d", clv="2", after="60"),  # 3,000 %: a customer worth almost nothing
+        ticket("e1", "e", clv="100", after="90"),
+    ]
+    clv = report(records).clv_post_issue
+    assert clv.value == 55.0 and clv.band == "act_now"
+    assert clv.bands == {"strong": 2, "moderate": 0, "act_now": 3}
+    assert clv.mean_pct == 647.0  # (40 + 50 + 55 + 3000 + 90) / 5: "strong", and wrong
 
 
 def test_clv_post_issue_also_reports_the_ratio_of_sums():
