@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +76,12 @@ def call_options(chat_model: BaseChatModel, timeout_s: float) -> dict[str, Any]:
     return {}
 
 
-# Network calls abandoned at their deadline go on in their thread until the server or the
-# client's own timeout ends them; past this many at once, calls fail fast (the template answers).
+# Network calls abandoned at their deadline go on in their worker until the server or the
+# client's own timeout (the same deadline) ends them; past this many at once, calls fail fast
+# (the template answers) rather than queue. One bounded pool of reused workers runs them.
 MAX_CALLS_IN_FLIGHT = 32
 _in_flight = threading.BoundedSemaphore(MAX_CALLS_IN_FLIGHT)
+_POOL = ThreadPoolExecutor(max_workers=MAX_CALLS_IN_FLIGHT, thread_name_prefix="appease-model")
 
 
 def invoke_within(
@@ -87,7 +90,7 @@ def invoke_within(
     """`chat_model.invoke(messages)`, given up after `timeout_s` seconds whatever the server does.
 
     The client's timeout is per read, so a server that trickles bytes could hold a call open
-    far longer; here the call runs in a daemon thread and the caller waits only `timeout_s`.
+    far longer; here the call runs on the bounded pool and the caller waits only `timeout_s`.
     Models without a network timeout (in process, fakes) are called directly, as before.
     """
     options = call_options(chat_model, timeout_s)
@@ -108,8 +111,7 @@ def invoke_within(
             _in_flight.release()
             done.set()
 
-    context = contextvars.copy_context()
-    threading.Thread(target=context.run, args=(run,), daemon=True, name="appease-model").start()
+    _POOL.submit(contextvars.copy_context().run, run)
     if not done.wait(timeout_s):
         raise ProviderUnavailable(f"the model did not answer within {timeout_s:.1f} s")
     if "error" in box:
@@ -133,7 +135,7 @@ def stream_within(
 ) -> Iterator[BaseMessage]:
     """`chat_model.stream(messages)`, given up `timeout_s` seconds after the start.
 
-    As `invoke_within`: chunks come through a queue from a daemon thread, so a server that
+    As `invoke_within`: chunks come through a queue from a pool worker, so a server that
     stalls or trickles inside one event cannot hold the caller; when the caller stops, the
     thread stops at its next chunk and closes the stream.
     """
@@ -158,8 +160,7 @@ def stream_within(
         finally:
             _in_flight.release()
 
-    context = contextvars.copy_context()
-    threading.Thread(target=context.run, args=(run,), daemon=True, name="appease-model").start()
+    _POOL.submit(contextvars.copy_context().run, run)
     deadline = time.perf_counter() + timeout_s
     try:
         while True:
