@@ -198,7 +198,11 @@ def sentence_options(chat_model: BaseChatModel) -> dict[str, Any]:
         }
     if "request_timeout" in type(chat_model).model_fields:  # ChatOpenAI: the server's own knobs
         configured = (getattr(chat_model, "extra_body", None) or {}).get("max_tokens")
-        bound = min(SENTENCE_MAX_TOKENS, configured) if isinstance(configured, int) else SENTENCE_MAX_TOKENS
+        bound = (
+            min(SENTENCE_MAX_TOKENS, configured)
+            if isinstance(configured, int)
+            else SENTENCE_MAX_TOKENS
+        )
         return {"stop": _SENTENCE_STOP, "extra_body": {"max_tokens": bound}}
     return {"stop": _SENTENCE_STOP}
 
