@@ -68,7 +68,8 @@ _MIN_CALL_S = 0.25
 _MIN_SENTENCE_CHARS, _MAX_SENTENCE_CHARS = 15, 240
 # Few-shot pairs per prompt: measured in bench/quality.py (see the README).
 _SHOTS = 2
-_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German"}
+_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
+          "pt": "Portuguese"}  # fmt: skip
 _NONE_OFFER = Offer(kind=OfferKind.none, amount=Decimal(0), currency="USD")
 
 
@@ -127,9 +128,10 @@ def _first_sentence(text: str) -> str:
 
 
 _FRAMES = {"en": "I'm sorry that {s}", "es": "Lamento lo ocurrido: {s}", "fr": "Je suis désolé : {s}",
-           "de": "Es tut mir leid: {s}"}  # fmt: skip
+           "de": "Es tut mir leid: {s}", "it": "Mi dispiace molto: {s}", "pt": "Lamento muito: {s}"}  # fmt: skip
 _CLAUSE_CUT = re.compile(
-    r",?\s+but\s+(?:i|we)\b.*$|;\s.*$|,?\s+pero\s+.*$|,?\s+mais\s+.*$|,?\s+aber\s+.*$",
+    r",?\s+but\s+(?:i|we)\b.*$|;\s.*$|,?\s+pero\s+.*$|,?\s+mais\s+.*$|,?\s+aber\s+.*$"
+    r"|,?\s+ma\s+.*$|,?\s+mas\s+.*$",
     re.IGNORECASE,
 )
 
@@ -165,6 +167,8 @@ _FIRST_PERSON = {
     ),
     "fr": re.compile(r"\b(?:mon|ma|mes)\b", re.IGNORECASE),
     "de": re.compile(r"\b(?:mein(?:e[mnrs]?)?|mich)\b", re.IGNORECASE),
+    "it": re.compile(r"\b(?:mio|mia|miei|mie)\b", re.IGNORECASE),
+    "pt": re.compile(r"\b(?:meu|minha|meus|minhas)\b", re.IGNORECASE),
 }
 
 

@@ -80,7 +80,10 @@ _SELF = re.compile(
     r"|\binstructions\b|\bi\s+can'?t\s+help\s+(?:it|but)\b"
     r"|\bcomo\s+(?:asistente|modelo\s+de\s+lenguaje|ia)\b|\ben\s+tant\s+qu[e']\s*(?:assistant|ia|modèle)"
     r"|\bals\s+(?:ki|sprachmodell|assistent)\b|\bje\s+suis\s+(?:une?\s+)?(?:ia|assistant|robot)\b"
-    r"|\bich\s+bin\s+(?:eine?\s+)?(?:ki|assistent|bot|sprachmodell)\b|\bsoy\s+(?:una?\s+)?(?:ia|asistente|bot)\b",
+    r"|\bich\s+bin\s+(?:eine?\s+)?(?:ki|assistent|bot|sprachmodell)\b|\bsoy\s+(?:una?\s+)?(?:ia|asistente|bot)\b"
+    r"|\bcome\s+(?:assistente|modello\s+linguistico|ia|intelligenza\s+artificiale)\b"
+    r"|\bsono\s+(?:un'|una?\s+)?(?:ia|assistente|bot|modello\s+linguistico)\b"
+    r"|\bcomo\s+(?:assistente|modelo\s+de\s+linguagem)\b|\bsou\s+(?:uma?\s+)?(?:ia|assistente|bot)\b",
     re.IGNORECASE,
 )
 _ECHO = re.compile(
@@ -97,6 +100,7 @@ _REGISTER = re.compile(
     r"|\bthoughts\s+(?:and\s+prayers\s+)?are\s+with\s+you\b|\bcongratulations?\b|\bhappy\s+birthday\b"
     r"|\bmy\s+deepest\s+sympath\w*|\bgrief\b|\bbereave\w*|\bmi\s+más\s+sentido\s+pésame\b|\bpésame\b"
     r"|\bmes\s+condoléances\b|\bbeileid\b|\bfélicitations\b|\bglückwunsch\w*|\b(?:lol|haha|omg)\b"
+    r"|\bcondoglianze\b|\bcongratulazioni\b|\bpêsames\b|\bcondolências\b|\bparabéns\b"
     r"|\bdear\s+(?:sir|madam|customer)\b|\byou\s+should\s+have\s+(?:read|checked|known|ordered|contacted|looked)\b|\byour\s+(?:own\s+)?fault\b|\bcalm\s+down\b",
     re.IGNORECASE,
 )
@@ -131,7 +135,13 @@ _STOP_TEXT = """
     mes votre vos nous vous il elle ils ne pas plus très déjà encore commande merci bonjour der
     die das den dem des ein eine einen einem und oder aber von zu mit für auf ist sind war ich
     mein meine mich mir wir uns sie ihr ihre nicht kein keine sehr schon noch bestellung danke
-    hallo
+    hallo il lo gli le una uno di da dal del della dei delle nel nella con per tra che chi non
+    mio mia miei mie suo sua suoi vostro vostra nostro nostra sono sei siamo era stato stata ho
+    hai ha abbiamo avete hanno ancora già molto ordine grazie ciao buongiorno anche questo questa
+    os as um uma uns umas dos das no na nos nas com por pelo pela que não sim meu minha meus
+    minhas seu sua seus suas vosso vossa nosso nossa eu ele ela foi tem tenho temos ainda já
+    muito pedido encomenda obrigado obrigada olá bom também este esta isso tenha tenham tinha
+    sido seja esteja estava está estão foram sia siano fosse stata stato stati abbia abbiano essere
 """
 _STOP = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -230,6 +240,16 @@ _OPENERS = {
         r"^es\s+tut\s+(?:mir|uns)\s+(?:\w+\s+)?leid\b|^(?:entschuldigen|bitte\s+entschuldigen)\b",
         re.IGNORECASE,
     ),
+    "it": re.compile(
+        r"^(?:mi|ci)\s+(?:\w+\s+)?dispiace\b|^(?:mi|ci)\s+scus\w+|^(?:siamo|sono)\s+(?:\w+\s+)?spiacent[ie]\b"
+        r"|^(?:chiedo|chiediamo)\s+scusa\b",
+        re.IGNORECASE,
+    ),
+    "pt": re.compile(
+        r"^(?:lamento|lamentamos|sinto\s+muito|sentimos\s+muito|desculpe)\b"
+        r"|^(?:peço|pedimos)\s+(?:muita\s+)?desculpa\b",
+        re.IGNORECASE,
+    ),
 }
 _APOLOGY_WORDS = frozenset(
     [
@@ -249,6 +269,14 @@ _APOLOGY_WORDS = frozenset(
         "wirklich",
         "sehr",
         "truly",
+        "dispiace",
+        "davvero",
+        "molto",
+        "muito",
+        "sinceramente",
+        "desculpa",
+        "scusa",
+        "spiacente",
         "really",
         "so",
     ]
@@ -257,13 +285,13 @@ _APOLOGY_WORDS = frozenset(
 
 # Words that name the problem itself: an acknowledgement may use them though the customer did not.
 _CATEGORY_WORDS = {
-    "late_delivery": "delay delayed late wait waiting arrive arrived arrival delivery delivered parcel package tracking shipment retraso retrasado espera llegado retard attente livraison colis Verspätung verspätet Lieferung Paket warten",
-    "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched torn ruined arrived dañado roto rota llegó endommagé cassé cassée abîmé beschädigt kaputt zerbrochen",
-    "wrong_item": "wrong instead different received sent ordered equivocado distinto recibido mauvais autre reçu falsch falschen anderen bekommen",
-    "missing_item": "missing incomplete parcel package box included faltaba falta paquete caja manque manquait colis carton fehlt fehlte Paket Karton",
-    "billing_error": "charged charge billed bill twice double overcharged payment price cobrado cobro dos veces débité prélevé facturé deux fois abgebucht berechnet zweimal doppelt",
-    "service_outage": "service down outage crashing crashed broken working website site app checkout login caída caído web aplicación panne site application plante Ausfall Website App abgestürzt",
-    "poor_service": "treated service rude ignored answered replied waiting nobody agent phone emailed contact grosero nadie contestado impoli personne répondu unhöflich niemand geantwortet",
+    "late_delivery": "delay delayed late wait waiting arrive arrived arrival delivery delivered parcel package tracking shipment retraso retrasado espera llegado retard attente livraison colis Verspätung verspätet Lieferung Paket warten ritardo ritardi aspettando attesa arrivato consegna pacco tracciamento atraso atrasado atrasada espera chegou chegado chegada entrega encomenda",
+    "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched torn ruined arrived dañado roto rota llegó endommagé cassé cassée abîmé beschädigt kaputt zerbrochen danneggiato danneggiata rotto rotta crepato graffiato arrivato danificado danificada partido partida estragado rachado chegou chegado chegada",
+    "wrong_item": "wrong instead different received sent ordered equivocado distinto recibido mauvais autre reçu falsch falschen anderen bekommen sbagliato sbagliata diverso ricevuto errado errada diferente recebido recebi",
+    "missing_item": "missing incomplete parcel package box included faltaba falta paquete caja manque manquait colis carton fehlt fehlte Paket Karton mancante mancava manca pacco scatola falta faltava faltar caixa embalagem",
+    "billing_error": "charged charge billed bill twice double overcharged payment price cobrado cobro dos veces débité prélevé facturé deux fois abgebucht berechnet zweimal doppelt addebitato addebito due volte cobrado cobrança cobraram duas vezes",
+    "service_outage": "service down outage crashing crashed broken working website site app checkout login caída caído web aplicación panne site application plante Ausfall Website App abgestürzt servizio disservizio funziona sito app accedere serviço funciona aplicação entrar",
+    "poor_service": "treated service rude ignored answered replied waiting nobody agent phone emailed contact grosero nadie contestado impoli personne répondu unhöflich niemand geantwortet scortese nessuno risposto operatore maleducado ninguém respondeu atendimento mal-educado",
     "other": "",
 }
 
