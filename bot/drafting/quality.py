@@ -291,7 +291,7 @@ _CATEGORY_WORDS = {
     "missing_item": "missing incomplete parcel package box included faltaba falta paquete caja manque manquait colis carton fehlt fehlte Paket Karton mancante mancava manca pacco scatola falta faltava faltar caixa embalagem",
     "billing_error": "charged charge billed bill twice double overcharged payment price cobrado cobro dos veces débité prélevé facturé deux fois abgebucht berechnet zweimal doppelt addebitato addebito due volte cobrado cobrança cobraram duas vezes",
     "service_outage": "service down outage crashing crashed broken working website site app checkout login caída caído web aplicación panne site application plante Ausfall Website App abgestürzt servizio disservizio funziona sito app accedere serviço funciona aplicação entrar",
-    "poor_service": "treated service rude ignored answered replied waiting nobody agent phone emailed contact grosero nadie contestado impoli personne répondu unhöflich niemand geantwortet scortese nessuno risposto operatore maleducado ninguém respondeu atendimento mal-educado",
+    "poor_service": "treated service rude ignored answered replied waiting nobody agent phone emailed contact grosero nadie contestado impoli personne répondu unhöflich niemand geantwortet scortese nessuno risposto operatore maleducado ninguém respondeu atendimento mal-educado contacto contatto Kontakt atención atendido trattato traité échange accueil behandelt",
     "other": "",
 }
 
