@@ -61,7 +61,7 @@ def run(mode: str, items: list[dict[str, Any]], threads: int = 2) -> dict[str, A
                              topic_words=[ticket.order.id], category=str(out.issue.category))  # fmt: skip
         scores = language_scores(out.reply.text, LANGS)
         rows.append({
-            "id": c["id"], "language": c["language"], "detected": lang,
+            "id": c["id"], "language": c["language"], "detected": lang, "category": str(out.issue.category),
             "reply_language": max(scores, key=lambda k: scores[k]),
             "message": c["message"], "reply": out.reply.text, "source": out.reply.source,
             "model_text": out.usage.model_text, "gate_ok": gate.ok, "gate": gate.reasons(),

@@ -135,7 +135,8 @@ _STOP_TEXT = """
     mes votre vos nous vous il elle ils ne pas plus très déjà encore commande merci bonjour der
     die das den dem des ein eine einen einem und oder aber von zu mit für auf ist sind war ich
     mein meine mich mir wir uns sie ihr ihre nicht kein keine sehr schon noch bestellung danke
-    hallo il lo gli le una uno di da dal del della dei delle nel nella con per tra che chi non
+    hallo didn doesn isn wasn weren hasn haven hadn couldn wouldn shouldn won aren
+    il lo gli le una uno di da dal del della dei delle nel nella con per tra che chi non
     mio mia miei mie suo sua suoi vostro vostra nostro nostra sono sei siamo era stato stata ho
     hai ha abbiamo avete hanno ancora già molto ordine grazie ciao buongiorno anche questo questa
     os as um uma uns umas dos das no na nos nas com por pelo pela que não sim meu minha meus
@@ -301,6 +302,54 @@ def opens_with_apology(text: str, language: str) -> bool:
     return opener is None or bool(opener.search(normalise(text).strip()))
 
 
+# Words that say what went wrong, per issue (stems of five letters match too): an
+# acknowledgement must name the problem, not only the thing ("I'm sorry you received a wool
+# blanket" to "I ordered a wool blanket and received something different" says the opposite).
+_PROBLEM_WORDS = {
+    "late_delivery": "late delay delayed still yet waiting wait not never overdue retraso todavía "
+    "aún espera retard toujours attente pas Verspätung spät noch immer warten nicht ritardo ancora "
+    "attesa atraso ainda não non no",
+    "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched "
+    "torn ruined dead soaked crushed leaking leaks faulty pieces dañado roto rota aplastada "
+    "endommagé endommagée cassé cassée fendu abîmé écrasé beschädigt kaputt zerbrochen Riss "
+    "danneggiato danneggiata rotto rotta crepato danificado danificada partido partida rachado "
+    "estragado amassada",
+    "wrong_item": "wrong instead different other incorrect mix-up not equivocado distinto otro "
+    "lugar mauvais autre lieu falsch falsche falschen anderen statt sbagliato sbagliata diverso "
+    "invece errado errada diferente vez",
+    "missing_item": "missing not without incomplete only falta faltaba faltara sin manque manquait "
+    "manquant sans pas fehlt fehlte ohne nicht manca mancava mancante senza faltava sem não no",
+    "billing_error": "charged twice double overcharged more wrong incorrect cancelled canceled "
+    "billed full cobrado cobraron veces más débité fois prélevé plus abgebucht zweimal doppelt "
+    "berechnet addebitato volte cobrada vezes",
+    "service_outage": "down outage crashing crashed crash crashes not couldn't could't working "
+    "error caída cae cierra panne plante Ausfall abgestürzt stürzt nicht bloccato funziona "
+    "bloqueia não non no",
+    "poor_service": "rude nobody ignored dismissive not unanswered never grosero nadie impoli "
+    "personne unhöflich niemand scortese nessuno mal-educada ninguém",
+}
+# The customer's voice after the apology ("Je suis désolé : j'ai été débité deux fois"): the
+# model copied the complaint instead of answering it.
+_CUSTOMER_VOICE = {
+    "en": re.compile(r"\b(?:i|i'?m|i'?ve|i'?d|my|mine|me|myself)\b", re.IGNORECASE),
+    "es": re.compile(r"\b(?:yo|mi|mis|me|conmigo|mío|mía)\b", re.IGNORECASE),
+    "fr": re.compile(r"\b(?:je|j'|me|m'|moi|mon|ma|mes)(?:\b|(?<='))", re.IGNORECASE),
+    "de": re.compile(r"\b(?:ich|mein\w*|mich|mir)\b", re.IGNORECASE),
+    "it": re.compile(r"\b(?:io|mio|mia|miei|mie|mi|me|ho)\b", re.IGNORECASE),
+    "pt": re.compile(r"\b(?:eu|meu|minha|meus|minhas|me|mim|comigo)\b", re.IGNORECASE),
+}
+
+
+def _names_the_problem(text: str, category: str) -> bool:
+    words = _PROBLEM_WORDS.get(category)
+    if not words:
+        return True
+    wanted = {w.lower() for w in words.split()}
+    stems = {_stem(w) for w in wanted if len(w) >= 5}
+    said = re.findall(r"[^\W\d_]+(?:['-][^\W\d_]+)*", text.lower())
+    return any(w in wanted or (len(w) >= 5 and _stem(w) in stems) for w in said)
+
+
 def check_acknowledgement(
     sentence: str,
     *,
@@ -308,17 +357,31 @@ def check_acknowledgement(
     language: str,
     category: str = "other",
     vocabulary: frozenset[str] | None = None,
+    examples: Sequence[str] = (),
+    approved: Sequence[str] = (),
 ) -> list[QualityProblem]:
     """What the model's one sentence must also be: an apology, grounded in the customer's words.
 
     It opens like an apology in the customer's language; most of its meaningful words are the
     customer's own (not the few-shot examples'); every number or reference in it is one the
-    customer wrote (the small model mangles order ids: A10581 -> A10582).
+    customer wrote (the small model mangles order ids: A10581 -> A10582). After the apology it
+    speaks to the customer, not as the customer; it names what went wrong for this issue; and it
+    borrows no word from the few-shot `examples` it was shown that the customer did not write
+    and the library's own acknowledgements for the issue (`approved`) do not use ("billed more
+    than the price shown" copied into a complaint about a cancelled order).
     """
     problems: list[QualityProblem] = []
     text = normalise(sentence).strip()
-    if not opens_with_apology(text, language):
+    opener = _OPENERS.get(language)
+    opened = opener.search(text) if opener is not None else None
+    if opener is not None and opened is None:
         problems.append(QualityProblem("opening", text[:40]))
+    rest = text[opened.end() :] if opened is not None else text
+    voice = _CUSTOMER_VOICE.get(language)
+    if voice is not None and (m := voice.search(rest)):
+        problems.append(QualityProblem("perspective", f"speaks as the customer: {m.group(0)}"))
+    if not _names_the_problem(rest, category):
+        problems.append(QualityProblem("off_topic", f"names no {category.replace('_', ' ')}"))
     message = normalise(customer_message)
     for token in re.findall(r"\w*\d\w*", text):
         if token not in message:
@@ -331,9 +394,32 @@ def check_acknowledgement(
         if strangers:
             problems.append(QualityProblem("invented", ", ".join(strangers[:4])))
     own = {w for w in content_words(text) if w not in {_stem(a) for a in _APOLOGY_WORDS}}
+    if approved:
+        # A meaningful word nobody gave it (not the customer's, not the issue's, not the library's
+        # acknowledgements): "a wool blanket instead of the leather one", "something that doesn't
+        # exist". Stems that begin one another count as the same word.
+        given = (
+            content_words(message)
+            | content_words(_CATEGORY_WORDS.get(category, ""))
+            | content_words(" ".join(approved))
+        )
+        made_up = {w for w in own if not any(g.startswith(w) or w.startswith(g) for g in given)}
+        if made_up:
+            problems.append(QualityProblem("invented", ", ".join(sorted(made_up)[:4])))
+    if examples:
+        shown = content_words(" ".join(examples))
+        borrowed = (own & shown) - content_words(message) - content_words(" ".join(approved))
+        if borrowed:
+            problems.append(
+                QualityProblem(
+                    "off_topic", f"copied from the examples: {', '.join(sorted(borrowed)[:4])}"
+                )
+            )
     asked = content_words(message) | content_words(_CATEGORY_WORDS.get(category, ""))
-    if own and asked and len(own & asked) / len(own) < 0.6:
-        strangers = sorted(own - asked)[:4]
+    # "wrap" is the customer's "wrapping": a stem that begins another counts as the same word
+    matched = {w for w in own if any(a.startswith(w) or w.startswith(a) for a in asked)}
+    if own and asked and len(matched) / len(own) < 0.6:
+        strangers = sorted(own - matched)[:4]
         problems.append(
             QualityProblem("off_topic", f"words the customer did not use: {', '.join(strangers)}")
         )
@@ -346,7 +432,14 @@ def check_sentence(
     """The checks that a single sentence can fail on its own: what a stream runs per sentence."""
     text = normalise(sentence)
     problems: list[QualityProblem] = []
-    problems += [QualityProblem("self_reference", m.group(0)) for m in _SELF.finditer(text)]
+    # the customer's own words are not the model talking about itself ("the instructions for
+    # the blender are missing pages")
+    asked = normalise(customer_message).lower()
+    problems += [
+        QualityProblem("self_reference", m.group(0))
+        for m in _SELF.finditer(text)
+        if m.group(0).lower() not in asked
+    ]
     problems += [QualityProblem("prompt_echo", m.group(0)) for m in _ECHO.finditer(text)]
     if not _REGISTER_OK.search(customer_message):
         problems += [QualityProblem("register", m.group(0)) for m in _REGISTER.finditer(text)]

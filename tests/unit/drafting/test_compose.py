@@ -263,3 +263,19 @@ def test_the_models_italian_and_portuguese_sentence_opens_the_reply(
     out = _reply(message, model=ScriptedChatModel(replies=[sentence]), language=language)
     assert out.reply.source == "llm", out.usage.quality_problems
     assert out.reply.text.startswith(sentence)
+
+
+def test_the_embedded_model_writes_only_in_the_languages_it_was_measured_right_in() -> None:
+    from bot.config import Settings
+    from bot.drafting._drafter import LOCAL_MODEL_LANGUAGES
+
+    model = ScriptedChatModel(replies=["Lamento mucho que el jarrón llegara roto."])
+    drafter = Drafter(model, model_languages=LOCAL_MODEL_LANGUAGES)
+    out = drafter.resolution(message="El jarrón llegó roto. Pedido A2001.", decision=DECISION,
+                             category=IssueCategory.damaged_item, order_id="A2001", language="es")  # fmt: skip
+    assert out.reply.source == "template" and out.usage.model_calls == 0
+    assert out.reply.text.startswith("Lamento")
+    english = drafter.resolution(message=VASE, decision=DECISION, order_id="A10311",
+                                 category=IssueCategory.damaged_item, language="en")  # fmt: skip
+    assert english.usage.model_calls >= 1
+    assert Drafter.from_settings(Settings(llm="template")).model_languages is None
