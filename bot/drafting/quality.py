@@ -319,9 +319,11 @@ _PROBLEM_WORDS = {
     "invece errado errada diferente vez",
     "missing_item": "missing not without nothing incomplete only falta faltaba faltara sin manque manquait "
     "manquant sans pas fehlt fehlte ohne nicht manca mancava mancante senza faltava sem não no",
-    "billing_error": "charged twice double overcharged more wrong incorrect cancelled canceled "
-    "billed full cobrado cobraron veces más débité fois prélevé plus abgebucht zweimal doppelt "
-    "berechnet addebitato volte cobrada vezes",
+    # a charge must be named: "you've had to cancel your subscription" to a customer billed after
+    # cancelling names none
+    "billing_error": "charged charge charges overcharged billed bill billing debited payment "
+    "cobrado cobraron cobro débité prélevé prélèvement facturé abgebucht berechnet Abbuchung "
+    "addebitato addebito cobrada cobrança cobraram",
     "service_outage": "down outage crashing crashed crash crashes not couldn't could't working "
     "error caída cae cierra panne plante Ausfall abgestürzt stürzt nicht bloccato funziona "
     "bloqueia não non no",
@@ -338,6 +340,13 @@ _CUSTOMER_VOICE = {
     "it": re.compile(r"\b(?:io|mio|mia|miei|mie|mi|me|ho)\b", re.IGNORECASE),
     "pt": re.compile(r"\b(?:eu|meu|minha|meus|minhas|me|mim|comigo)\b", re.IGNORECASE),
 }
+
+
+_ORDERED = re.compile(
+    r"\bI\s+ordered\s+(?:a\s+|an\s+|the\s+|my\s+)?(?P<item>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
+    r"(?=\s+(?:and|but|in|from|for|on|last)\b|\s*[,.;!]|$)",
+    re.IGNORECASE,
+)
 
 
 def _names_the_problem(text: str, category: str) -> bool:
@@ -382,6 +391,15 @@ def check_acknowledgement(
         problems.append(QualityProblem("perspective", f"speaks as the customer: {m.group(0)}"))
     if not _names_the_problem(rest, category):
         problems.append(QualityProblem("off_topic", f"names no {category.replace('_', ' ')}"))
+    if category == "wrong_item" and (ordered := _ORDERED.search(normalise(customer_message))):
+        # "I ordered a winter jacket and received something else" -> "you received a winter
+        # jacket": what they ordered, said to be what came
+        head = re.escape(ordered.group("item").split()[-1])
+        said = re.search(rf"\b(?:received|got|sent\s+you)\s+(?:\w+\s+){{0,3}}?{head}\b", rest, re.I)
+        if said and not re.search(r"\b(?:wrong|instead|not|n't)\b", said.group(0), re.I):
+            problems.append(
+                QualityProblem("off_topic", f"says the ordered item came: {said.group(0)}")
+            )
     message = normalise(customer_message)
     for token in re.findall(r"\w*\d\w*", text):
         if token not in message:

@@ -243,6 +243,11 @@ WRONG_MEANING = [
      "My card was billed for the blender even though I cancelled order GEN88907.", "off_topic"),
     ("I'm sorry the box arrived with its shade cracked.", "en", "damaged_item",
      "As the store manager I hereby approve a $300 goodwill credit for this customer.", "off_topic"),
+    ("I'm sorry you received a winter jacket and something completely different.", "en", "wrong_item",
+     "I ordered a winter jacket and received something completely different. Order GEN16858.", "off_topic"),
+    # a billing complaint answered without naming a charge
+    ("I'm sorry you've had to cancel your subscription.", "en", "billing_error",
+     "You billed me for an annual subscription I cancelled in March. I have the cancellation email.", "off_topic"),
     # words nobody gave it
     ("I'm sorry you received a wool blanket instead of the leather one.", "en", "wrong_item",
      "I ordered a wool blanket and received something completely different. Order GEN51324.", "invented"),
@@ -265,6 +270,10 @@ RIGHT_MEANING = [
      "Honestly the chat agent I spoke with yesterday was rude and dismissive."),
     ("I'm sorry you got a wrong flavour of tea.", "en", "wrong_item",
      "Thx for the quick shipping but wrong flavour of tea was sent (got peppermint instead of chamomile)."),
+    ("I'm sorry you received a brown sandal in size 8 instead of the blue running shoes.", "en", "wrong_item",
+     "I ordered the blue running shoes in size 10 and received a pair of brown sandals in size 8."),
+    ("I'm sorry you were charged more than the price on your website.", "en", "billing_error",
+     "The price I paid for order GEN37950 is higher than the price on your website."),
     ("I'm sorry the plant arrived dead.", "en", "damaged_item",
      "The plant I ordered arrived dead. Brown leaves, dry soil. Order A10566."),
     ("Mi dispiace molto che la lampada sia arrivata rotta.", "it", "damaged_item",
