@@ -135,7 +135,8 @@ _STOP_TEXT = """
     mes votre vos nous vous il elle ils ne pas plus très déjà encore commande merci bonjour der
     die das den dem des ein eine einen einem und oder aber von zu mit für auf ist sind war ich
     mein meine mich mir wir uns sie ihr ihre nicht kein keine sehr schon noch bestellung danke
-    hallo didn doesn isn wasn weren hasn haven hadn couldn wouldn shouldn won aren
+    hallo didn doesn isn wasn weren hasn haven hadn couldn wouldn shouldn won aren said says say
+    purchase purchased purchases
     il lo gli le una uno di da dal del della dei delle nel nella con per tra che chi non
     mio mia miei mie suo sua suoi vostro vostra nostro nostra sono sei siamo era stato stata ho
     hai ha abbiamo avete hanno ancora già molto ordine grazie ciao buongiorno anche questo questa
@@ -325,9 +326,10 @@ _PROBLEM_WORDS = {
     "cobrado cobraron cobro débité prélevé prélèvement facturé abgebucht berechnet Abbuchung "
     "addebitato addebito cobrada cobrança cobraram",
     "service_outage": "down outage crashing crashed crash crashes not couldn't could't working "
+    "slow timed "
     "error caída cae cierra panne plante Ausfall abgestürzt stürzt nicht bloccato funziona "
     "bloqueia não non no",
-    "poor_service": "rude nobody ignored dismissive not unanswered never grosero nadie impoli "
+    "poor_service": "rude nobody ignored dismissive hung not unanswered never grosero nadie impoli "
     "personne unhöflich niemand scortese nessuno mal-educada ninguém",
 }
 # The customer's voice after the apology ("Je suis désolé : j'ai été débité deux fois"): the

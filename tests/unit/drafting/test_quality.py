@@ -248,6 +248,8 @@ WRONG_MEANING = [
     # a billing complaint answered without naming a charge
     ("I'm sorry you've had to cancel your subscription.", "en", "billing_error",
      "You billed me for an annual subscription I cancelled in March. I have the cancellation email.", "off_topic"),
+    ("I'm sorry the website broke your order history.", "en", "service_outage",
+     "Your login page has been broken for two days, I can't access my account or my order history.", "off_topic"),
     # words nobody gave it
     ("I'm sorry you received a wool blanket instead of the leather one.", "en", "wrong_item",
      "I ordered a wool blanket and received something completely different. Order GEN51324.", "invented"),
@@ -274,6 +276,10 @@ RIGHT_MEANING = [
      "I ordered the blue running shoes in size 10 and received a pair of brown sandals in size 8."),
     ("I'm sorry you were charged more than the price on your website.", "en", "billing_error",
      "The price I paid for order GEN37950 is higher than the price on your website."),
+    ("I'm sorry the last one hung up on you.", "en", "poor_service",
+     "I called support three times about my return and every agent told me something different. The last one hung up on me."),
+    ("I'm sorry the site was slow and timed out.", "en", "service_outage",
+     "The site was super slow and timed out twice while I was paying."),
     ("I'm sorry the plant arrived dead.", "en", "damaged_item",
      "The plant I ordered arrived dead. Brown leaves, dry soil. Order A10566."),
     ("Mi dispiace molto che la lampada sia arrivata rotta.", "it", "damaged_item",
