@@ -12,6 +12,7 @@ fallbacks, and three replies per language copied verbatim, with what the gate ca
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "quality.md"
-LANGS = ("en", "es", "fr", "de")
+LANGS = ("en", "es", "fr", "de", "it", "pt")
 
 
 def complaints() -> list[dict[str, Any]]:
@@ -60,7 +61,7 @@ def run(mode: str, items: list[dict[str, Any]], threads: int = 2) -> dict[str, A
                              topic_words=[ticket.order.id], category=str(out.issue.category))  # fmt: skip
         scores = language_scores(out.reply.text, LANGS)
         rows.append({
-            "id": c["id"], "language": c["language"], "detected": lang,
+            "id": c["id"], "language": c["language"], "detected": lang, "category": str(out.issue.category),
             "reply_language": max(scores, key=lambda k: scores[k]),
             "message": c["message"], "reply": out.reply.text, "source": out.reply.source,
             "model_text": out.usage.model_text, "gate_ok": gate.ok, "gate": gate.reasons(),
@@ -117,15 +118,28 @@ def main(argv: list[str]) -> int:
                         help="comma-separated: local, template, local-full, openai, openai-full")  # fmt: skip
     parser.add_argument("--limit", type=int, default=0, help="only the first N complaints")
     parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        help="N complaints evenly spaced over the whole set (every language and category)",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the markdown goes")
+    parser.add_argument("--rows", type=Path, default=None,
+                        help="also write every reply as JSON lines here (to read them)")  # fmt: skip
+    parser.add_argument(
         "--threads", type=int, default=2, help="llama.cpp threads for the local model"
     )
     args = parser.parse_args(argv)
     items = complaints()
     if args.limit:
         items = items[: args.limit]
+    if args.sample and args.sample < len(items):
+        step = len(items) / args.sample
+        items = [items[int(i * step)] for i in range(args.sample)]
     header = (f"# Reply quality\n\n{machine()}; load average {os.getloadavg()[0]:.2f} at start; "
-              f"{len(items)} complaints (64 demo + generated, 8 categories, en/es/fr/de)\n\n"
-              "`python -m bench quality` (`make bench BENCH_ARGS=quality`)\n")  # fmt: skip
+              f"{len(items)} complaints ({'an even sample of ' if args.sample else ''}the 64 demo complaints, "
+              "one Italian and one Portuguese among them, + generated ones in en/es/fr/de, 8 categories)\n\n"
+              f"`python -m bench quality -- {' '.join(argv)}` (`make bench BENCH_ARGS=quality`)\n")  # fmt: skip
     out = [header]
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
         print(f"- {mode}", flush=True)
@@ -140,7 +154,11 @@ def main(argv: list[str]) -> int:
         out += samples(result)
         for a, b, c in table:
             print(f"  {a:48} {b:>12}  {c}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text("\n".join(out) + "\n", encoding="utf-8")
-    print(f"results: {RESULTS}")
+        if args.rows is not None:
+            with args.rows.open("a", encoding="utf-8") as f:
+                for row in result["rows"]:
+                    f.write(json.dumps({"mode": mode, **row}, ensure_ascii=False) + "\n")
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text("\n".join(out) + "\n", encoding="utf-8")
+    print(f"results: {args.out}")
     return 0

@@ -152,6 +152,10 @@ class PhraseBook:
         # not the few-shot examples: their nouns ("Ladegerät") are what the model copies wrongly
         return frozenset(w.lower() for t in texts for w in re.findall(r"[^\W\d_]{3,}", t))
 
+    def approved(self, category: str) -> list[str]:
+        """The library's own acknowledgements of this issue: words the model may use freely."""
+        return list(self._by_category(self.data.acknowledge, category))
+
     def examples(self, category: str) -> list[tuple[str, str]]:
         found = self.data.examples.get(category) or self.data.examples.get("other") or []
         return [(e.message, e.reply) for e in found]

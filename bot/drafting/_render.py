@@ -20,8 +20,9 @@ __all__ = [
     "template_reply",
 ]
 
-LANGUAGES = ("en", "es", "fr", "de")
-_LOCALES = {"en": "en_US", "es": "es_ES", "fr": "fr_FR", "de": "de_DE"}
+LANGUAGES = ("en", "es", "fr", "de", "it", "pt")
+_LOCALES = {"en": "en_US", "es": "es_ES", "fr": "fr_FR", "de": "de_DE", "it": "it_IT",
+            "pt": "pt_PT"}  # fmt: skip
 
 _OFFER = {
     "en": {
@@ -56,6 +57,22 @@ _OFFER = {
         OfferKind.refund_full: "Wir haben eine vollständige Erstattung von {amount} auf Ihr Zahlungsmittel veranlasst.",
         OfferKind.replacement: "Wir senden Ihnen kostenlos einen Ersatz.",
     },
+    "it": {
+        OfferKind.store_credit: "Per scusarci, abbiamo aggiunto al suo account un credito di {amount}.",
+        OfferKind.discount_code: "Per scusarci, ecco un codice sconto di {amount} per il suo prossimo ordine.",
+        OfferKind.free_shipping: "Per scusarci, il suo prossimo ordine avrà la spedizione gratuita (valore {amount}).",
+        OfferKind.refund_partial: "Abbiamo disposto un rimborso parziale di {amount} sul suo metodo di pagamento.",
+        OfferKind.refund_full: "Abbiamo disposto un rimborso totale di {amount} sul suo metodo di pagamento.",
+        OfferKind.replacement: "Le inviamo un articolo in sostituzione, senza alcun costo.",
+    },
+    "pt": {
+        OfferKind.store_credit: "Como pedido de desculpa, adicionámos à sua conta um crédito de {amount}.",
+        OfferKind.discount_code: "Como pedido de desculpa, aqui tem um código de desconto de {amount} para o seu próximo pedido.",
+        OfferKind.free_shipping: "Como pedido de desculpa, o seu próximo pedido terá portes grátis (valor {amount}).",
+        OfferKind.refund_partial: "Emitimos um reembolso parcial de {amount} para o seu método de pagamento.",
+        OfferKind.refund_full: "Emitimos um reembolso total de {amount} para o seu método de pagamento.",
+        OfferKind.replacement: "Enviamos-lhe um artigo de substituição sem qualquer custo.",
+    },
 }  # fmt: skip
 
 _ESCALATE = {
@@ -63,6 +80,8 @@ _ESCALATE = {
     "es": "Una persona de nuestro equipo revisará su caso y le responderá.",
     "fr": "Un membre de notre équipe va examiner votre dossier et revenir vers vous.",
     "de": "Ein Mitglied unseres Teams prüft Ihren Fall persönlich und meldet sich bei Ihnen.",
+    "it": "Una persona del nostro team esaminerà la sua pratica e le risponderà.",
+    "pt": "Uma pessoa da nossa equipa vai analisar o seu caso e responder-lhe.",
 }
 
 _PLAIN = {
@@ -90,6 +109,18 @@ _PLAIN = {
         "billing_error": "einen Abrechnungsfehler", "service_outage": "einen Ausfall",
         "poor_service": "schlechten Service", "other": "ein Problem mit Ihrer Bestellung",
     },
+    "it": {
+        "late_delivery": "una consegna in ritardo", "damaged_item": "un articolo danneggiato",
+        "wrong_item": "un articolo sbagliato", "missing_item": "un articolo mancante",
+        "billing_error": "un errore di addebito", "service_outage": "un disservizio",
+        "poor_service": "un servizio scadente", "other": "un problema con il suo ordine",
+    },
+    "pt": {
+        "late_delivery": "uma entrega atrasada", "damaged_item": "um artigo danificado",
+        "wrong_item": "um artigo errado", "missing_item": "um artigo em falta",
+        "billing_error": "um erro de cobrança", "service_outage": "uma interrupção do serviço",
+        "poor_service": "um mau atendimento", "other": "um problema com o seu pedido",
+    },
 }  # fmt: skip
 
 _TEMPLATE = {
@@ -101,6 +132,10 @@ _TEMPLATE = {
     "votre commande {order_id}. Nous l'avons signalé à notre équipe pour en corriger la cause.",
     "de": "Danke für Ihre Nachricht, und es tut uns aufrichtig leid, dass es mit Ihrer Bestellung "
     "{order_id} ein Problem gab. Wir haben es erfasst, damit unser Team die Ursache behebt.",
+    "it": "Grazie per avercelo segnalato, e ci dispiace davvero per il problema con il suo ordine "
+    "{order_id}. Lo abbiamo registrato perché il nostro team ne corregga la causa.",
+    "pt": "Obrigado por nos avisar, e lamentamos muito o problema com o seu pedido {order_id}. "
+    "Registámos o caso para que a nossa equipa corrija a causa.",
 }
 
 

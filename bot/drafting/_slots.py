@@ -17,6 +17,7 @@ _NUMBER_WORDS = (
     r"\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen"
     r"|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|une|deux|trois|quatre|cinq|sept|huit|neuf|dix"
     r"|ein|eine|einen|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn"
+    r"|uno|due|tre|quattro|sei|sette|otto|nove|dieci|um|dois|duas|três|quatro|seis|sete|oito|dez"
 )
 _DELAY = {
     "en": re.compile(
@@ -33,6 +34,14 @@ _DELAY = {
     ),
     "de": re.compile(
         rf"\b(?P<d>(?:{_NUMBER_WORDS})\s+(?:Tage?n?|Wochen?|Stunden?))\s+(?:zu\s+spät|Verspätung|verspätet)\b",
+        re.IGNORECASE,
+    ),
+    "it": re.compile(
+        rf"\b(?P<d>(?:{_NUMBER_WORDS})\s+(?:giorn[oi]|settiman[ae]|or[ae]))\s+di\s+ritardo\b",
+        re.IGNORECASE,
+    ),
+    "pt": re.compile(
+        rf"\b(?P<d>(?:{_NUMBER_WORDS})\s+(?:dias?|semanas?|horas?))\s+de\s+atraso\b",
         re.IGNORECASE,
     ),
 }

@@ -36,7 +36,7 @@ _SYM = r"[$€£¥₹₩]"
 _AMOUNT_RE = re.compile(
     rf"(?:\b(?:{_CODES})\s?|{_SYM}\s?)(?P<a>{_NUM})"
     rf"|(?P<b>{_NUM})\s?(?:{_SYM}|(?:{_CODES})\b|\$US|dollars?\b|bucks\b|euros?\b|pounds?\b|yen\b"
-    r"|usd\b|eur\b|gbp\b)",
+    r"|usd\b|eur\b|gbp\b|dollari\b|dólar(?:es)?\b|sterline?\b|libras?\b|reais\b)",
     re.IGNORECASE,
 )
 
@@ -51,7 +51,9 @@ _CURRENCY_MARKERS: list[tuple[str, frozenset[str]]] = [
     ("au$", frozenset({"AUD"})), ("€", frozenset({"EUR"})), ("euro", frozenset({"EUR"})),
     ("£", frozenset({"GBP"})), ("pound", frozenset({"GBP"})), ("quid", frozenset({"GBP"})),
     ("¥", frozenset({"JPY", "CNY"})), ("yen", frozenset({"JPY"})), ("₹", frozenset({"INR"})),
-    ("₩", frozenset({"KRW"})), ("$", _DOLLARS), ("dollar", _DOLLARS), ("buck", frozenset({"USD"})),
+    ("₩", frozenset({"KRW"})), ("reais", frozenset({"BRL"})), ("$", _DOLLARS), ("dollar", _DOLLARS),
+    ("dólar", _DOLLARS), ("buck", frozenset({"USD"})), ("sterlin", frozenset({"GBP"})),
+    ("libra", frozenset({"GBP"})),
 ]  # fmt: skip
 _ANY_CURRENCY = frozenset({"*"})
 
@@ -69,9 +71,36 @@ _WORD_AMOUNT_RE = re.compile(
     r"(?:dollars?|bucks|euros?|pounds?|quid|yen)\b",
     re.IGNORECASE,
 )
+# Italian and Portuguese number words ("diciotto euro", "vinte e cinco euros"). Italian writes a
+# number as one word ("venticinque", "centocinquanta"): a word counts when it splits into these.
+_ROMANCE_UNITS = {
+    "zero": 0, "un": 1, "uno": 1, "una": 1, "due": 2, "tre": 3, "tré": 3, "quattro": 4,
+    "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10, "undici": 11,
+    "dodici": 12, "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16,
+    "diciassette": 17, "diciotto": 18, "diciannove": 19, "venti": 20, "vent": 20, "trenta": 30,
+    "trent": 30, "quaranta": 40, "quarant": 40, "cinquanta": 50, "cinquant": 50, "sessanta": 60,
+    "sessant": 60, "settanta": 70, "settant": 70, "ottanta": 80, "ottant": 80, "novanta": 90,
+    "novant": 90,
+    "um": 1, "dois": 2, "duas": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6,
+    "sete": 7, "oito": 8, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "catorze": 14,
+    "quatorze": 14, "quinze": 15, "dezasseis": 16, "dezesseis": 16, "dezassete": 17,
+    "dezessete": 17, "dezoito": 18, "dezanove": 19, "dezenove": 19, "vinte": 20, "trinta": 30,
+    "quarenta": 40, "cinquenta": 50, "sessenta": 60, "setenta": 70, "oitenta": 80, "noventa": 90,
+    "duzentos": 200, "duzentas": 200, "trezentos": 300, "quatrocentos": 400, "quinhentos": 500,
+    "seiscentos": 600, "setecentos": 700, "oitocentos": 800, "novecentos": 900,
+}  # fmt: skip
+_ROMANCE_SCALES = {"cento": 100, "cem": 100, "mille": 1000, "mila": 1000, "mil": 1000}
+_ROMANCE_LEXICON = sorted([*_ROMANCE_UNITS, *_ROMANCE_SCALES], key=len, reverse=True)
+_ROMANCE_TOKEN = "(?:" + "|".join(_ROMANCE_LEXICON) + ")+"
+_ROMANCE_AMOUNT_RE = re.compile(
+    rf"\b(?P<w>{_ROMANCE_TOKEN}(?:[\s-]+(?:e[\s-]+)?{_ROMANCE_TOKEN})*)[\s-]+"
+    r"(?:euros?|dollari|dólar(?:es)?|sterline?|libras?|reais)\b",
+    re.IGNORECASE,
+)
 _PERCENT_RE = re.compile(
     r"\d+(?:[.,]\d+)?\s?(?:%|percent\b|per\s?cent\b|pct\b)|\bhalf[\s-]+(?:off|price)\b"
-    r"|\b(?:twenty|thirty|forty|fifty|ten|fifteen|hundred)\s+percent\b",
+    r"|\b(?:twenty|thirty|forty|fifty|ten|fifteen|hundred)\s+percent\b|\bper\s+cento\b|\bpor\s+cento\b"
+    r"|\bmetà\s+prezzo\b|\bmetade\s+do\s+preço\b",
     re.IGNORECASE,
 )
 
@@ -80,21 +109,28 @@ _OFFERS: list[tuple[re.Pattern[str], frozenset[OfferKind]]] = [
     (re.compile(p, re.IGNORECASE), frozenset(k))
     for p, k in [
         (r"\brefund\w*|\breimburs\w*|\bmoney[\s-]+back\b|\bchargeback\b|\breembols\w*|\brembours\w*"
-         r"|\berstatt\w*|\brückerstatt\w*",
+         r"|\berstatt\w*|\brückerstatt\w*|\brimbors\w*|\bsoldi\s+indietro\b|\bdinheiro\s+de\s+volta\b"
+         r"|\bdevolu(?:ção|çao|ções)\s+do\s+(?:seu\s+)?dinheiro\b|\bdevolver\w*\s+o\s+(?:seu\s+)?dinheiro\b",
          {OfferKind.refund_partial, OfferKind.refund_full}),
         (r"\bstore[\s-]+credit\b|\baccount[\s-]+credit\b|\bcredit(?:ed|s)?\b|\bgift[\s-]?cards?\b"
-         r"|\bvouchers?\b|\bgutschein\w*|\bguthaben\b|\bun\s+avoir\b|\bcrédito\b",
+         r"|\bvouchers?\b|\bgutschein\w*|\bguthaben\b|\bun\s+avoir\b|\bcrédito\b|\bcredito\b"
+         r"|\bbuon[oi][\s-]+(?:regalo|acquisto|sconto)\b|\bcarta\s+regalo\b"
+         r"|\bvales?[\s-]+(?:presente|compras?|oferta|desconto)\b|\bcartão[\s-]+(?:presente|oferta)\b",
          {OfferKind.store_credit}),
         (r"\bdiscount\w*|\bcoupons?\b|\bpromo(?:tional)?[\s-]+codes?\b|\b\w+\s+off\s+your\b"
-         r"|\brabatt\w*|\bdescuento\w*|\bréduction\w*|\bremise\b",
+         r"|\brabatt\w*|\bdescuento\w*|\bréduction\w*|\bremise\b|\bscont[oi]\b|\bscontat\w*"
+         r"|\bdesconto\w*|\bcup(?:ão|ões|om|ons)\b|\bcodice\s+promozionale\b|\bcódigo\s+promocional\b",
          {OfferKind.discount_code}),
         (r"\bfree[\s-]+(?:shipping|delivery|postage)\b|\bships?\s+(?:for\s+)?free\b"
-         r"|\benvío\s+gratis\b|\blivraison\s+gratuite\b|\bkostenlose[rn]?\s+versand\b",
+         r"|\benvío\s+gratis\b|\blivraison\s+gratuite\b|\bkostenlose[rn]?\s+versand\b"
+         r"|\bspedizion[ei]\s+(?:gratuit[ae]|gratis|omaggio)\b|\bportes?\s+(?:grátis|gratuitos?)\b"
+         r"|\bfrete\s+(?:grátis|gratuito)\b|\benvio\s+(?:grátis|gratuito)\b",
          {OfferKind.free_shipping}),
         (r"\breplac\w*|\bsend\s+(?:you\s+)?(?:a\s+)?(?:new|another)\s+(?:one|item|unit)\b"
-         r"|\breemplaz\w*|\bremplac\w*|\bersatz\w*",
+         r"|\breemplaz\w*|\bremplac\w*|\bersatz\w*|\bsostitu\w*|\bsubstitu\w*",
          {OfferKind.replacement}),
-        (r"\bcompensat\w*|\bgoodwill\s+(?:gesture|payment)\b|\bkompensation\b|\bindemni\w*",
+        (r"\bcompensat\w*|\bgoodwill\s+(?:gesture|payment)\b|\bkompensation\b|\bindemni\w*"
+         r"|\bcompensa(?:zion|çã|ço)\w*|\brisarci\w*|\bindenni\w*|\bindeniz\w*",
          {OfferKind.store_credit, OfferKind.refund_partial, OfferKind.refund_full,
           OfferKind.discount_code}),
     ]
@@ -105,14 +141,18 @@ _FULL_SCOPE = re.compile(
     r"\b(?:full|fully|whole|entire|entirely|complete|completely|total|in\s+full|100\s*%|every\s+(?:cent|penny)"
     r"|everything\s+you\s+(?:paid|spent)|all\s+(?:of\s+)?(?:your|the)\s+money|all\s+you\s+paid"
     r"|(?:the|your)\s+(?:whole|entire|full)\s+(?:order|purchase|amount|price)"
-    r"|total|completo|íntegro|intégral\w*|totalité|vollständig\w*|komplett\w*|gesamte[nr]?)\b",
+    r"|total|completo|íntegro|intégral\w*|totalité|vollständig\w*|komplett\w*|gesamte[nr]?"
+    r"|totale|totalmente|inter[oa]|interamente|integral\w*|complet[ao]|por\s+inteiro"
+    r"|tutto\s+l'importo|tutto\s+quanto\s+(?:ha\s+)?pagato|todo\s+o\s+valor|tudo\s+o\s+que\s+pagou)\b",
     re.IGNORECASE,
 )
 _PARTIAL_SCOPE = re.compile(
-    r"\b(?:partial\w*|part\s+of|parcial\w*|partiel\w*|teil\w*)\b", re.IGNORECASE
+    r"\b(?:partial\w*|part\s+of|parcial\w*|partiel\w*|teil\w*|parzial\w*|parte\s+d[eio]l?)\b",
+    re.IGNORECASE,
 )
 _REFUND_WORD = re.compile(
-    r"\brefund\w*|\breimburs\w*|\bmoney[\s-]+back\b|\breembols\w*|\brembours\w*|\berstatt\w*",
+    r"\brefund\w*|\breimburs\w*|\bmoney[\s-]+back\b|\breembols\w*|\brembours\w*|\berstatt\w*"
+    r"|\brimbors\w*",
     re.IGNORECASE,
 )
 
@@ -125,12 +165,25 @@ _FUTURE = re.compile(
     r"(?:arrive|be\s+(?:delivered|there|with\s+you)|reach\s+you)\b"
     r"|\b(?:your\s+)?(?:next|future|upcoming|following)\s+(?:\w+\s+)?(?:orders?|purchases?|deliveries|shipments?)\s+"
     r"(?:will|'ll|are|is|get|gets)\s+(?:\w+\s+)?(?:free|prioriti[sz]ed|expedited|upgraded|on\s+us|discounted|ship\w*\s+free)\b"
-    r"|\b(?:from\s+now\s+on|going\s+forward)\b",
+    r"|\b(?:from\s+now\s+on|going\s+forward)\b"
+    # Italian and Portuguese: we will send/give/pay/refund, it will arrive, from now on
+    r"|\b(?:le\s+|ti\s+)?(?:invieremo|manderemo|daremo|pagheremo|rimborseremo|accrediteremo|offriremo"
+    r"|regaleremo|spediremo|garantiremo|copriremo|raddoppieremo|aggiungeremo)\b"
+    r"|\b(?:arriverà|sarà\s+consegnat[oa]|le\s+arriverà)\b|\bd'ora\s+in\s+(?:poi|avanti)\b"
+    r"|\b(?:enviaremos|daremos|pagaremos|reembolsaremos|creditaremos|ofereceremos|garantiremos"
+    r"|cobriremos|acrescentaremos|vamos\s+(?:enviar|dar|pagar|oferecer|creditar|reembolsar|garantir"
+    r"|cobrir|acrescentar|mandar))\b"
+    r"|\b(?:chegará|vai\s+chegar|será\s+entregue|irá\s+chegar)\b|\bdaqui\s+(?:em|para)\s+diante\b",
     re.IGNORECASE,
 )
 # Credit or a code is spent on later orders: saying so describes the offer, it promises nothing more.
-_USE_VERB = r"(?:use[ds]?|using|spen[dt]\w*|appl(?:y|ies|ied)|redeem\w*|valid|works|usable)"
-_SPENDABLE_NOUN = r"(?:credit|code|voucher|balance|guthaben|crédito|avoir)"
+_USE_VERB = (
+    r"(?:use[ds]?|using|spen[dt]\w*|appl(?:y|ies|ied)|redeem\w*|valid|works|usable"
+    r"|usar\w*|utilizz\w*|utiliz\w*|spender\w*|valid[oa]|válid[oa])"
+)
+_SPENDABLE_NOUN = (
+    r"(?:credit|code|voucher|balance|guthaben|crédito|avoir|credito|codice|código|saldo)"
+)
 _USE_OF_OFFER = re.compile(
     rf"\b{_USE_VERB}\b.*\b{_SPENDABLE_NOUN}\b|\b{_SPENDABLE_NOUN}\b.*\b{_USE_VERB}\b", re.IGNORECASE
 )
@@ -139,7 +192,19 @@ _COMMITMENTS = re.compile(
     r"\bguarantee\w*|\bpromis\w*|\bnever\s+(?:ever\s+)?happen\w*\s+again\b|\bwon'?t\s+happen\s+again\b"
     r"|\bwill\s+not\s+happen\s+again\b|\bevery\s+(?:single\s+)?time\b|\bfor\s+life\b|\bforever\b"
     r"|\blifetime\s+(?:discount|free|supply|membership)\b|\b(?:all|any)\s+future\s+(?:orders?|purchases?)\b"
-    r"|\bfuture\s+discounts?\b|\bnext\s+(?:\w+\s+)?orders?\s+(?:is\s+|will\s+be\s+)?(?:free|on\s+us)\b|\bfree\s+for\s+a\s+year\b",
+    r"|\bfuture\s+discounts?\b|\bnext\s+(?:\w+\s+)?orders?\s+(?:is\s+|will\s+be\s+)?(?:free|on\s+us)\b|\bfree\s+for\s+a\s+year\b"
+    # Italian and Portuguese
+    r"|\bgaranti\w*|\bgaranzi\w*|\bpromett\w*|\bpromess\w*|\bprometo\b|\bprometemos\b"
+    r"|\bnon\s+(?:succederà|capiterà|accadrà)\s+più\b|\bmai\s+più\b|\bnunca\s+mais\b"
+    r"|\bnão\s+(?:voltará|vai\s+voltar)\s+a\s+acontecer\b|\bper\s+sempre\b|\bpara\s+sempre\b|\ba\s+vita\b"
+    r"|\bogni\s+volta\b|\btodas\s+as\s+vezes\b|\bsempre\s+que\s+(?:encomendar|comprar)\b"
+    r"|\b(?:tutti\s+i\s+)?(?:suoi\s+)?(?:ordini|acquisti)\s+futuri\b|\bfuturi\s+(?:ordini|acquisti)\b"
+    r"|\b(?:todos\s+os\s+)?(?:seus\s+)?(?:pedidos|encomendas|compras)\s+futur[oa]s\b"
+    r"|\bfutur[oa]s\s+(?:pedidos|encomendas|compras)\b|\bsconti\s+futuri\b|\bdescontos\s+futuros\b"
+    r"|\b(?:qualsiasi|ogni)\s+(?:suo\s+)?(?:ordine|acquisto)\s+futuro\b"
+    r"|\b(?:qualquer|cada)\s+(?:pedido|compra)\s+futuro\b|\b(?:qualquer|cada)\s+(?:encomenda|compra)\s+futura\b"
+    r"|\bprossim[oi]\s+(?:\w+\s+)?ordin[ei]\s+(?:sarà|saranno|è|sono)\s+(?:gratis|gratuit\w*|omaggio)\b"
+    r"|\bpróxim[oa]s?\s+(?:\w+\s+)?(?:pedidos?|encomendas?)\s+(?:será|serão|é|são)\s+(?:grátis|gratuit\w*|oferta)\b",
     re.IGNORECASE,
 )
 _INTERNAL = re.compile(
@@ -152,7 +217,10 @@ _INTERNAL = re.compile(
 )
 _NEGATION = re.compile(
     r"\b(?:cannot|can'?t|can\s+not|unable|not\s+able|not\s+eligible|isn'?t\s+possible|"
-    r"not\s+possible|don'?t|do\s+not|won'?t\s+be\s+able|are\s+not|aren'?t|no\s+longer)\b",
+    r"not\s+possible|don'?t|do\s+not|won'?t\s+be\s+able|are\s+not|aren'?t|no\s+longer"
+    # Italian and Portuguese: "non possiamo offrire", "não é possível", "não temos direito a"
+    r"|non\s+(?:possiamo|posso|siamo\s+in\s+grado|è\s+possibile|è\s+previst[oa]|prevede|offriamo|ha\s+diritto)"
+    r"|não\s+(?:podemos|posso|conseguimos|é\s+possível|está\s+previst[oa]|prevê|oferecemos|tem\s+direito))\b",
     re.IGNORECASE,
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+|\n+")
@@ -207,7 +275,40 @@ def find_money(text: str) -> list[tuple[str, Decimal, frozenset[str]]]:
         value = _words_to_number(m.group("w"))
         if value is not None:
             found.append((m.group(0).strip(), value, _currencies(m.group(0))))
+    for m in _ROMANCE_AMOUNT_RE.finditer(text):
+        value = _romance_number(m.group("w"))
+        if value is not None:
+            found.append((m.group(0).strip(), value, _currencies(m.group(0))))
     return found
+
+
+def _split_number_word(word: str) -> list[str] | None:
+    """ "venticinque" -> ["venti", "cinque"]; None if the word is not made of number words."""
+    if not word:
+        return []
+    for part in _ROMANCE_LEXICON:
+        if word.startswith(part) and (rest := _split_number_word(word[len(part) :])) is not None:
+            return [part, *rest]
+    return None
+
+
+def _romance_number(words: str) -> Decimal | None:
+    """An Italian or Portuguese number in words: units add, cento/mille/mil multiply."""
+    total, current = 0, 0
+    for token in re.split(r"[\s-]+", words.lower()):
+        if token in ("e", ""):
+            continue
+        parts = _split_number_word(token)
+        if parts is None:
+            return None
+        for part in parts:
+            if part in _ROMANCE_SCALES:
+                current = max(current, 1) * _ROMANCE_SCALES[part]
+                if _ROMANCE_SCALES[part] >= 1000:
+                    total, current = total + current, 0
+            else:
+                current += _ROMANCE_UNITS[part]
+    return Decimal(total + current)
 
 
 def _currencies(found: str) -> frozenset[str]:
@@ -225,7 +326,9 @@ _NEGATED_AFTER = re.compile(
     re.IGNORECASE,
 )
 _INSTEAD = re.compile(
-    r"\b(?:instead\s+of|rather\s+than|in\s+place\s+of|not\s+an?|no)\s+(?:\w+\s+)?$", re.IGNORECASE
+    r"\b(?:instead\s+of|rather\s+than|in\s+place\s+of|not\s+an?|no|invece\s+d[ie]l?|anziché"
+    r"|em\s+vez\s+d[eo]|ao\s+invés\s+d[eo])\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
 )
 
 
@@ -244,7 +347,9 @@ def _negated(sentence: str, start: int, end: int | None = None) -> bool:
 
 # Verbs that deliver the authorized offer itself; its amount and kind are checked on their own.
 _DELIVERS_OFFER = re.compile(
-    r"\b(?:give\s+you|send\s+you|credit|add\s+(?:a|an)|include)\b", re.IGNORECASE
+    r"\b(?:give\s+you|send\s+you|credit|add\s+(?:a|an)|include|invieremo|manderemo|daremo"
+    r"|accrediteremo|enviaremos|daremos|creditaremos|vamos\s+(?:enviar|dar|creditar|mandar))\b",
+    re.IGNORECASE,
 )
 _SPENDABLE = frozenset({OfferKind.store_credit, OfferKind.discount_code})
 
@@ -291,8 +396,8 @@ def check_draft(text: str, decision: OfferDecision) -> GuardResult:
         for m in _COMMITMENTS.finditer(sentence):
             if (
                 describes_use
-                and "future" in m.group(0).lower()
-                and "discount" not in m.group(0).lower()
+                and "futur" in m.group(0).lower()
+                and not re.search("discount|scont", m.group(0).lower())
             ):
                 continue  # "use the credit on any future order": how the offer works
             if not _negated(sentence, m.start()) or "promis" in m.group(0).lower():

@@ -80,7 +80,10 @@ _SELF = re.compile(
     r"|\binstructions\b|\bi\s+can'?t\s+help\s+(?:it|but)\b"
     r"|\bcomo\s+(?:asistente|modelo\s+de\s+lenguaje|ia)\b|\ben\s+tant\s+qu[e']\s*(?:assistant|ia|modèle)"
     r"|\bals\s+(?:ki|sprachmodell|assistent)\b|\bje\s+suis\s+(?:une?\s+)?(?:ia|assistant|robot)\b"
-    r"|\bich\s+bin\s+(?:eine?\s+)?(?:ki|assistent|bot|sprachmodell)\b|\bsoy\s+(?:una?\s+)?(?:ia|asistente|bot)\b",
+    r"|\bich\s+bin\s+(?:eine?\s+)?(?:ki|assistent|bot|sprachmodell)\b|\bsoy\s+(?:una?\s+)?(?:ia|asistente|bot)\b"
+    r"|\bcome\s+(?:assistente|modello\s+linguistico|ia|intelligenza\s+artificiale)\b"
+    r"|\bsono\s+(?:un'|una?\s+)?(?:ia|assistente|bot|modello\s+linguistico)\b"
+    r"|\bcomo\s+(?:assistente|modelo\s+de\s+linguagem)\b|\bsou\s+(?:uma?\s+)?(?:ia|assistente|bot)\b",
     re.IGNORECASE,
 )
 _ECHO = re.compile(
@@ -97,6 +100,7 @@ _REGISTER = re.compile(
     r"|\bthoughts\s+(?:and\s+prayers\s+)?are\s+with\s+you\b|\bcongratulations?\b|\bhappy\s+birthday\b"
     r"|\bmy\s+deepest\s+sympath\w*|\bgrief\b|\bbereave\w*|\bmi\s+más\s+sentido\s+pésame\b|\bpésame\b"
     r"|\bmes\s+condoléances\b|\bbeileid\b|\bfélicitations\b|\bglückwunsch\w*|\b(?:lol|haha|omg)\b"
+    r"|\bcondoglianze\b|\bcongratulazioni\b|\bpêsames\b|\bcondolências\b|\bparabéns\b"
     r"|\bdear\s+(?:sir|madam|customer)\b|\byou\s+should\s+have\s+(?:read|checked|known|ordered|contacted|looked)\b|\byour\s+(?:own\s+)?fault\b|\bcalm\s+down\b",
     re.IGNORECASE,
 )
@@ -131,7 +135,15 @@ _STOP_TEXT = """
     mes votre vos nous vous il elle ils ne pas plus très déjà encore commande merci bonjour der
     die das den dem des ein eine einen einem und oder aber von zu mit für auf ist sind war ich
     mein meine mich mir wir uns sie ihr ihre nicht kein keine sehr schon noch bestellung danke
-    hallo
+    hallo didn doesn isn wasn weren hasn haven hadn couldn wouldn shouldn won aren said says say
+    purchase purchased purchases
+    il lo gli le una uno di da dal del della dei delle nel nella con per tra che chi non
+    mio mia miei mie suo sua suoi vostro vostra nostro nostra sono sei siamo era stato stata ho
+    hai ha abbiamo avete hanno ancora già molto ordine grazie ciao buongiorno anche questo questa
+    os as um uma uns umas dos das no na nos nas com por pelo pela que não sim meu minha meus
+    minhas seu sua seus suas vosso vossa nosso nossa eu ele ela foi tem tenho temos ainda já
+    muito pedido encomenda obrigado obrigada olá bom também este esta isso tenha tenham tinha
+    sido seja esteja estava está estão foram sia siano fosse stata stato stati abbia abbiano essere
 """
 _STOP = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -230,6 +242,16 @@ _OPENERS = {
         r"^es\s+tut\s+(?:mir|uns)\s+(?:\w+\s+)?leid\b|^(?:entschuldigen|bitte\s+entschuldigen)\b",
         re.IGNORECASE,
     ),
+    "it": re.compile(
+        r"^(?:mi|ci)\s+(?:\w+\s+)?dispiace\b|^(?:mi|ci)\s+scus\w+|^(?:siamo|sono)\s+(?:\w+\s+)?spiacent[ie]\b"
+        r"|^(?:chiedo|chiediamo)\s+scusa\b",
+        re.IGNORECASE,
+    ),
+    "pt": re.compile(
+        r"^(?:lamento|lamentamos|sinto\s+muito|sentimos\s+muito|desculpe)\b"
+        r"|^(?:peço|pedimos)\s+(?:muita\s+)?desculpa\b",
+        re.IGNORECASE,
+    ),
 }
 _APOLOGY_WORDS = frozenset(
     [
@@ -249,6 +271,14 @@ _APOLOGY_WORDS = frozenset(
         "wirklich",
         "sehr",
         "truly",
+        "dispiace",
+        "davvero",
+        "molto",
+        "muito",
+        "sinceramente",
+        "desculpa",
+        "scusa",
+        "spiacente",
         "really",
         "so",
     ]
@@ -257,13 +287,13 @@ _APOLOGY_WORDS = frozenset(
 
 # Words that name the problem itself: an acknowledgement may use them though the customer did not.
 _CATEGORY_WORDS = {
-    "late_delivery": "delay delayed late wait waiting arrive arrived arrival delivery delivered parcel package tracking shipment retraso retrasado espera llegado retard attente livraison colis Verspätung verspätet Lieferung Paket warten",
-    "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched torn ruined arrived dañado roto rota llegó endommagé cassé cassée abîmé beschädigt kaputt zerbrochen",
-    "wrong_item": "wrong instead different received sent ordered equivocado distinto recibido mauvais autre reçu falsch falschen anderen bekommen",
-    "missing_item": "missing incomplete parcel package box included faltaba falta paquete caja manque manquait colis carton fehlt fehlte Paket Karton",
-    "billing_error": "charged charge billed bill twice double overcharged payment price cobrado cobro dos veces débité prélevé facturé deux fois abgebucht berechnet zweimal doppelt",
-    "service_outage": "service down outage crashing crashed broken working website site app checkout login caída caído web aplicación panne site application plante Ausfall Website App abgestürzt",
-    "poor_service": "treated service rude ignored answered replied waiting nobody agent phone emailed contact grosero nadie contestado impoli personne répondu unhöflich niemand geantwortet",
+    "late_delivery": "delay delayed late wait waiting arrive arrived arrival delivery delivered parcel package tracking shipment retraso retrasado espera llegado retard attente livraison colis Verspätung verspätet Lieferung Paket warten ritardo ritardi aspettando attesa arrivato consegna pacco tracciamento atraso atrasado atrasada espera chegou chegado chegada entrega encomenda",
+    "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched torn ruined arrived dañado roto rota llegó endommagé cassé cassée abîmé beschädigt kaputt zerbrochen danneggiato danneggiata rotto rotta crepato graffiato arrivato danificado danificada partido partida estragado rachado chegou chegado chegada",
+    "wrong_item": "wrong instead different received sent ordered equivocado distinto recibido mauvais autre reçu falsch falschen anderen bekommen sbagliato sbagliata diverso ricevuto errado errada diferente recebido recebi",
+    "missing_item": "missing incomplete parcel package box included faltaba falta paquete caja manque manquait colis carton fehlt fehlte Paket Karton mancante mancava manca pacco scatola falta faltava faltar caixa embalagem",
+    "billing_error": "charged charge billed bill twice double overcharged payment cobrado cobro dos veces débité prélevé facturé deux fois abgebucht berechnet zweimal doppelt addebitato addebito due volte cobrado cobrança cobraram duas vezes",
+    "service_outage": "service down outage crashing crashed broken working website site app checkout login caída caído web aplicación panne site application plante Ausfall Website App abgestürzt servizio disservizio funziona sito app accedere serviço funciona aplicação entrar",
+    "poor_service": "treated service rude ignored answered replied waiting nobody agent phone emailed contact grosero nadie contestado impoli personne répondu unhöflich niemand geantwortet scortese nessuno risposto operatore maleducado ninguém respondeu atendimento mal-educado contacto contatto Kontakt atención atendido trattato traité échange accueil behandelt",
     "other": "",
 }
 
@@ -273,6 +303,64 @@ def opens_with_apology(text: str, language: str) -> bool:
     return opener is None or bool(opener.search(normalise(text).strip()))
 
 
+# Words that say what went wrong, per issue (stems of five letters match too): an
+# acknowledgement must name the problem, not only the thing ("I'm sorry you received a wool
+# blanket" to "I ordered a wool blanket and received something different" says the opposite).
+_PROBLEM_WORDS = {
+    "late_delivery": "late delay delayed still yet waiting wait not never nothing overdue retraso todavía "
+    "aún espera retard toujours attente pas Verspätung spät noch immer warten nicht ritardo ancora "
+    "attesa atraso ainda não non no",
+    "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched "
+    "torn ruined dead soaked crushed leaking leaks faulty pieces dañado roto rota aplastada "
+    "endommagé endommagée cassé cassée fendu abîmé écrasé beschädigt kaputt zerbrochen Riss "
+    "danneggiato danneggiata rotto rotta crepato danificado danificada partido partida rachado "
+    "estragado amassada",
+    "wrong_item": "wrong instead different other incorrect mix-up not equivocado distinto otro "
+    "lugar mauvais autre lieu falsch falsche falschen anderen statt sbagliato sbagliata diverso "
+    "invece errado errada diferente vez",
+    "missing_item": "missing not without nothing incomplete only falta faltaba faltara sin manque manquait "
+    "manquant sans pas fehlt fehlte ohne nicht manca mancava mancante senza faltava sem não no",
+    # a charge must be named: "you've had to cancel your subscription" to a customer billed after
+    # cancelling names none
+    "billing_error": "charged charge charges overcharged billed bill billing debited payment "
+    "cobrado cobraron cobro débité prélevé prélèvement facturé abgebucht berechnet Abbuchung "
+    "addebitato addebito cobrada cobrança cobraram",
+    "service_outage": "down outage crashing crashed crash crashes not couldn't could't working "
+    "slow timed "
+    "error caída cae cierra panne plante Ausfall abgestürzt stürzt nicht bloccato funziona "
+    "bloqueia não non no",
+    "poor_service": "rude nobody ignored dismissive hung not unanswered never grosero nadie impoli "
+    "personne unhöflich niemand scortese nessuno mal-educada ninguém",
+}
+# The customer's voice after the apology ("Je suis désolé : j'ai été débité deux fois"): the
+# model copied the complaint instead of answering it.
+_CUSTOMER_VOICE = {
+    "en": re.compile(r"\b(?:i|i'?m|i'?ve|i'?d|my|mine|me|myself)\b", re.IGNORECASE),
+    "es": re.compile(r"\b(?:yo|mi|mis|me|conmigo|mío|mía)\b", re.IGNORECASE),
+    "fr": re.compile(r"\b(?:je|j'|me|m'|moi|mon|ma|mes)(?:\b|(?<='))", re.IGNORECASE),
+    "de": re.compile(r"\b(?:ich|mein\w*|mich|mir)\b", re.IGNORECASE),
+    "it": re.compile(r"\b(?:io|mio|mia|miei|mie|mi|me|ho)\b", re.IGNORECASE),
+    "pt": re.compile(r"\b(?:eu|meu|minha|meus|minhas|me|mim|comigo)\b", re.IGNORECASE),
+}
+
+
+_ORDERED = re.compile(
+    r"\bI\s+ordered\s+(?:a\s+|an\s+|the\s+|my\s+)?(?P<item>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
+    r"(?=\s+(?:and|but|in|from|for|on|last)\b|\s*[,.;!]|$)",
+    re.IGNORECASE,
+)
+
+
+def _names_the_problem(text: str, category: str) -> bool:
+    words = _PROBLEM_WORDS.get(category)
+    if not words:
+        return True
+    wanted = {w.lower() for w in words.split()}
+    stems = {_stem(w) for w in wanted if len(w) >= 5}
+    said = re.findall(r"[^\W\d_]+(?:['-][^\W\d_]+)*", text.lower())
+    return any(w in wanted or (len(w) >= 5 and _stem(w) in stems) for w in said)
+
+
 def check_acknowledgement(
     sentence: str,
     *,
@@ -280,17 +368,40 @@ def check_acknowledgement(
     language: str,
     category: str = "other",
     vocabulary: frozenset[str] | None = None,
+    examples: Sequence[str] = (),
+    approved: Sequence[str] = (),
 ) -> list[QualityProblem]:
     """What the model's one sentence must also be: an apology, grounded in the customer's words.
 
     It opens like an apology in the customer's language; most of its meaningful words are the
     customer's own (not the few-shot examples'); every number or reference in it is one the
-    customer wrote (the small model mangles order ids: A10581 -> A10582).
+    customer wrote (the small model mangles order ids: A10581 -> A10582). After the apology it
+    speaks to the customer, not as the customer; it names what went wrong for this issue; and it
+    borrows no word from the few-shot `examples` it was shown that the customer did not write
+    and the library's own acknowledgements for the issue (`approved`) do not use ("billed more
+    than the price shown" copied into a complaint about a cancelled order).
     """
     problems: list[QualityProblem] = []
     text = normalise(sentence).strip()
-    if not opens_with_apology(text, language):
+    opener = _OPENERS.get(language)
+    opened = opener.search(text) if opener is not None else None
+    if opener is not None and opened is None:
         problems.append(QualityProblem("opening", text[:40]))
+    rest = text[opened.end() :] if opened is not None else text
+    voice = _CUSTOMER_VOICE.get(language)
+    if voice is not None and (m := voice.search(rest)):
+        problems.append(QualityProblem("perspective", f"speaks as the customer: {m.group(0)}"))
+    if not _names_the_problem(rest, category):
+        problems.append(QualityProblem("off_topic", f"names no {category.replace('_', ' ')}"))
+    if category == "wrong_item" and (ordered := _ORDERED.search(normalise(customer_message))):
+        # "I ordered a winter jacket and received something else" -> "you received a winter
+        # jacket": what they ordered, said to be what came
+        head = re.escape(ordered.group("item").split()[-1])
+        said = re.search(rf"\b(?:received|got|sent\s+you)\s+(?:\w+\s+){{0,3}}?{head}\b", rest, re.I)
+        if said and not re.search(r"\b(?:wrong|instead|not|n't)\b", said.group(0), re.I):
+            problems.append(
+                QualityProblem("off_topic", f"says the ordered item came: {said.group(0)}")
+            )
     message = normalise(customer_message)
     for token in re.findall(r"\w*\d\w*", text):
         if token not in message:
@@ -303,9 +414,37 @@ def check_acknowledgement(
         if strangers:
             problems.append(QualityProblem("invented", ", ".join(strangers[:4])))
     own = {w for w in content_words(text) if w not in {_stem(a) for a in _APOLOGY_WORDS}}
+    if approved:
+        # A meaningful word nobody gave it (not the customer's, not the issue's, not the library's
+        # acknowledgements): "a wool blanket instead of the leather one", "something that doesn't
+        # exist". Stems that begin one another count as the same word.
+        given = (
+            content_words(message)
+            | content_words(_CATEGORY_WORDS.get(category, ""))
+            | content_words(" ".join(approved))
+        )
+        made_up = {w for w in own if not any(g.startswith(w) or w.startswith(g) for g in given)}
+        if made_up:
+            problems.append(QualityProblem("invented", ", ".join(sorted(made_up)[:4])))
+    if examples:
+        shown = content_words(" ".join(examples))
+        borrowed = (
+            (own & shown)
+            - content_words(message)
+            - content_words(" ".join(approved))
+            - content_words(_CATEGORY_WORDS.get(category, ""))  # "package" for "parcel"
+        )
+        if borrowed:
+            problems.append(
+                QualityProblem(
+                    "off_topic", f"copied from the examples: {', '.join(sorted(borrowed)[:4])}"
+                )
+            )
     asked = content_words(message) | content_words(_CATEGORY_WORDS.get(category, ""))
-    if own and asked and len(own & asked) / len(own) < 0.6:
-        strangers = sorted(own - asked)[:4]
+    # "wrap" is the customer's "wrapping": a stem that begins another counts as the same word
+    matched = {w for w in own if any(a.startswith(w) or w.startswith(a) for a in asked)}
+    if own and asked and len(matched) / len(own) < 0.6:
+        strangers = sorted(own - matched)[:4]
         problems.append(
             QualityProblem("off_topic", f"words the customer did not use: {', '.join(strangers)}")
         )
@@ -318,7 +457,14 @@ def check_sentence(
     """The checks that a single sentence can fail on its own: what a stream runs per sentence."""
     text = normalise(sentence)
     problems: list[QualityProblem] = []
-    problems += [QualityProblem("self_reference", m.group(0)) for m in _SELF.finditer(text)]
+    # the customer's own words are not the model talking about itself ("the instructions for
+    # the blender are missing pages")
+    asked = normalise(customer_message).lower()
+    problems += [
+        QualityProblem("self_reference", m.group(0))
+        for m in _SELF.finditer(text)
+        if m.group(0).lower() not in asked
+    ]
     problems += [QualityProblem("prompt_echo", m.group(0)) for m in _ECHO.finditer(text)]
     if not _REGISTER_OK.search(customer_message):
         problems += [QualityProblem("register", m.group(0)) for m in _REGISTER.finditer(text)]

@@ -22,7 +22,7 @@ kinds = st.sampled_from(
     ]
 )
 currencies = st.sampled_from(["USD", "EUR", "GBP"])
-languages = st.sampled_from(["en", "es", "fr", "de"])
+languages = st.sampled_from(["en", "es", "fr", "de", "it", "pt"])
 
 
 @given(kinds, amounts, currencies, languages, st.booleans())

@@ -68,7 +68,7 @@ sentences = st.builds(
     first=sentences,
     second=sentences,
     decision=st.sampled_from(DECISIONS),
-    language=st.sampled_from(["en", "es", "fr", "de"]),
+    language=st.sampled_from(["en", "es", "fr", "de", "it", "pt"]),
     severity=st.integers(1, 3),
 )
 def test_what_is_sent_passes_the_guard_and_the_gate_or_is_the_librarys(

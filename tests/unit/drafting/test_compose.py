@@ -89,11 +89,13 @@ def test_without_a_model_replies_are_specific_to_the_complaint() -> None:
         ("es", "Mi pedido A2001 llegó con la caja rota y el jarrón hecho pedazos."),
         ("fr", "Ma commande A3002 est arrivée cassée, le carton était écrasé."),
         ("de", "Meine Bestellung A4003 kam kaputt an, der Karton war eingedrückt."),
+        ("it", "Il mio ordine A5004 è arrivato rotto, la scatola era schiacciata."),
+        ("pt", "O meu pedido A6005 chegou danificado, a caixa estava amassada."),
     ],
 )
 def test_template_replies_in_the_customers_language(language: str, message: str) -> None:
     out = _reply(message, language=language, order_id="A2001")
-    scores = language_scores(out.reply.text, ("en", "es", "fr", "de"))
+    scores = language_scores(out.reply.text, ("en", "es", "fr", "de", "it", "pt"))
     assert max(scores, key=lambda k: scores[k]) == language, out.reply.text
     assert out.reply.guard.ok
 
@@ -142,6 +144,10 @@ def test_slots_fill_only_when_the_words_are_unmistakable() -> None:
         ]
         == "5 días"
     )
+    it = "Il pacco A10601 è arrivato con due settimane di ritardo."
+    assert extract_slots(it, order_id="A1", language="it", plain="x")["delay"] == "due settimane"
+    pt = "A encomenda tem 6 dias de atraso."
+    assert extract_slots(pt, order_id="A1", language="pt", plain="x")["delay"] == "6 dias"
 
 
 def _library(tmp_path: Path) -> Path:
@@ -182,8 +188,94 @@ def test_unknown_slots_and_missing_categories_are_named(tmp_path: Path) -> None:
 def test_every_shipped_phrase_passes_both_checks() -> None:
     """Load-time validation is the check; this pins that the shipped library loads."""
     phrases = load_prompts().phrases
-    assert set(phrases.languages) >= {"en", "es", "fr", "de"}
+    assert set(phrases.languages) >= {"en", "es", "fr", "de", "it", "pt"}
     for book in phrases.books.values():
         for category in IssueCategory:
             text = book.acknowledge(category, {"order_id": "A1", "plain": "x"}, "seed")
             assert check_draft(text, DECISION).ok
+
+
+def _keys(data: object, prefix: str = "") -> set[str]:
+    if isinstance(data, dict):
+        return {
+            k
+            for key, value in data.items()
+            for k in {prefix + key} | _keys(value, prefix + key + ".")
+        }
+    return set()
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "de", "it", "pt"])
+def test_every_language_has_the_english_librarys_keys(language: str) -> None:
+    import yaml
+
+    en = yaml.safe_load(Path("prompts/phrases/en.yaml").read_text(encoding="utf-8"))
+    other = yaml.safe_load(Path(f"prompts/phrases/{language}.yaml").read_text(encoding="utf-8"))
+    assert _keys(other) == _keys(en)
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "expect"),
+    [
+        (
+            "it",
+            "Il pacco A10601 è arrivato con due settimane di ritardo. Così non va.",
+            "Mi dispiace",
+        ),
+        ("pt", "O meu pedido A10598 chegou danificado, o produto veio partido.", "Lamento"),
+    ],
+)
+def test_italian_and_portuguese_get_replies_and_offers_in_their_language(
+    language: str, message: str, expect: str
+) -> None:
+    category = IssueCategory.late_delivery if language == "it" else IssueCategory.damaged_item
+    decision = make_decision("store_credit", "18.00", currency="EUR")
+    out = _reply(
+        message, language=language, order_id="A10601", category=category, decision=decision
+    )
+    assert out.reply.text.startswith(expect), out.reply.text
+    assert out.reply.text.endswith(render_offer_sentence(decision, language))
+    assert "18,00" in out.reply.text and out.reply.guard.ok
+    assert check_quality(out.reply.text, customer_message=message, language=language,
+                         topic_words=["A10601"], category=str(category)).ok  # fmt: skip
+    if language == "it":
+        assert "due settimane" in out.reply.text
+    followup = Drafter(None).followup(decision=decision, category=category, order_id="A10601",
+                                      days_after=7, language=language, earlier=[out.reply.text])  # fmt: skip
+    assert "0 a 100" in followup.reply.text and "A10601" in followup.reply.text
+    assert "18,00" not in followup.reply.text
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("it", "Mi dispiace molto che la lampada sia arrivata rotta."),
+        ("pt", "Lamento muito que a lâmpada tenha chegado partida."),
+    ],
+)
+def test_the_models_italian_and_portuguese_sentence_opens_the_reply(
+    language: str, sentence: str
+) -> None:
+    message = {
+        "it": "La lampada che ho ordinato è arrivata rotta.",
+        "pt": "A lâmpada que encomendei chegou partida.",
+    }[language]
+    out = _reply(message, model=ScriptedChatModel(replies=[sentence]), language=language)
+    assert out.reply.source == "llm", out.usage.quality_problems
+    assert out.reply.text.startswith(sentence)
+
+
+def test_the_embedded_model_writes_only_in_the_languages_it_was_measured_right_in() -> None:
+    from bot.config import Settings
+    from bot.drafting._drafter import LOCAL_MODEL_LANGUAGES
+
+    model = ScriptedChatModel(replies=["Lamento mucho que el jarrón llegara roto."])
+    drafter = Drafter(model, model_languages=LOCAL_MODEL_LANGUAGES)
+    out = drafter.resolution(message="El jarrón llegó roto. Pedido A2001.", decision=DECISION,
+                             category=IssueCategory.damaged_item, order_id="A2001", language="es")  # fmt: skip
+    assert out.reply.source == "template" and out.usage.model_calls == 0
+    assert out.reply.text.startswith("Lamento")
+    english = drafter.resolution(message=VASE, decision=DECISION, order_id="A10311",
+                                 category=IssueCategory.damaged_item, language="en")  # fmt: skip
+    assert english.usage.model_calls >= 1
+    assert Drafter.from_settings(Settings(llm="template")).model_languages is None

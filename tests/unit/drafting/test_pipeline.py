@@ -135,4 +135,7 @@ def test_offer_sentence_formats_the_amount_for_the_language(locale: str, expecte
 
 def test_unknown_language_falls_back_to_english() -> None:
     decision = make_decision("refund_partial", "12.50", currency="EUR")
-    assert render_offer_sentence(decision, "pt-BR") == render_offer_sentence(decision, "en")
+    assert render_offer_sentence(decision, "nl-NL") == render_offer_sentence(decision, "en")
+    # Portuguese and Italian have their own sentences, whatever the region
+    assert render_offer_sentence(decision, "pt-BR") == render_offer_sentence(decision, "pt")
+    assert "reembolso parcial" in render_offer_sentence(decision, "pt")
