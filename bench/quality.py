@@ -51,25 +51,48 @@ def run(mode: str, items: list[dict[str, Any]], threads: int = 2) -> dict[str, A
     policy, triager = load_policy(), load_triager()
     rows: list[dict[str, Any]] = []
     for i, c in enumerate(items):
-        ticket = make_ticket(c["message"], with_issue=False, tier=c["tier"], clv="400.00",
-                             order_value=c["order_value"], currency=c["currency"], order_id=c["order_id"])  # fmt: skip
+        ticket = make_ticket(
+            c["message"],
+            with_issue=False,
+            tier=c["tier"],
+            clv="400.00",
+            order_value=c["order_value"],
+            currency=c["currency"],
+            order_id=c["order_id"],
+        )
         t0 = time.perf_counter()
         out = resolve(ticket, policy=policy, drafter=drafter, triager=triager)
         took = time.perf_counter() - t0
         lang = out.triage.language if out.triage else "en"
-        gate = check_quality(out.reply.text, customer_message=c["message"], language=lang,
-                             topic_words=[ticket.order.id], category=str(out.issue.category))  # fmt: skip
+        gate = check_quality(
+            out.reply.text,
+            customer_message=c["message"],
+            language=lang,
+            topic_words=[ticket.order.id],
+            category=str(out.issue.category),
+        )
         scores = language_scores(out.reply.text, LANGS)
-        rows.append({
-            "id": c["id"], "language": c["language"], "detected": lang, "category": str(out.issue.category),
-            "reply_language": max(scores, key=lambda k: scores[k]),
-            "message": c["message"], "reply": out.reply.text, "source": out.reply.source,
-            "model_text": out.usage.model_text, "gate_ok": gate.ok, "gate": gate.reasons(),
-            "guard_ok": out.reply.guard.ok, "seconds": took,
-            "quality_rejections": out.usage.quality_rejections,
-            "guard_rejections": out.usage.guard_rejections, "fallback": out.usage.fallback,
-            "caught": out.usage.rejected[:2],
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": c["id"],
+                "language": c["language"],
+                "detected": lang,
+                "category": str(out.issue.category),
+                "reply_language": max(scores, key=lambda k: scores[k]),
+                "message": c["message"],
+                "reply": out.reply.text,
+                "source": out.reply.source,
+                "model_text": out.usage.model_text,
+                "gate_ok": gate.ok,
+                "gate": gate.reasons(),
+                "guard_ok": out.reply.guard.ok,
+                "seconds": took,
+                "quality_rejections": out.usage.quality_rejections,
+                "guard_rejections": out.usage.guard_rejections,
+                "fallback": out.usage.fallback,
+                "caught": out.usage.rejected[:2],
+            }
+        )
         if (i + 1) % 50 == 0:
             print(f"  {mode}: {i + 1}/{len(items)}", flush=True)
     return {"mode": mode, "rows": rows}
@@ -83,18 +106,45 @@ def summarise(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     local = result["mode"].startswith("local")
     return [
         ("replies", f"{n}", ""),
-        ("sent replies passing the quality gate", _pct(sum(r["gate_ok"] for r in rows), n), ">= 98%"),
-        ("sent replies passing the promise guard", _pct(sum(r["guard_ok"] for r in rows), n), "100%"),
-        ("replies carrying model-written text", _pct(sum(r["model_text"] for r in rows), n),
-         ">= 60%" if local else "-"),
-        ("replies in the customer's language", _pct(sum(r["reply_language"] == r["language"] for r in rows), n), "100%"),
-        ("triage read the language right", _pct(sum(r["detected"] == r["language"] for r in rows), n), ""),
+        (
+            "sent replies passing the quality gate",
+            _pct(sum(r["gate_ok"] for r in rows), n),
+            ">= 98%",
+        ),
+        (
+            "sent replies passing the promise guard",
+            _pct(sum(r["guard_ok"] for r in rows), n),
+            "100%",
+        ),
+        (
+            "replies carrying model-written text",
+            _pct(sum(r["model_text"] for r in rows), n),
+            ">= 60%" if local else "-",
+        ),
+        (
+            "replies in the customer's language",
+            _pct(sum(r["reply_language"] == r["language"] for r in rows), n),
+            "100%",
+        ),
+        (
+            "triage read the language right",
+            _pct(sum(r["detected"] == r["language"] for r in rows), n),
+            "",
+        ),
         ("p50 seconds per reply", f"{statistics.median(secs):.2f}", "<= 1" if local else ""),
         ("p95 seconds per reply", f"{p95:.2f}", ""),
-        ("gate rejections (model sentences refused)", f"{sum(r['quality_rejections'] for r in rows)}", ""),
+        (
+            "gate rejections (model sentences refused)",
+            f"{sum(r['quality_rejections'] for r in rows)}",
+            "",
+        ),
         ("guard rejections", f"{sum(r['guard_rejections'] for r in rows)}", ""),
-        ("template fallbacks", f"{sum(r['fallback'] for r in rows)} ({_pct(sum(r['fallback'] for r in rows), n)})", ""),
-    ]  # fmt: skip
+        (
+            "template fallbacks",
+            f"{sum(r['fallback'] for r in rows)} ({_pct(sum(r['fallback'] for r in rows), n)})",
+            "",
+        ),
+    ]
 
 
 def samples(result: dict[str, Any], per_language: int = 3) -> list[str]:
@@ -114,8 +164,11 @@ def main(argv: list[str]) -> int:
     from bench.clv import machine
 
     parser = argparse.ArgumentParser(prog="python -m bench quality")
-    parser.add_argument("--modes", default="local,template",
-                        help="comma-separated: local, template, local-full, openai, openai-full")  # fmt: skip
+    parser.add_argument(
+        "--modes",
+        default="local,template",
+        help="comma-separated: local, template, local-full, openai, openai-full",
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N complaints")
     parser.add_argument(
         "--sample",
@@ -124,8 +177,12 @@ def main(argv: list[str]) -> int:
         help="N complaints evenly spaced over the whole set (every language and category)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the markdown goes")
-    parser.add_argument("--rows", type=Path, default=None,
-                        help="also write every reply as JSON lines here (to read them)")  # fmt: skip
+    parser.add_argument(
+        "--rows",
+        type=Path,
+        default=None,
+        help="also write every reply as JSON lines here (to read them)",
+    )
     parser.add_argument(
         "--threads", type=int, default=2, help="llama.cpp threads for the local model"
     )
@@ -136,10 +193,12 @@ def main(argv: list[str]) -> int:
     if args.sample and args.sample < len(items):
         step = len(items) / args.sample
         items = [items[int(i * step)] for i in range(args.sample)]
-    header = (f"# Reply quality\n\n{machine()}; load average {os.getloadavg()[0]:.2f} at start; "
-              f"{len(items)} complaints ({'an even sample of ' if args.sample else ''}the 64 demo complaints, "
-              "one Italian and one Portuguese among them, + generated ones in en/es/fr/de, 8 categories)\n\n"
-              f"`python -m bench quality -- {' '.join(argv)}` (`make bench BENCH_ARGS=quality`)\n")  # fmt: skip
+    header = (
+        f"# Reply quality\n\n{machine()}; load average {os.getloadavg()[0]:.2f} at start; "
+        f"{len(items)} complaints ({'an even sample of ' if args.sample else ''}the 64 demo complaints, "
+        "one Italian and one Portuguese among them, + generated ones in en/es/fr/de, 8 categories)\n\n"
+        f"`python -m bench quality -- {' '.join(argv)}` (`make bench BENCH_ARGS=quality`)\n"
+    )
     out = [header]
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
         print(f"- {mode}", flush=True)

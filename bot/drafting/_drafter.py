@@ -68,8 +68,14 @@ _MIN_CALL_S = 0.25
 _MIN_SENTENCE_CHARS, _MAX_SENTENCE_CHARS = 15, 240
 # Few-shot pairs per prompt: measured in bench/quality.py (see the README).
 _SHOTS = 2
-_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
-          "pt": "Portuguese"}  # fmt: skip
+_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+}
 _NONE_OFFER = Offer(kind=OfferKind.none, amount=Decimal(0), currency="USD")
 # The embedded 135M model writes its sentence in English only. Read one by one (bench/quality.py,
 # 60 complaints, README), its Spanish, French and German sentences were wrong in meaning or
@@ -132,8 +138,14 @@ def _first_sentence(text: str) -> str:
     return text
 
 
-_FRAMES = {"en": "I'm sorry that {s}", "es": "Lamento lo ocurrido: {s}", "fr": "Je suis désolé : {s}",
-           "de": "Es tut mir leid: {s}", "it": "Mi dispiace molto: {s}", "pt": "Lamento muito: {s}"}  # fmt: skip
+_FRAMES = {
+    "en": "I'm sorry that {s}",
+    "es": "Lamento lo ocurrido: {s}",
+    "fr": "Je suis désolé : {s}",
+    "de": "Es tut mir leid: {s}",
+    "it": "Mi dispiace molto: {s}",
+    "pt": "Lamento muito: {s}",
+}
 _CLAUSE_CUT = re.compile(
     r",?\s+but\s+(?:i|we)\b.*$|;\s.*$|,?\s+pero\s+.*$|,?\s+mais\s+.*$|,?\s+aber\s+.*$"
     r"|,?\s+ma\s+.*$|,?\s+mas\s+.*$",
@@ -272,8 +284,9 @@ class Drafter:
             for attempt in Retrying(
                 stop=stop_after_attempt(self.attempts) | _StopNearDeadline(deadline),
                 wait=wait_fixed(_RETRY_WAIT_S),
-                retry=retry_if_exception_type(Exception), reraise=True,
-            ):  # fmt: skip
+                retry=retry_if_exception_type(Exception),
+                reraise=True,
+            ):
                 with attempt:
                     left = deadline - time.perf_counter()
                     if left <= 0:
@@ -328,24 +341,38 @@ class Drafter:
             problems = list(quality.problems)
         elif sentence:
             quality = check_quality(
-                text, customer_message=customer_message, language=language, earlier=earlier,
-                min_chars=_MIN_SENTENCE_CHARS, max_chars=_MAX_SENTENCE_CHARS, engage_from=1,
+                text,
+                customer_message=customer_message,
+                language=language,
+                earlier=earlier,
+                min_chars=_MIN_SENTENCE_CHARS,
+                max_chars=_MAX_SENTENCE_CHARS,
+                engage_from=1,
                 category=category,
-            )  # fmt: skip
+            )
             problems = list(quality.problems)
             book = self.phrases.book(language)
             vocabulary = None if language == "en" else book.vocabulary
-            problems += check_acknowledgement(text, customer_message=customer_message,
-                                              language=language, category=category,
-                                              vocabulary=vocabulary, examples=examples,
-                                              approved=book.approved(category))  # fmt: skip
+            problems += check_acknowledgement(
+                text,
+                customer_message=customer_message,
+                language=language,
+                category=category,
+                vocabulary=vocabulary,
+                examples=examples,
+                approved=book.approved(category),
+            )
             if _speaks_as_customer(text, language):
                 problems.append(QualityProblem("perspective", "speaks as the customer"))
         else:
             quality = check_quality(
-                text, customer_message=customer_message, language=language, earlier=earlier,
-                topic_words=topic, category=category,
-            )  # fmt: skip
+                text,
+                customer_message=customer_message,
+                language=language,
+                earlier=earlier,
+                topic_words=topic,
+                category=category,
+            )
             problems = list(quality.problems)
         if not problems:
             return None
@@ -375,8 +402,11 @@ class Drafter:
         shots: list[BaseMessage] = []
         for question, answer in chosen:
             shots += [HumanMessage(question), AIMessage(answer)]
-        silent = _no_offer(OfferDecision.model_construct(
-            offer=_NONE_OFFER, cap=Decimal(0), escalate=False, reasons=[], policy_version="-"))  # fmt: skip
+        silent = _no_offer(
+            OfferDecision.model_construct(
+                offer=_NONE_OFFER, cap=Decimal(0), escalate=False, reasons=[], policy_version="-"
+            )
+        )
         feedback = ""
         for _ in range(2):  # the first sentence, and one retry with the reasons
             prompt = [
@@ -388,14 +418,23 @@ class Drafter:
                 raw = self._call(prompt, usage, deadline, sentence_options(self.chat_model))
             except Exception as exc:  # any provider failure: the library's sentence answers
                 usage.error = f"{type(exc).__name__}: {exc}"[:300]
-                log.warning("model failed; the phrase library answers",
-                            extra={"provider": self.provider})  # fmt: skip
+                log.warning(
+                    "model failed; the phrase library answers", extra={"provider": self.provider}
+                )
                 return None
             sentence = _framed(_first_sentence(raw), language)
             shown = [text for pair in chosen for text in pair]
-            why = self._judge(sentence, silent, usage, customer_message=message, language=language,
-                              earlier=earlier, sentence=True, category=category,
-                              examples=shown)  # fmt: skip
+            why = self._judge(
+                sentence,
+                silent,
+                usage,
+                customer_message=message,
+                language=language,
+                earlier=earlier,
+                sentence=True,
+                category=category,
+                examples=shown,
+            )
             if why is None:
                 return sentence
             feedback = f"\nYour last sentence was not usable: {why}. Write a different one."
@@ -420,12 +459,19 @@ class Drafter:
             full = self._full_resolution(message, decision, category, order_id, lang, usage)
             if full is not None:
                 return full
-            return self._finish(None, message, decision, category, order_id, lang, severity,
-                                sentiment, usage)  # fmt: skip
-        ack = self._sentence(message=message, category=str(category), language=lang,
-                             usage=usage, deadline=self._deadline())  # fmt: skip
-        return self._finish(ack, message, decision, category, order_id, lang, severity,
-                            sentiment, usage)  # fmt: skip
+            return self._finish(
+                None, message, decision, category, order_id, lang, severity, sentiment, usage
+            )
+        ack = self._sentence(
+            message=message,
+            category=str(category),
+            language=lang,
+            usage=usage,
+            deadline=self._deadline(),
+        )
+        return self._finish(
+            ack, message, decision, category, order_id, lang, severity, sentiment, usage
+        )
 
     def _finish(
         self,
@@ -452,8 +498,15 @@ class Drafter:
         tail = [offer] if offer else [book.close(seed)]
         if ack is not None:
             text = " ".join([ack, *body, *tail])
-            why = self._judge(text, decision, usage, customer_message=message,
-                              language=language, topic=[plain, order_id], category=str(category))  # fmt: skip
+            why = self._judge(
+                text,
+                decision,
+                usage,
+                customer_message=message,
+                language=language,
+                topic=[plain, order_id],
+                category=str(category),
+            )
             if why is None:
                 usage.model_text = True
                 return DraftOutcome(
@@ -461,8 +514,13 @@ class Drafter:
                 )
         text = " ".join([book.acknowledge(str(category), slots, seed), *body, *tail])
         usage.fallback = self.chat_model is not None
-        quality = check_quality(text, customer_message=message, language=language,
-                                topic_words=[plain, order_id], category=str(category))  # fmt: skip
+        quality = check_quality(
+            text,
+            customer_message=message,
+            language=language,
+            topic_words=[plain, order_id],
+            category=str(category),
+        )
         if not quality.ok:  # the library's own sentences: worth a log line, still sent
             usage.quality_problems.extend(p.as_dict() for p in quality.problems)
             log.info("template reply below the quality bar", extra={"problems": quality.reasons()})
@@ -484,20 +542,34 @@ class Drafter:
         feedback = ""
         for _ in range(2):
             prompt = [
-                SystemMessage(self.prompts.render("system", language=_NAMES.get(language, "English"))),
-                HumanMessage(self.prompts.render(
-                    "resolution", category_plain=plain, order_id=order_id,
-                    message=_delimit(message), feedback=feedback,
-                )),
-            ]  # fmt: skip
+                SystemMessage(
+                    self.prompts.render("system", language=_NAMES.get(language, "English"))
+                ),
+                HumanMessage(
+                    self.prompts.render(
+                        "resolution",
+                        category_plain=plain,
+                        order_id=order_id,
+                        message=_delimit(message),
+                        feedback=feedback,
+                    )
+                ),
+            ]
             try:
                 raw = self._call(prompt, usage, deadline)
             except Exception as exc:
                 usage.error = f"{type(exc).__name__}: {exc}"[:300]
                 return None
             text = f"{_clean(raw)} {offer}".strip()
-            why = self._judge(text, decision, usage, customer_message=message,
-                              language=language, topic=[plain, order_id], category=str(category))  # fmt: skip
+            why = self._judge(
+                text,
+                decision,
+                usage,
+                customer_message=message,
+                language=language,
+                topic=[plain, order_id],
+                category=str(category),
+            )
             if why is None:
                 usage.model_text = True
                 return DraftOutcome(
@@ -539,16 +611,29 @@ class Drafter:
         if self.mode == "full" and self.chat_model is not None:
             prompt = [
                 SystemMessage(self.prompts.render("system", language=_NAMES.get(lang, "English"))),
-                HumanMessage(self.prompts.render(
-                    "followup", days_after=str(days_after), language=_NAMES.get(lang, "English"),
-                    category_plain=plain, order_id=order_id,
-                )),
-            ]  # fmt: skip
+                HumanMessage(
+                    self.prompts.render(
+                        "followup",
+                        days_after=str(days_after),
+                        language=_NAMES.get(lang, "English"),
+                        category_plain=plain,
+                        order_id=order_id,
+                    )
+                ),
+            ]
             try:
                 raw = self._call(prompt, usage, self._deadline())
                 text = f"{_clean(raw)} {question}"
-                why = self._judge(text, silent, usage, customer_message="", language=lang,
-                                  earlier=earlier, topic=[plain, order_id], category=str(category))  # fmt: skip
+                why = self._judge(
+                    text,
+                    silent,
+                    usage,
+                    customer_message="",
+                    language=lang,
+                    earlier=earlier,
+                    topic=[plain, order_id],
+                    category=str(category),
+                )
                 if why is None:
                     usage.model_text = True
                     return DraftOutcome(
@@ -595,15 +680,22 @@ class Drafter:
             "",
         )
         if self.chat_model is not None and self.mode == "full":
-            sent = yield from self._stream_full(history, message, decision, category, lang,
-                                                usage, timeout_s, earlier)  # fmt: skip
+            sent = yield from self._stream_full(
+                history, message, decision, category, lang, usage, timeout_s, earlier
+            )
         elif self.chat_model is not None:
             started = time.perf_counter()
             deadline = self._deadline(timeout_s)
             ack = None
             if deadline > started:
-                ack = self._sentence(message=message, category=str(category), language=lang,
-                                     usage=usage, deadline=deadline, earlier=earlier)  # fmt: skip
+                ack = self._sentence(
+                    message=message,
+                    category=str(category),
+                    language=lang,
+                    usage=usage,
+                    deadline=deadline,
+                    earlier=earlier,
+                )
             else:
                 usage.error = "no model time left for this conversation"
             sent = 0
@@ -640,11 +732,15 @@ class Drafter:
         assert self.chat_model is not None
         messages = [
             SystemMessage(self.prompts.render("system", language=_NAMES.get(language, "English"))),
-            HumanMessage(self.prompts.render(
-                "chat", history="\n".join(f"{w}: {_delimit(t)}" for w, t in history[-6:]) or "(none)",
-                message=_delimit(message), category_plain=category_plain(category, language),
-            )),
-        ]  # fmt: skip
+            HumanMessage(
+                self.prompts.render(
+                    "chat",
+                    history="\n".join(f"{w}: {_delimit(t)}" for w, t in history[-6:]) or "(none)",
+                    message=_delimit(message),
+                    category_plain=category_plain(category, language),
+                )
+            ),
+        ]
         started = time.perf_counter()
         deadline = self._deadline(timeout_s)
         left = deadline - started
@@ -653,8 +749,15 @@ class Drafter:
         usage.model_calls += 1
 
         def passes(sentence: str) -> bool:
-            why = self._judge(sentence, decision, usage, customer_message=message,
-                              language=language, earlier=said, streamed=True)  # fmt: skip
+            why = self._judge(
+                sentence,
+                decision,
+                usage,
+                customer_message=message,
+                language=language,
+                earlier=said,
+                streamed=True,
+            )
             return why is None
 
         try:

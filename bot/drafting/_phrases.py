@@ -33,9 +33,15 @@ __all__ = ["SLOTS", "PhraseBook", "Phrases", "load_phrases"]
 SLOTS = frozenset({"order_id", "item", "delay", "plain"})
 REQUIRED_LANGUAGES = ("en", "es", "fr", "de")
 _CATEGORIES = (
-    "late_delivery", "damaged_item", "wrong_item", "missing_item",
-    "billing_error", "service_outage", "poor_service", "other",
-)  # fmt: skip
+    "late_delivery",
+    "damaged_item",
+    "wrong_item",
+    "missing_item",
+    "billing_error",
+    "service_outage",
+    "poor_service",
+    "other",
+)
 _NO_OFFER = OfferDecision(
     offer=Offer(kind=OfferKind.none, amount=Decimal(0), currency="USD"),
     cap=Decimal(0),

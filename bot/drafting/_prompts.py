@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import string
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-import bot
 from bot.drafting._phrases import Phrases, load_phrases
 from bot.errors import InputError
 
@@ -36,7 +36,9 @@ class Prompts:
 
 
 def default_prompts_dir() -> Path:
-    return Path(bot.__file__).resolve().parents[1] / "prompts"
+    """The shipped prompts and phrase library: package data (`bot/prompts/`, linked as
+    `prompts/` at the project root), so a wheel install finds them as an editable one does."""
+    return Path(str(resources.files("bot") / "prompts"))
 
 
 def _fields(text: str) -> set[str]:

@@ -373,10 +373,12 @@ def _local(settings: Settings) -> BaseChatModel:
     if not Path(path).exists():
         raise ProviderUnavailable(f"APPEASE_MODEL_PATH {path} does not exist")
     return LocalLlamaChat(
-        model_path=str(path), max_tokens=settings.llm_max_tokens,
-        temperature=settings.llm_temperature, seed=settings.llm_seed,
+        model_path=str(path),
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+        seed=settings.llm_seed,
         n_threads=settings.llm_threads,
-    )  # fmt: skip
+    )
 
 
 def _openai(settings: Settings) -> BaseChatModel:

@@ -21,8 +21,14 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "es", "fr", "de", "it", "pt")
-_LOCALES = {"en": "en_US", "es": "es_ES", "fr": "fr_FR", "de": "de_DE", "it": "it_IT",
-            "pt": "pt_PT"}  # fmt: skip
+_LOCALES = {
+    "en": "en_US",
+    "es": "es_ES",
+    "fr": "fr_FR",
+    "de": "de_DE",
+    "it": "it_IT",
+    "pt": "pt_PT",
+}
 
 _OFFER = {
     "en": {
@@ -73,7 +79,7 @@ _OFFER = {
         OfferKind.refund_full: "Emitimos um reembolso total de {amount} para o seu método de pagamento.",
         OfferKind.replacement: "Enviamos-lhe um artigo de substituição sem qualquer custo.",
     },
-}  # fmt: skip
+}
 
 _ESCALATE = {
     "en": "A member of our team will look at your case personally and get back to you.",
@@ -86,42 +92,66 @@ _ESCALATE = {
 
 _PLAIN = {
     "en": {
-        "late_delivery": "a late delivery", "damaged_item": "an item that arrived damaged",
-        "wrong_item": "the wrong item", "missing_item": "a missing item",
-        "billing_error": "a billing error", "service_outage": "a service outage",
-        "poor_service": "a poor service experience", "other": "a problem with your order",
+        "late_delivery": "a late delivery",
+        "damaged_item": "an item that arrived damaged",
+        "wrong_item": "the wrong item",
+        "missing_item": "a missing item",
+        "billing_error": "a billing error",
+        "service_outage": "a service outage",
+        "poor_service": "a poor service experience",
+        "other": "a problem with your order",
     },
     "es": {
-        "late_delivery": "una entrega con retraso", "damaged_item": "un artículo dañado",
-        "wrong_item": "un artículo equivocado", "missing_item": "un artículo que faltaba",
-        "billing_error": "un error de cobro", "service_outage": "una interrupción del servicio",
-        "poor_service": "una mala atención", "other": "un problema con su pedido",
+        "late_delivery": "una entrega con retraso",
+        "damaged_item": "un artículo dañado",
+        "wrong_item": "un artículo equivocado",
+        "missing_item": "un artículo que faltaba",
+        "billing_error": "un error de cobro",
+        "service_outage": "una interrupción del servicio",
+        "poor_service": "una mala atención",
+        "other": "un problema con su pedido",
     },
     "fr": {
-        "late_delivery": "une livraison en retard", "damaged_item": "un article endommagé",
-        "wrong_item": "un mauvais article", "missing_item": "un article manquant",
-        "billing_error": "une erreur de facturation", "service_outage": "une panne du service",
-        "poor_service": "un mauvais accueil", "other": "un problème avec votre commande",
+        "late_delivery": "une livraison en retard",
+        "damaged_item": "un article endommagé",
+        "wrong_item": "un mauvais article",
+        "missing_item": "un article manquant",
+        "billing_error": "une erreur de facturation",
+        "service_outage": "une panne du service",
+        "poor_service": "un mauvais accueil",
+        "other": "un problème avec votre commande",
     },
     "de": {
-        "late_delivery": "eine verspätete Lieferung", "damaged_item": "einen beschädigten Artikel",
-        "wrong_item": "einen falschen Artikel", "missing_item": "einen fehlenden Artikel",
-        "billing_error": "einen Abrechnungsfehler", "service_outage": "einen Ausfall",
-        "poor_service": "schlechten Service", "other": "ein Problem mit Ihrer Bestellung",
+        "late_delivery": "eine verspätete Lieferung",
+        "damaged_item": "einen beschädigten Artikel",
+        "wrong_item": "einen falschen Artikel",
+        "missing_item": "einen fehlenden Artikel",
+        "billing_error": "einen Abrechnungsfehler",
+        "service_outage": "einen Ausfall",
+        "poor_service": "schlechten Service",
+        "other": "ein Problem mit Ihrer Bestellung",
     },
     "it": {
-        "late_delivery": "una consegna in ritardo", "damaged_item": "un articolo danneggiato",
-        "wrong_item": "un articolo sbagliato", "missing_item": "un articolo mancante",
-        "billing_error": "un errore di addebito", "service_outage": "un disservizio",
-        "poor_service": "un servizio scadente", "other": "un problema con il suo ordine",
+        "late_delivery": "una consegna in ritardo",
+        "damaged_item": "un articolo danneggiato",
+        "wrong_item": "un articolo sbagliato",
+        "missing_item": "un articolo mancante",
+        "billing_error": "un errore di addebito",
+        "service_outage": "un disservizio",
+        "poor_service": "un servizio scadente",
+        "other": "un problema con il suo ordine",
     },
     "pt": {
-        "late_delivery": "uma entrega atrasada", "damaged_item": "um artigo danificado",
-        "wrong_item": "um artigo errado", "missing_item": "um artigo em falta",
-        "billing_error": "um erro de cobrança", "service_outage": "uma interrupção do serviço",
-        "poor_service": "um mau atendimento", "other": "um problema com o seu pedido",
+        "late_delivery": "uma entrega atrasada",
+        "damaged_item": "um artigo danificado",
+        "wrong_item": "um artigo errado",
+        "missing_item": "um artigo em falta",
+        "billing_error": "um erro de cobrança",
+        "service_outage": "uma interrupção do serviço",
+        "poor_service": "um mau atendimento",
+        "other": "um problema com o seu pedido",
     },
-}  # fmt: skip
+}
 
 _TEMPLATE = {
     "en": "Thank you for telling us, and I am truly sorry about {plain} with order {order_id}. "

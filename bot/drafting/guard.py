@@ -44,26 +44,78 @@ _DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "MXN", "SGD", "HKD"})
 # Checked in order: the more specific marker first ("ca$" before "$", "usd" before "$").
 _CURRENCY_MARKERS: list[tuple[str, frozenset[str]]] = [
     (code.lower(), frozenset({code}))
-    for code in ("USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN",
-                 "INR", "BRL", "MXN", "KWD")
+    for code in (
+        "USD",
+        "EUR",
+        "GBP",
+        "JPY",
+        "CAD",
+        "AUD",
+        "CHF",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "INR",
+        "BRL",
+        "MXN",
+        "KWD",
+    )
 ] + [
-    ("us$", frozenset({"USD"})), ("$us", frozenset({"USD"})), ("ca$", frozenset({"CAD"})),
-    ("au$", frozenset({"AUD"})), ("€", frozenset({"EUR"})), ("euro", frozenset({"EUR"})),
-    ("£", frozenset({"GBP"})), ("pound", frozenset({"GBP"})), ("quid", frozenset({"GBP"})),
-    ("¥", frozenset({"JPY", "CNY"})), ("yen", frozenset({"JPY"})), ("₹", frozenset({"INR"})),
-    ("₩", frozenset({"KRW"})), ("reais", frozenset({"BRL"})), ("$", _DOLLARS), ("dollar", _DOLLARS),
-    ("dólar", _DOLLARS), ("buck", frozenset({"USD"})), ("sterlin", frozenset({"GBP"})),
+    ("us$", frozenset({"USD"})),
+    ("$us", frozenset({"USD"})),
+    ("ca$", frozenset({"CAD"})),
+    ("au$", frozenset({"AUD"})),
+    ("€", frozenset({"EUR"})),
+    ("euro", frozenset({"EUR"})),
+    ("£", frozenset({"GBP"})),
+    ("pound", frozenset({"GBP"})),
+    ("quid", frozenset({"GBP"})),
+    ("¥", frozenset({"JPY", "CNY"})),
+    ("yen", frozenset({"JPY"})),
+    ("₹", frozenset({"INR"})),
+    ("₩", frozenset({"KRW"})),
+    ("reais", frozenset({"BRL"})),
+    ("$", _DOLLARS),
+    ("dollar", _DOLLARS),
+    ("dólar", _DOLLARS),
+    ("buck", frozenset({"USD"})),
+    ("sterlin", frozenset({"GBP"})),
     ("libra", frozenset({"GBP"})),
-]  # fmt: skip
+]
 _ANY_CURRENCY = frozenset({"*"})
 
 _UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "a": 1,
-}  # fmt: skip
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "a": 1,
+}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _WORD = "|".join(sorted([*_UNITS, *_SCALES], key=len, reverse=True))
 _WORD_AMOUNT_RE = re.compile(
@@ -74,21 +126,87 @@ _WORD_AMOUNT_RE = re.compile(
 # Italian and Portuguese number words ("diciotto euro", "vinte e cinco euros"). Italian writes a
 # number as one word ("venticinque", "centocinquanta"): a word counts when it splits into these.
 _ROMANCE_UNITS = {
-    "zero": 0, "un": 1, "uno": 1, "una": 1, "due": 2, "tre": 3, "tré": 3, "quattro": 4,
-    "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10, "undici": 11,
-    "dodici": 12, "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16,
-    "diciassette": 17, "diciotto": 18, "diciannove": 19, "venti": 20, "vent": 20, "trenta": 30,
-    "trent": 30, "quaranta": 40, "quarant": 40, "cinquanta": 50, "cinquant": 50, "sessanta": 60,
-    "sessant": 60, "settanta": 70, "settant": 70, "ottanta": 80, "ottant": 80, "novanta": 90,
+    "zero": 0,
+    "un": 1,
+    "uno": 1,
+    "una": 1,
+    "due": 2,
+    "tre": 3,
+    "tré": 3,
+    "quattro": 4,
+    "cinque": 5,
+    "sei": 6,
+    "sette": 7,
+    "otto": 8,
+    "nove": 9,
+    "dieci": 10,
+    "undici": 11,
+    "dodici": 12,
+    "tredici": 13,
+    "quattordici": 14,
+    "quindici": 15,
+    "sedici": 16,
+    "diciassette": 17,
+    "diciotto": 18,
+    "diciannove": 19,
+    "venti": 20,
+    "vent": 20,
+    "trenta": 30,
+    "trent": 30,
+    "quaranta": 40,
+    "quarant": 40,
+    "cinquanta": 50,
+    "cinquant": 50,
+    "sessanta": 60,
+    "sessant": 60,
+    "settanta": 70,
+    "settant": 70,
+    "ottanta": 80,
+    "ottant": 80,
+    "novanta": 90,
     "novant": 90,
-    "um": 1, "dois": 2, "duas": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6,
-    "sete": 7, "oito": 8, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "catorze": 14,
-    "quatorze": 14, "quinze": 15, "dezasseis": 16, "dezesseis": 16, "dezassete": 17,
-    "dezessete": 17, "dezoito": 18, "dezanove": 19, "dezenove": 19, "vinte": 20, "trinta": 30,
-    "quarenta": 40, "cinquenta": 50, "sessenta": 60, "setenta": 70, "oitenta": 80, "noventa": 90,
-    "duzentos": 200, "duzentas": 200, "trezentos": 300, "quatrocentos": 400, "quinhentos": 500,
-    "seiscentos": 600, "setecentos": 700, "oitocentos": 800, "novecentos": 900,
-}  # fmt: skip
+    "um": 1,
+    "dois": 2,
+    "duas": 2,
+    "três": 3,
+    "tres": 3,
+    "quatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "sete": 7,
+    "oito": 8,
+    "dez": 10,
+    "onze": 11,
+    "doze": 12,
+    "treze": 13,
+    "catorze": 14,
+    "quatorze": 14,
+    "quinze": 15,
+    "dezasseis": 16,
+    "dezesseis": 16,
+    "dezassete": 17,
+    "dezessete": 17,
+    "dezoito": 18,
+    "dezanove": 19,
+    "dezenove": 19,
+    "vinte": 20,
+    "trinta": 30,
+    "quarenta": 40,
+    "cinquenta": 50,
+    "sessenta": 60,
+    "setenta": 70,
+    "oitenta": 80,
+    "noventa": 90,
+    "duzentos": 200,
+    "duzentas": 200,
+    "trezentos": 300,
+    "quatrocentos": 400,
+    "quinhentos": 500,
+    "seiscentos": 600,
+    "setecentos": 700,
+    "oitocentos": 800,
+    "novecentos": 900,
+}
 _ROMANCE_SCALES = {"cento": 100, "cem": 100, "mille": 1000, "mila": 1000, "mil": 1000}
 _ROMANCE_LEXICON = sorted([*_ROMANCE_UNITS, *_ROMANCE_SCALES], key=len, reverse=True)
 _ROMANCE_TOKEN = "(?:" + "|".join(_ROMANCE_LEXICON) + ")+"
@@ -108,33 +226,49 @@ _PERCENT_RE = re.compile(
 _OFFERS: list[tuple[re.Pattern[str], frozenset[OfferKind]]] = [
     (re.compile(p, re.IGNORECASE), frozenset(k))
     for p, k in [
-        (r"\brefund\w*|\breimburs\w*|\bmoney[\s-]+back\b|\bchargeback\b|\breembols\w*|\brembours\w*"
-         r"|\berstatt\w*|\brückerstatt\w*|\brimbors\w*|\bsoldi\s+indietro\b|\bdinheiro\s+de\s+volta\b"
-         r"|\bdevolu(?:ção|çao|ções)\s+do\s+(?:seu\s+)?dinheiro\b|\bdevolver\w*\s+o\s+(?:seu\s+)?dinheiro\b",
-         {OfferKind.refund_partial, OfferKind.refund_full}),
-        (r"\bstore[\s-]+credit\b|\baccount[\s-]+credit\b|\bcredit(?:ed|s)?\b|\bgift[\s-]?cards?\b"
-         r"|\bvouchers?\b|\bgutschein\w*|\bguthaben\b|\bun\s+avoir\b|\bcrédito\b|\bcredito\b"
-         r"|\bbuon[oi][\s-]+(?:regalo|acquisto|sconto)\b|\bcarta\s+regalo\b"
-         r"|\bvales?[\s-]+(?:presente|compras?|oferta|desconto)\b|\bcartão[\s-]+(?:presente|oferta)\b",
-         {OfferKind.store_credit}),
-        (r"\bdiscount\w*|\bcoupons?\b|\bpromo(?:tional)?[\s-]+codes?\b|\b\w+\s+off\s+your\b"
-         r"|\brabatt\w*|\bdescuento\w*|\bréduction\w*|\bremise\b|\bscont[oi]\b|\bscontat\w*"
-         r"|\bdesconto\w*|\bcup(?:ão|ões|om|ons)\b|\bcodice\s+promozionale\b|\bcódigo\s+promocional\b",
-         {OfferKind.discount_code}),
-        (r"\bfree[\s-]+(?:shipping|delivery|postage)\b|\bships?\s+(?:for\s+)?free\b"
-         r"|\benvío\s+gratis\b|\blivraison\s+gratuite\b|\bkostenlose[rn]?\s+versand\b"
-         r"|\bspedizion[ei]\s+(?:gratuit[ae]|gratis|omaggio)\b|\bportes?\s+(?:grátis|gratuitos?)\b"
-         r"|\bfrete\s+(?:grátis|gratuito)\b|\benvio\s+(?:grátis|gratuito)\b",
-         {OfferKind.free_shipping}),
-        (r"\breplac\w*|\bsend\s+(?:you\s+)?(?:a\s+)?(?:new|another)\s+(?:one|item|unit)\b"
-         r"|\breemplaz\w*|\bremplac\w*|\bersatz\w*|\bsostitu\w*|\bsubstitu\w*",
-         {OfferKind.replacement}),
-        (r"\bcompensat\w*|\bgoodwill\s+(?:gesture|payment)\b|\bkompensation\b|\bindemni\w*"
-         r"|\bcompensa(?:zion|çã|ço)\w*|\brisarci\w*|\bindenni\w*|\bindeniz\w*",
-         {OfferKind.store_credit, OfferKind.refund_partial, OfferKind.refund_full,
-          OfferKind.discount_code}),
+        (
+            r"\brefund\w*|\breimburs\w*|\bmoney[\s-]+back\b|\bchargeback\b|\breembols\w*|\brembours\w*"
+            r"|\berstatt\w*|\brückerstatt\w*|\brimbors\w*|\bsoldi\s+indietro\b|\bdinheiro\s+de\s+volta\b"
+            r"|\bdevolu(?:ção|çao|ções)\s+do\s+(?:seu\s+)?dinheiro\b|\bdevolver\w*\s+o\s+(?:seu\s+)?dinheiro\b",
+            {OfferKind.refund_partial, OfferKind.refund_full},
+        ),
+        (
+            r"\bstore[\s-]+credit\b|\baccount[\s-]+credit\b|\bcredit(?:ed|s)?\b|\bgift[\s-]?cards?\b"
+            r"|\bvouchers?\b|\bgutschein\w*|\bguthaben\b|\bun\s+avoir\b|\bcrédito\b|\bcredito\b"
+            r"|\bbuon[oi][\s-]+(?:regalo|acquisto|sconto)\b|\bcarta\s+regalo\b"
+            r"|\bvales?[\s-]+(?:presente|compras?|oferta|desconto)\b|\bcartão[\s-]+(?:presente|oferta)\b",
+            {OfferKind.store_credit},
+        ),
+        (
+            r"\bdiscount\w*|\bcoupons?\b|\bpromo(?:tional)?[\s-]+codes?\b|\b\w+\s+off\s+your\b"
+            r"|\brabatt\w*|\bdescuento\w*|\bréduction\w*|\bremise\b|\bscont[oi]\b|\bscontat\w*"
+            r"|\bdesconto\w*|\bcup(?:ão|ões|om|ons)\b|\bcodice\s+promozionale\b|\bcódigo\s+promocional\b",
+            {OfferKind.discount_code},
+        ),
+        (
+            r"\bfree[\s-]+(?:shipping|delivery|postage)\b|\bships?\s+(?:for\s+)?free\b"
+            r"|\benvío\s+gratis\b|\blivraison\s+gratuite\b|\bkostenlose[rn]?\s+versand\b"
+            r"|\bspedizion[ei]\s+(?:gratuit[ae]|gratis|omaggio)\b|\bportes?\s+(?:grátis|gratuitos?)\b"
+            r"|\bfrete\s+(?:grátis|gratuito)\b|\benvio\s+(?:grátis|gratuito)\b",
+            {OfferKind.free_shipping},
+        ),
+        (
+            r"\breplac\w*|\bsend\s+(?:you\s+)?(?:a\s+)?(?:new|another)\s+(?:one|item|unit)\b"
+            r"|\breemplaz\w*|\bremplac\w*|\bersatz\w*|\bsostitu\w*|\bsubstitu\w*",
+            {OfferKind.replacement},
+        ),
+        (
+            r"\bcompensat\w*|\bgoodwill\s+(?:gesture|payment)\b|\bkompensation\b|\bindemni\w*"
+            r"|\bcompensa(?:zion|çã|ço)\w*|\brisarci\w*|\bindenni\w*|\bindeniz\w*",
+            {
+                OfferKind.store_credit,
+                OfferKind.refund_partial,
+                OfferKind.refund_full,
+                OfferKind.discount_code,
+            },
+        ),
     ]
-]  # fmt: skip
+]
 
 # How much of the order a refund covers: words that make a partial refund the whole order.
 _FULL_SCOPE = re.compile(

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.local_model
 def test_resolve_with_the_embedded_model_end_to_end() -> None:
     require_service(importlib.util.find_spec("llama_cpp") is not None, "needs the `local` extra")
     model = get_chat_model(Settings(llm="local", llm_max_tokens=80))
-    ticket = make_ticket("My order A10293 is a week late and the tracking has not moved.",
-                         with_issue=False, tier="gold", clv="600", order_value="90")  # fmt: skip
+    ticket = make_ticket(
+        "My order A10293 is a week late and the tracking has not moved.",
+        with_issue=False,
+        tier="gold",
+        clv="600",
+        order_value="90",
+    )
     out = resolve(ticket, policy=load_policy(), drafter=Drafter(model, provider="local"))
     assert out.reply.guard.ok
     assert out.usage.model_calls in (1, 2)
@@ -44,6 +49,8 @@ def test_concurrent_drafts_share_one_context_safely() -> None:
     alone = model.invoke(prompt).content
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda _: model.invoke(prompt).content, range(4)))
-        streamed = list(pool.map(lambda _: "".join(str(c.content) for c in model.stream(prompt)), range(2)))  # fmt: skip
+        streamed = list(
+            pool.map(lambda _: "".join(str(c.content) for c in model.stream(prompt)), range(2))
+        )
     assert together == [alone] * 4
     assert streamed == [alone] * 2

@@ -20,12 +20,24 @@ DECISION = make_decision("store_credit", "18.00", cap="24.00")
 VASE = "The ceramic vase I ordered arrived in pieces. The box was crushed. Order A10311."
 
 
-def _reply(message: str, *, model=None, category=IssueCategory.damaged_item, language="en",
-           order_id="A10311", decision=DECISION, severity=2):  # fmt: skip
+def _reply(
+    message: str,
+    *,
+    model=None,
+    category=IssueCategory.damaged_item,
+    language="en",
+    order_id="A10311",
+    decision=DECISION,
+    severity=2,
+):
     return Drafter(model).resolution(
-        message=message, decision=decision, category=category, order_id=order_id,
-        language=language, severity=severity,
-    )  # fmt: skip
+        message=message,
+        decision=decision,
+        category=category,
+        order_id=order_id,
+        language=language,
+        severity=severity,
+    )
 
 
 def test_the_models_sentence_opens_an_approved_reply() -> None:
@@ -73,10 +85,14 @@ def test_without_a_model_replies_are_specific_to_the_complaint() -> None:
     vase = _reply(VASE).reply.text
     shoes = _reply(
         "I ordered the blue running shoes in size 10 and got brown sandals. Order A10322.",
-        category=IssueCategory.wrong_item, order_id="A10322",
-    ).reply.text  # fmt: skip
-    late = _reply("Order A10400 is 6 days late, still nothing.", category=IssueCategory.late_delivery,
-                  order_id="A10400").reply.text  # fmt: skip
+        category=IssueCategory.wrong_item,
+        order_id="A10322",
+    ).reply.text
+    late = _reply(
+        "Order A10400 is 6 days late, still nothing.",
+        category=IssueCategory.late_delivery,
+        order_id="A10400",
+    ).reply.text
     assert "ceramic vase" in vase
     assert "blue running shoes" in shoes
     assert "6 days late" in late
@@ -108,8 +124,13 @@ def test_tone_follows_severity() -> None:
 
 def test_followup_names_what_happened_and_repeats_nothing() -> None:
     first = _reply(VASE)
-    out = Drafter(None).followup(decision=DECISION, category=IssueCategory.damaged_item,
-                                 order_id="A10311", days_after=7, earlier=[first.reply.text])  # fmt: skip
+    out = Drafter(None).followup(
+        decision=DECISION,
+        category=IssueCategory.damaged_item,
+        order_id="A10311",
+        days_after=7,
+        earlier=[first.reply.text],
+    )
     assert "A10311" in out.reply.text and "damaged" in out.reply.text
     assert "0 to 100" in out.reply.text and "$18" not in out.reply.text
     assert check_quality(out.reply.text, customer_message="", earlier=[first.reply.text]).ok
@@ -120,8 +141,15 @@ def test_a_later_chat_turn_never_repeats_what_the_conversation_had() -> None:
     history: list[tuple[str, str]] = [("customer", VASE), ("bot", _reply(VASE).reply.text)]
     seen = []
     for message in ("Any news?", "Still waiting for an answer.", "Hello?"):
-        text = "".join(drafter.stream_chat_turn(history=history, message=message, decision=make_decision("none", "0"),
-                                                category=IssueCategory.damaged_item, order_id="A10311")).strip()  # fmt: skip
+        text = "".join(
+            drafter.stream_chat_turn(
+                history=history,
+                message=message,
+                decision=make_decision("none", "0"),
+                category=IssueCategory.damaged_item,
+                order_id="A10311",
+            )
+        ).strip()
         assert text not in seen
         seen.append(text)
         history += [("customer", message), ("bot", text)]
@@ -157,8 +185,9 @@ def _library(tmp_path: Path) -> Path:
 
 def test_a_phrase_that_promises_money_is_refused_at_load(tmp_path: Path) -> None:
     en = _library(tmp_path)
-    en.write_text(en.read_text().replace(
-        '"Thank you for your patience."', '"We will refund you in full."'))  # fmt: skip
+    en.write_text(
+        en.read_text().replace('"Thank you for your patience."', '"We will refund you in full."')
+    )
     with pytest.raises(InputError, match=r"en\.yaml.*close.*promises"):
         load_prompts(tmp_path)
 
@@ -236,12 +265,23 @@ def test_italian_and_portuguese_get_replies_and_offers_in_their_language(
     assert out.reply.text.startswith(expect), out.reply.text
     assert out.reply.text.endswith(render_offer_sentence(decision, language))
     assert "18,00" in out.reply.text and out.reply.guard.ok
-    assert check_quality(out.reply.text, customer_message=message, language=language,
-                         topic_words=["A10601"], category=str(category)).ok  # fmt: skip
+    assert check_quality(
+        out.reply.text,
+        customer_message=message,
+        language=language,
+        topic_words=["A10601"],
+        category=str(category),
+    ).ok
     if language == "it":
         assert "due settimane" in out.reply.text
-    followup = Drafter(None).followup(decision=decision, category=category, order_id="A10601",
-                                      days_after=7, language=language, earlier=[out.reply.text])  # fmt: skip
+    followup = Drafter(None).followup(
+        decision=decision,
+        category=category,
+        order_id="A10601",
+        days_after=7,
+        language=language,
+        earlier=[out.reply.text],
+    )
     assert "0 a 100" in followup.reply.text and "A10601" in followup.reply.text
     assert "18,00" not in followup.reply.text
 
@@ -271,11 +311,21 @@ def test_the_embedded_model_writes_only_in_the_languages_it_was_measured_right_i
 
     model = ScriptedChatModel(replies=["Lamento mucho que el jarrón llegara roto."])
     drafter = Drafter(model, model_languages=LOCAL_MODEL_LANGUAGES)
-    out = drafter.resolution(message="El jarrón llegó roto. Pedido A2001.", decision=DECISION,
-                             category=IssueCategory.damaged_item, order_id="A2001", language="es")  # fmt: skip
+    out = drafter.resolution(
+        message="El jarrón llegó roto. Pedido A2001.",
+        decision=DECISION,
+        category=IssueCategory.damaged_item,
+        order_id="A2001",
+        language="es",
+    )
     assert out.reply.source == "template" and out.usage.model_calls == 0
     assert out.reply.text.startswith("Lamento")
-    english = drafter.resolution(message=VASE, decision=DECISION, order_id="A10311",
-                                 category=IssueCategory.damaged_item, language="en")  # fmt: skip
+    english = drafter.resolution(
+        message=VASE,
+        decision=DECISION,
+        order_id="A10311",
+        category=IssueCategory.damaged_item,
+        language="en",
+    )
     assert english.usage.model_calls >= 1
     assert Drafter.from_settings(Settings(llm="template")).model_languages is None

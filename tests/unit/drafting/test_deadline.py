@@ -19,8 +19,11 @@ from bot.errors import ProviderUnavailable
 from tests.factories import make_decision
 
 DECISION = make_decision("store_credit", "18.00", cap="24.00")
-KIND: dict[str, Any] = {"decision": DECISION, "category": IssueCategory.late_delivery,
-                        "order_id": "A1"}  # fmt: skip
+KIND: dict[str, Any] = {
+    "decision": DECISION,
+    "category": IssueCategory.late_delivery,
+    "order_id": "A1",
+}
 
 
 class StallingModel(BaseChatModel):
@@ -33,14 +36,16 @@ class StallingModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "stalling"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:  # fmt: skip
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         self.calls += 1
         time.sleep(self.stall_s)
         raise TimeoutError("read timed out")
 
-    def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:  # fmt: skip
+    def _stream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         self.calls += 1
         for word in ["We", "are", "so", "sorry", "about", "this", "and", "we", "are"] * 20:
             time.sleep(self.stall_s)
@@ -90,8 +95,9 @@ def test_a_stream_is_cut_at_the_deadline_and_the_offer_still_comes_from_the_deci
 def test_a_shorter_budget_passed_per_turn_wins() -> None:
     model = StallingModel(stall_s=0.05)
     drafter = Drafter(model, timeout_s=30, mode="full")
-    _, took = _timed(lambda: "".join(
-        drafter.stream_chat_turn(history=[], message="late", timeout_s=0.2, **KIND)))  # fmt: skip
+    _, took = _timed(
+        lambda: "".join(drafter.stream_chat_turn(history=[], message="late", timeout_s=0.2, **KIND))
+    )
     assert took < 0.2 + 0.3
     out = "".join(drafter.stream_chat_turn(history=[], message="late", timeout_s=0, **KIND))
     assert "18" in out and model.calls == 2, "no time left: the template, no model call"
@@ -103,8 +109,9 @@ class NetworkLikeModel(StallingModel):
     request_timeout: float | None = 30.0
     timeouts: list[float] = Field(default_factory=list)
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:  # fmt: skip
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         self.timeouts.append(kwargs["timeout"])
         return super()._generate(messages, stop, run_manager, **kwargs)
 
@@ -120,13 +127,21 @@ def test_a_call_that_ignores_its_timeout_is_given_up_at_the_deadline() -> None:
 
 def test_a_stream_that_stalls_inside_a_chunk_is_given_up_at_the_deadline() -> None:
     model = NetworkLikeModel(stall_s=2.0)
-    text, took = _timed(lambda: "".join(
-        Drafter(model, timeout_s=0.3, mode="full").stream_chat_turn(history=[], message="late", **KIND)))  # fmt: skip
+    text, took = _timed(
+        lambda: "".join(
+            Drafter(model, timeout_s=0.3, mode="full").stream_chat_turn(
+                history=[], message="late", **KIND
+            )
+        )
+    )
     assert took < 0.3 + 0.3 and "18" in text
 
 
 def test_a_compose_chat_turn_that_stalls_is_given_up_at_the_deadline() -> None:
     model = NetworkLikeModel(stall_s=2.0)
-    text, took = _timed(lambda: "".join(
-        Drafter(model, timeout_s=0.3).stream_chat_turn(history=[], message="late", **KIND)))  # fmt: skip
+    text, took = _timed(
+        lambda: "".join(
+            Drafter(model, timeout_s=0.3).stream_chat_turn(history=[], message="late", **KIND)
+        )
+    )
     assert took < 0.3 + 0.3 and "18" in text

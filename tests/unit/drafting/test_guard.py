@@ -24,8 +24,10 @@ def test_labelled_drafts_recall_and_false_rejections(capsys) -> None:
     recall = 1 - len(missed) / len(bad)
     fr_rate = len(false_rejections) / len(good)
     with capsys.disabled():
-        print(f"\nguard on {len(ROWS)} labelled drafts: recall {recall:.1%} on {len(bad)} unauthorized, "
-              f"false rejections {fr_rate:.1%} of {len(good)} authorized {false_rejections}")  # fmt: skip
+        print(
+            f"\nguard on {len(ROWS)} labelled drafts: recall {recall:.1%} on {len(bad)} unauthorized, "
+            f"false rejections {fr_rate:.1%} of {len(good)} authorized {false_rejections}"
+        )
     assert len(ROWS) >= 100
     assert missed == []
     assert fr_rate <= 0.05

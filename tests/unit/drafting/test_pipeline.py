@@ -30,8 +30,13 @@ class StubTriager:
 
     def __init__(self, category: str = "damaged_item", severity: int = 3, **extra: object):
         self.seen: list[str] = []
-        self.result = TriageResult(category=IssueCategory(category), severity=severity,
-                                   sentiment=20.0, language="en", **extra)  # fmt: skip
+        self.result = TriageResult(
+            category=IssueCategory(category),
+            severity=severity,
+            sentiment=20.0,
+            language="en",
+            **extra,
+        )
 
     def triage(self, message: str, *, policy: object = None) -> TriageResult:
         self.seen.append(message)
@@ -74,8 +79,12 @@ def test_a_hostile_message_gets_at_most_the_authorized_offer_and_a_polite_reply(
 
 def test_a_customer_asking_for_a_person_is_escalated() -> None:
     triager = StubTriager(wants_human=True)
-    out = resolve(make_ticket("Let me talk to a human."), policy=load_policy(),
-                  drafter=Drafter(None), triager=triager)  # fmt: skip
+    out = resolve(
+        make_ticket("Let me talk to a human."),
+        policy=load_policy(),
+        drafter=Drafter(None),
+        triager=triager,
+    )
     assert out.decision.escalate
 
 
@@ -83,8 +92,13 @@ def test_budget_spent_is_passed_to_the_policy() -> None:
     policy = load_policy()
     ticket = make_ticket()
     free = resolve(ticket, policy=policy, drafter=Drafter(None), triager=StubTriager())
-    spent = resolve(ticket, policy=policy, drafter=Drafter(None), triager=StubTriager(),
-                    budget_spent=Decimal("1e12"))  # fmt: skip
+    spent = resolve(
+        ticket,
+        policy=policy,
+        drafter=Drafter(None),
+        triager=StubTriager(),
+        budget_spent=Decimal("1e12"),
+    )
     assert spent.decision.offer.amount <= free.decision.offer.amount
 
 
