@@ -18,7 +18,7 @@ from bot.errors import ConvergenceError
 from bot.scoring._bgnbd import BgNbd, compress
 from bot.scoring._gammagamma import GammaGamma
 from bot.scoring._segments import TierThresholds, segment_names
-from bot.scoring._value import DAYS_PER_MONTH, discounted_purchases
+from bot.scoring._value import purchase_terms
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -128,11 +128,11 @@ def score_batch(
     # The purchase-process terms once per distinct (x, t_x, T), gathered back: the same numbers
     # per customer as `score_summary` computes, at a fraction of the hypergeometric calls.
     (ux, utx, uT), _, back = compress(x, t_x, T)
-    per_spend = discounted_purchases(bg, ux, utx, uT, horizon_months=horizon_months,
-                                     discount_rate=discount_rate, unit=unit)[back]  # fmt: skip
-    value = np.maximum(gg.expected_spend(x, m) * per_spend, 0.0)
-    p_alive = bg.p_alive(ux, utx, uT)[back]
-    expected = bg.expected_purchases(horizon_months * DAYS_PER_MONTH[unit], ux, utx, uT)[back]
+    p_alive_u, expected_u, per_spend_u = purchase_terms(
+        bg, ux, utx, uT, horizon_months=horizon_months, discount_rate=discount_rate, unit=unit
+    )
+    p_alive, expected = p_alive_u[back], expected_u[back]
+    value = np.maximum(gg.expected_spend(x, m) * per_spend_u[back], 0.0)
     unfit = ~(np.isfinite(value) & np.isfinite(p_alive) & np.isfinite(expected))
     if unfit.any():
         raise ConvergenceError(

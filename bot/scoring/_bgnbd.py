@@ -381,16 +381,35 @@ class BgNbd:
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> Array:
         """E[purchases in (T, T + t] | x, t_x, T] (eq. 10); `t` broadcasts against customers."""
+        return np.asarray(self.unconditional_part(t, frequency, T) / self.alive_divisor(
+            frequency, recency, T
+        ))  # fmt: skip
+
+    def unconditional_part(self, t: ArrayLike, frequency: ArrayLike, T: ArrayLike) -> Array:
+        """Eq. 10's numerator: what `expected_purchases` divides by `alive_divisor`.
+
+        It depends on (x, T) and t, not on recency: a scorer evaluates the hypergeometric terms
+        once per distinct (x, T) pair (tens of thousands) instead of per distinct (x, t_x, T)
+        row (about a million at 10M transactions).
+        """
         p = self._params()
         t = np.asarray(t, dtype=float)
-        x, t_x, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+        x, TT = (np.asarray(v, dtype=float) for v in (frequency, T))
         r, alpha, a, b = p.r, p.alpha, _off_one(p.a), p.b
         hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + TT + t))
         first = (a + b + x - 1) / (a - 1)
         second = 1 - ((alpha + TT) / (alpha + TT + t)) ** (r + x) * hyp
+        return np.asarray(first * second)
+
+    def alive_divisor(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
+        """1 + the odds of having dropped out (eq. 10's denominator; p_alive is its inverse)."""
+        p = self._params()
+        x, t_x, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+        r, alpha, a, b = p.r, p.alpha, _off_one(p.a), p.b
         log_ratio = (r + x) * (np.log(alpha + TT) - np.log(alpha + t_x))
-        denom = 1 + np.where(x > 0, a / (b + np.maximum(x, 1) - 1) * np.exp(log_ratio), 0.0)
-        return np.asarray(first * second / denom)
+        return np.asarray(
+            1 + np.where(x > 0, a / (b + np.maximum(x, 1) - 1) * np.exp(log_ratio), 0.0)
+        )
 
     def expected_purchases_new(self, t: ArrayLike) -> Array:
         """E[X(t)] for a customer just acquired (eq. 7): the population's prior expectation."""
