@@ -54,6 +54,15 @@ class QuintileEdges:
         key = v if self.higher_is_better else -v
         return np.asarray(1 + np.searchsorted(np.asarray(self.edges), key, side="right"))
 
+    def sql(self, value: str) -> str:
+        """`score` as a SQL expression over a column expression (DuckDB and Spark SQL alike)."""
+        key = f"({value})" if self.higher_is_better else f"(-({value}))"
+        terms = [
+            f"CASE WHEN {key} >= CAST('{edge!r}' AS DOUBLE) THEN 1 ELSE 0 END"
+            for edge in self.edges
+        ]
+        return "(1 + " + " + ".join(terms) + ")"
+
 
 def quintile_edges(
     values: ArrayLike, counts: ArrayLike, *, higher_is_better: bool
