@@ -83,8 +83,7 @@ class DuckDBEngine:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._typed_view(inp)
-        self._validate(inp)
-        self._summarize(as_of, unit)
+        self._summarize(inp, as_of, unit)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -152,9 +151,11 @@ class DuckDBEngine:
             return f"TRY_CAST(replace(replace({text}, '.', ''), ',', '.') AS DOUBLE)", stray
         return f"TRY_CAST({text} AS DOUBLE)", "false"
 
-    def _validate(self, inp: Input) -> None:
+    @staticmethod
+    def _checks(inp: Input) -> list[tuple[str, str, str]]:
+        """(field, SQL condition on `typed` that makes a row invalid, message)."""
         c = inp.columns
-        checks = [
+        return [
             (c.customer, "customer_id IS NULL OR customer_id = ''", "empty customer id"),
             (c.date, "ts IS NULL OR NOT isfinite(ts)", "cannot read {date} as a date"),
             (c.amount, "stray_dot", "{amount} has a '.' but the decimal mark is ','"),
@@ -162,6 +163,11 @@ class DuckDBEngine:
             (c.amount, "amount < 0", "negative amount {amount}"),
             (c.amount, f"amount > {float(MAX_MONEY)!r}", "{amount} is above " + str(MAX_MONEY)),
         ]
+
+    def _validate(self, inp: Input) -> None:
+        """Name the first invalid row of each kind (a scan of its own: only when one exists)."""
+        c = inp.columns
+        checks = self._checks(inp)
         counts = self.con.execute(
             "SELECT count(*), "
             + ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
@@ -180,39 +186,66 @@ class DuckDBEngine:
                     text += " (the duckdb engine reads ISO dates; give --date-format otherwise)"
                 raise InputError(field, f"row {row}: {text}")
 
-    def _summarize(self, as_of: str | None, unit: Unit) -> None:
+    def _summarize(self, inp: Input, as_of: str | None, unit: Unit) -> None:
+        """One pass over the transactions: per customer and day, then per customer.
+
+        The same pass counts invalid rows; only if there are any does `_validate` scan again to
+        name the first. Without --as-of the end day is the last purchase day, taken from the
+        per-customer table rather than from a scan of its own.
+        """
+        import duckdb
+
         per = 7.0 if unit == "W" else 1.0
         # Days since 1970-01-01 in UTC, floored (also before 1970).
         day = "CAST(floor(epoch_us(ts) / 86400000000.0) AS BIGINT)"
-        if as_of is None:
-            end = f"(SELECT max({day}) FROM typed)"
-        else:
-            end = str((pd.Timestamp(as_of).floor("D") - pd.Timestamp(0)).days)
-        self.con.execute(f"CREATE TEMP TABLE bounds AS SELECT {end} AS end_day")
-        # The summary is ordered explicitly: let the scan and the aggregation run unordered.
+        invalid = " OR ".join(f"({cond})" for _, cond, _ in self._checks(inp))
+        end: int | None = None
+        keep = ""
+        if as_of is not None:
+            end = (pd.Timestamp(as_of).floor("D") - pd.Timestamp(0)).days
+            keep = f" FILTER (WHERE day <= {end})"
+        # The summary is ordered where it is written: let the scan and aggregations run unordered.
         self.con.execute("SET preserve_insertion_order = false")
-        self.con.execute(
-            f"""CREATE TEMP TABLE summary AS
-            WITH daily AS (
-                SELECT customer_id, {day} AS day, sum(amount) AS amt
-                FROM typed GROUP BY customer_id, day
-            ), per AS (
+        try:
+            self.con.execute(
+                f"""CREATE TEMP TABLE per_customer AS
+                WITH daily AS (
+                    SELECT customer_id, {day} AS day, sum(amount) AS amt,
+                           count(*) FILTER (WHERE {invalid}) AS invalid
+                    FROM typed GROUP BY customer_id, day
+                )
                 -- the spend after the first day as all days less the first: no window over
                 -- every row (3x slower at 10M rows), last-bit differences only
-                SELECT customer_id, count(*) - 1 AS n, min(day) AS first_day, max(day) AS last_day,
-                       sum(amt) - arg_min(amt, day) AS repeat_sum
-                FROM daily, bounds WHERE day <= end_day GROUP BY customer_id
+                SELECT customer_id, count(*){keep} - 1 AS n, min(day){keep} AS first_day,
+                       max(day){keep} AS last_day,
+                       sum(amt){keep} - arg_min(amt, day){keep} AS repeat_sum,
+                       sum(invalid) AS invalid
+                FROM daily GROUP BY customer_id"""
             )
+        except duckdb.Error:
+            self._validate(inp)  # an invalid value broke the arithmetic: name it
+            raise
+        finally:
+            self.con.execute("SET preserve_insertion_order = true")
+        invalid_rows, rows = self.con.execute(
+            "SELECT coalesce(sum(invalid), 0), count(*) FROM per_customer"
+        ).fetchone()
+        if invalid_rows or rows == 0:
+            self._validate(inp)
+        if end is None:
+            end = int(self.con.execute("SELECT max(last_day) FROM per_customer").fetchone()[0])
+        self._end_day = end
+        self.con.execute(
+            f"""CREATE TEMP TABLE summary AS
             SELECT customer_id, CAST(n AS DOUBLE) AS frequency,
                    (last_day - first_day) / {per} AS recency,
-                   (end_day - first_day) / {per} AS "T",
+                   ({end} - first_day) / {per} AS "T",
                    CASE WHEN n > 0 THEN repeat_sum / n ELSE 0.0 END AS monetary_value
-            FROM per, bounds ORDER BY customer_id"""
+            FROM per_customer WHERE n >= 0"""
         )
-        self.con.execute("SET preserve_insertion_order = true")
+        self.con.execute("DROP TABLE per_customer")
         if self.customers() == 0:
-            end_day = self.con.execute("SELECT end_day FROM bounds").fetchone()[0]
-            date = (pd.Timestamp(0) + pd.Timedelta(days=int(end_day))).date()
+            date = (pd.Timestamp(0) + pd.Timedelta(days=end)).date()
             raise InputError("as_of", f"no transactions on or before {date}")
 
     # -- the engine interface -------------------------------------------------------------
