@@ -62,10 +62,6 @@ class Engine(Protocol):
         """frequency, monetary_value, weight for customers with repeat spend, sorted."""
         ...
 
-    def value_counts(self, feature: str) -> pd.DataFrame:
-        """value, count of `since_last` (T - recency), `frequency` or `monetary_value`."""
-        ...
-
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None: ...
 
     def close(self) -> None: ...
@@ -83,12 +79,32 @@ def fit_models(engine: Engine) -> Models:
 
 
 def population_edges(engine: Engine) -> tuple[QuintileEdges, QuintileEdges, QuintileEdges]:
-    """The R, F and M quintile edges of the whole population, from value counts."""
-    out = []
-    for feature, better in (("since_last", False), ("frequency", True), ("monetary_value", True)):
-        counts = engine.value_counts(feature)
-        out.append(quintile_edges(counts["value"], counts["count"], higher_is_better=better))
-    return out[0], out[1], out[2]
+    """The R, F and M quintile edges of the whole population, from the fit's compressed rows.
+
+    Time since the last purchase (T - recency) and frequency are functions of the BG/NBD rows;
+    monetary value is the Gamma-Gamma rows' values plus zero for everyone else (no repeat
+    spend). So no engine aggregates its customers again for them.
+    """
+    rows = engine.bgnbd_rows()
+    weight = rows["weight"].to_numpy(dtype=float)
+    since_last = rows["T"].to_numpy(dtype=float) - rows["recency"].to_numpy(dtype=float)
+    spend = engine.gamma_gamma_rows()
+    m = spend["monetary_value"].to_numpy(dtype=float)
+    m_weight = spend["weight"].to_numpy(dtype=float)
+    zero = float(weight.sum() - m_weight.sum())
+    if zero > 0:
+        m, m_weight = np.append(m, 0.0), np.append(m_weight, zero)
+    return (
+        _edges(since_last, weight, higher_is_better=False),
+        _edges(rows["frequency"].to_numpy(dtype=float), weight, higher_is_better=True),
+        _edges(m, m_weight, higher_is_better=True),
+    )
+
+
+def _edges(values: np.ndarray, weights: np.ndarray, *, higher_is_better: bool) -> QuintileEdges:
+    uniq, inverse = np.unique(values, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
+    return quintile_edges(uniq, counts, higher_is_better=higher_is_better)
 
 
 def need_spend_model(models: Models) -> GammaGamma:

@@ -73,6 +73,7 @@ class DuckDBEngine:
 
         self._tmp = tempfile.TemporaryDirectory(prefix="appease-duckdb-")
         self._bgnbd_rows: pd.DataFrame | None = None
+        self._gamma_gamma_rows: pd.DataFrame | None = None
         self.con: Any = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws a progress bar on stdout for long queries: stdout is for results.
@@ -275,18 +276,13 @@ class DuckDBEngine:
         return self._bgnbd_rows
 
     def gamma_gamma_rows(self) -> pd.DataFrame:
-        return self.con.execute(
-            "SELECT frequency, monetary_value, CAST(count(*) AS DOUBLE) AS weight FROM summary "
-            "WHERE frequency > 0 AND monetary_value > 0 "
-            "GROUP BY frequency, monetary_value ORDER BY frequency, monetary_value"
-        ).df()
-
-    def value_counts(self, feature: str) -> pd.DataFrame:
-        expr = {"since_last": '"T" - recency', "frequency": "frequency",
-                "monetary_value": "monetary_value"}[feature]  # fmt: skip
-        return self.con.execute(
-            f"SELECT {expr} AS value, count(*) AS count FROM summary GROUP BY value"
-        ).df()
+        if self._gamma_gamma_rows is None:
+            self._gamma_gamma_rows = self.con.execute(
+                "SELECT frequency, monetary_value, CAST(count(*) AS DOUBLE) AS weight "
+                "FROM summary WHERE frequency > 0 AND monetary_value > 0 "
+                "GROUP BY frequency, monetary_value ORDER BY frequency, monetary_value"
+            ).df()
+        return self._gamma_gamma_rows
 
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
         """Score each distinct (x, t_x, T) row once in Python, everything per customer in SQL.

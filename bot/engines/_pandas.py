@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bot.engines._base import (
@@ -45,6 +44,7 @@ class PandasEngine:
     def __init__(self, inp: Input, *, as_of: str | None = None, unit: Unit = "D") -> None:
         summary = summarize(read_input(inp), as_of=as_of, unit=unit)
         self.summary = summary.reset_index()
+        self._rows: dict[str, pd.DataFrame] = {}  # the fit's compressed rows, for the scorer too
 
     def customers(self) -> int:
         return len(self.summary)
@@ -53,12 +53,22 @@ class PandasEngine:
         write_table(self.summary, out)
 
     def bgnbd_rows(self) -> pd.DataFrame:
+        if "bgnbd" not in self._rows:
+            self._rows["bgnbd"] = self._bgnbd_rows()
+        return self._rows["bgnbd"]
+
+    def gamma_gamma_rows(self) -> pd.DataFrame:
+        if "gamma_gamma" not in self._rows:
+            self._rows["gamma_gamma"] = self._gamma_gamma_rows()
+        return self._rows["gamma_gamma"]
+
+    def _bgnbd_rows(self) -> pd.DataFrame:
         s = self.summary
         cols = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
         (x, t_x, T), w, _ = compress(*cols)
         return pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "weight": w})
 
-    def gamma_gamma_rows(self) -> pd.DataFrame:
+    def _gamma_gamma_rows(self) -> pd.DataFrame:
         s = self.summary
         keep = (s["frequency"] > 0) & (s["monetary_value"] > 0)
         if not keep.any():
@@ -66,12 +76,6 @@ class PandasEngine:
         x, m = s["frequency"][keep].to_numpy(float), s["monetary_value"][keep].to_numpy(float)
         (x, m), w, _ = compress(x, m)
         return pd.DataFrame({"frequency": x, "monetary_value": m, "weight": w})
-
-    def value_counts(self, feature: str) -> pd.DataFrame:
-        s = self.summary
-        values = s["T"] - s["recency"] if feature == "since_last" else s[feature]
-        uniq, counts = np.unique(values.to_numpy(dtype=float), return_counts=True)
-        return pd.DataFrame({"value": uniq, "count": counts})
 
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
         gg = need_spend_model(models)

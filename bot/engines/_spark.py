@@ -248,13 +248,6 @@ class SparkEngine:
         )  # fmt: skip
         return _sorted(_to_pandas(rows), cols)
 
-    def value_counts(self, feature: str) -> pd.DataFrame:
-        from pyspark.sql import functions as F
-
-        expr = F.col("T") - F.col("recency") if feature == "since_last" else F.col(feature)
-        counts = self.summary.select(expr.alias("value")).groupBy("value")
-        return _to_pandas(counts.agg(F.count(F.lit(1)).alias("count")))
-
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
