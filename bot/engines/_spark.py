@@ -11,7 +11,6 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,8 @@ import pandas as pd
 from bot.domain import MAX_MONEY
 from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, need_spend_model, population_edges
 from bot.engines._input import Input
-from bot.errors import InputError
-from bot.scoring import BATCH_COLUMNS, Unit, score_batch
+from bot.errors import ConvergenceError, InputError
+from bot.scoring import Unit, purchase_terms, segment_sql
 
 __all__ = ["SparkEngine", "java_date_pattern", "spark_session"]
 
@@ -81,10 +80,12 @@ class SparkEngine:
         from pyspark import StorageLevel
 
         self.spark = session or spark_session(master)
-        typed = self._typed(inp)
-        self._validate(typed, inp)
-        self.summary = self._summarize(typed, as_of, unit).persist(StorageLevel.MEMORY_AND_DISK)
-        self._n = self.summary.count()
+        self._rows: dict[str, pd.DataFrame] = {}  # the fit's compressed rows, for the scorer too
+        self._inp = inp
+        self._typed_df = self._typed(inp)
+        per = self._per_customer(self._typed_df, inp, as_of)
+        self._per = per.persist(StorageLevel.MEMORY_AND_DISK)
+        self.summary = self._summary(unit)
         if self._n == 0:
             raise InputError("as_of", f"no transactions on or before {self._end}")
 
@@ -136,12 +137,14 @@ class SparkEngine:
             amount.cast("string").alias("raw_amount"),
         )
 
-    def _validate(self, typed: Any, inp: Input) -> None:
+    @staticmethod
+    def _checks(inp: Input) -> list[tuple[str, Any, str]]:
+        """(field, condition that makes a row of `typed` invalid, message)."""
         from pyspark.sql import functions as F
 
         c = inp.columns
         nan = F.isnan("amount")
-        checks = [
+        return [
             (c.customer, F.col("customer_id").isNull() | (F.col("customer_id") == ""),
              "empty customer id"),
             (c.date, F.col("ts").isNull(), "cannot read {date} as a date"),
@@ -151,6 +154,13 @@ class SparkEngine:
             (c.amount, F.col("amount") < 0, "negative amount {amount}"),
             (c.amount, F.col("amount") > float(MAX_MONEY), "{amount} is above " + str(MAX_MONEY)),
         ]  # fmt: skip
+
+    def _validate(self, typed: Any, inp: Input) -> None:
+        """Name the first invalid row of each kind (a scan of its own: only when one exists)."""
+        from pyspark.sql import functions as F
+
+        c = inp.columns
+        checks = self._checks(inp)
         row = typed.agg(
             F.count(F.lit(1)), *[F.sum(F.when(cond, 1).otherwise(0)) for _, cond, _ in checks]
         ).first()
@@ -162,29 +172,54 @@ class SparkEngine:
                 text = message.format(date=repr(first[0]), amount=repr(first[1]))
                 raise InputError(field, f"{bad} rows, the first: {text}")
 
-    def _summarize(self, typed: Any, as_of: str | None, unit: Unit) -> Any:
+    def _per_customer(self, typed: Any, inp: Input, as_of: str | None) -> Any:
+        """Per customer and day, then per customer, counting invalid rows on the way.
+
+        One shuffle: the transactions are partitioned by customer once, and both aggregations
+        (by customer and day, then by customer) run within those partitions. Only if a row is
+        invalid (or there are none) does `_validate` scan again to name it.
+        """
+        from pyspark.sql import functions as F
+
+        invalid = None
+        for _, cond, _ in self._checks(inp):
+            invalid = cond if invalid is None else invalid | cond
+        assert invalid is not None
+        tx = typed.select(
+            "customer_id", F.to_date("ts").alias("day"), "amount",
+            F.when(F.coalesce(invalid, F.lit(True)), 1).otherwise(0).alias("invalid"),
+        ).repartition("customer_id")  # fmt: skip
+        daily = tx.groupBy("customer_id", "day").agg(
+            F.sum("amount").alias("amt"), F.sum("invalid").alias("invalid")
+        )
+        self._as_of = None if as_of is None else pd.Timestamp(as_of).floor("D").date()
+        kept = F.lit(True) if self._as_of is None else F.col("day") <= F.lit(self._as_of)
+        # Spend after the first day as all days less the first (as the DuckDB engine): one
+        # aggregation, no window over every row. The first day is the first overall whenever
+        # any day is kept (n >= 0), so only counts, the last day and sums need the filter.
+        return daily.groupBy("customer_id").agg(
+            (F.count(F.when(kept, 1)) - 1).alias("n"),
+            F.min("day").alias("first_day"),
+            F.max(F.when(kept, F.col("day"))).alias("last_day"),
+            (F.sum(F.when(kept, F.col("amt"))) - F.min_by("amt", "day")).alias("repeat_sum"),
+            F.sum("invalid").alias("invalid"),
+            F.max("day").alias("max_day"),
+        )
+
+    def _summary(self, unit: Unit) -> Any:
         from pyspark.sql import functions as F
 
         per = 7.0 if unit == "W" else 1.0
-        tx = typed.select("customer_id", F.to_date("ts").alias("day"), "amount")
-        if as_of is None:
-            end = tx.agg(F.max("day")).first()[0]
-        else:
-            end = pd.Timestamp(as_of).floor("D").date()
+        row = self._per.agg(
+            F.coalesce(F.sum("invalid"), F.lit(0)), F.count(F.lit(1)), F.max("max_day"),
+            F.count(F.when(F.col("n") >= 0, 1)),
+        ).first()  # fmt: skip
+        if row[0] or row[1] == 0:
+            self._validate(self._typed_df, self._inp)
+        end = self._as_of if self._as_of is not None else row[2]
         self._end = end
-        daily = (
-            tx.where(F.col("day") <= F.lit(end)).groupBy("customer_id", "day")
-            .agg(F.sum("amount").alias("amt"))
-        )  # fmt: skip
-        # Spend after the first day as all days less the first (as the DuckDB engine): one
-        # aggregation, no window over every row.
-        grouped = daily.groupBy("customer_id").agg(
-            (F.count(F.lit(1)) - 1).alias("n"),
-            F.min("day").alias("first_day"),
-            F.max("day").alias("last_day"),
-            (F.sum("amt") - F.min_by("amt", "day")).alias("repeat_sum"),
-        )
-        return grouped.select(
+        self._n = int(row[3])
+        return self._per.where(F.col("n") >= 0).select(
             "customer_id",
             F.col("n").cast("double").alias("frequency"),
             (F.datediff("last_day", "first_day") / F.lit(per)).alias("recency"),
@@ -234,56 +269,95 @@ class SparkEngine:
     def bgnbd_rows(self) -> pd.DataFrame:
         from pyspark.sql import functions as F
 
-        cols = ["frequency", "recency", "T"]
-        rows = self.summary.groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
-        return _sorted(_to_pandas(rows), cols)
+        if "bgnbd" not in self._rows:
+            cols = ["frequency", "recency", "T"]
+            rows = self.summary.groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
+            self._rows["bgnbd"] = _sorted(_to_pandas(rows), cols)
+        return self._rows["bgnbd"]
 
     def gamma_gamma_rows(self) -> pd.DataFrame:
         from pyspark.sql import functions as F
 
-        cols = ["frequency", "monetary_value"]
-        rows = (
-            self.summary.where((F.col("frequency") > 0) & (F.col("monetary_value") > 0))
-            .groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
-        )  # fmt: skip
-        return _sorted(_to_pandas(rows), cols)
+        if "gamma_gamma" not in self._rows:
+            cols = ["frequency", "monetary_value"]
+            rows = (
+                self.summary.where((F.col("frequency") > 0) & (F.col("monetary_value") > 0))
+                .groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
+            )  # fmt: skip
+            self._rows["gamma_gamma"] = _sorted(_to_pandas(rows), cols)
+        return self._rows["gamma_gamma"]
 
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
+        """Score each distinct (x, t_x, T) row once on the driver, the customers in Spark.
+
+        The purchase terms depend on (x, t_x, T) alone and the driver already holds those rows
+        (the fit's): scored there, they go back as a small table joined (broadcast) to the
+        customers, and spend, CLV, RFM scores, segment and tier are Spark SQL expressions with
+        the fitted parameters and population cut points as exact double literals. No Python
+        worker runs; only the CLV column comes back to the driver, for the tier cut points.
+        """
+        import numpy as np
+        import pyarrow as pa
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
         gg = need_spend_model(models)
-        bg = models.bgnbd
-        r, f, m = population_edges(self)
-        horizon, rate, unit = settings.horizon_months, settings.discount_rate, settings.unit
-
-        def score_parts(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-            for batch in batches:
-                yield score_batch(batch, bg, gg, r, f, m, horizon_months=horizon,
-                                  discount_rate=rate, unit=unit)  # fmt: skip
-
-        schema = ", ".join(
-            f"`{c}` {'string' if c in ('customer_id', 'segment') else 'double'}"
-            for c in BATCH_COLUMNS
-        )
-        scored = self.summary.mapInPandas(score_parts, schema).persist(StorageLevel.MEMORY_AND_DISK)
-        th = settings.thresholds
-        if th.absolute:
-            cuts = [th.silver, th.gold, th.platinum]
-        else:
-            cuts = scored.agg(F.percentile("clv", [th.silver, th.gold, th.platinum])).first()[0]
-        clv = F.col("clv")
+        r_edges, f_edges, m_edges = population_edges(self)
+        rows = self.bgnbd_rows()
+        p_alive, expected, per_spend = purchase_terms(
+            models.bgnbd, rows["frequency"], rows["recency"], rows["T"],
+            horizon_months=settings.horizon_months, discount_rate=settings.discount_rate,
+            unit=settings.unit,
+        )  # fmt: skip
+        if not (np.isfinite(p_alive).all() and np.isfinite(expected).all()):
+            raise _unfit(int((~(np.isfinite(p_alive) & np.isfinite(expected))).sum()))
+        cols = ("frequency", "recency", "T")
+        terms = self.spark.createDataFrame(pa.table({
+            **{c: rows[c].to_numpy(dtype=float) for c in cols},
+            "p_alive": p_alive, "expected_purchases": expected, "per_spend": per_spend,
+        }))  # fmt: skip
+        par = gg.params_
+        assert par is not None
+        p, q, v = (_double(val) for val in (par.p, par.q, par.v))
+        # GammaGamma.expected_spend, the same operations in the same order: the same bits.
+        spend = f"({p} * ({v} + frequency * monetary_value)) / ({p} * frequency + {q} - 1)"
+        scored = (
+            self.summary.join(F.broadcast(terms), on=list(cols))
+            .withColumn("clv", F.expr(f"greatest({spend} * per_spend, 0.0)"))
+            .withColumn("__r", F.expr(r_edges.sql("`T` - recency")))
+            .withColumn("__f", F.expr(f_edges.sql("frequency")))
+            .withColumn("__m", F.expr(m_edges.sql("monetary_value")))
+            .withColumn("segment", F.expr(segment_sql("frequency", "__r", "__f", "__m")))
+            .select(*[c for c in OUT_COLUMNS if c != "tier"])
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        clv = _to_pandas(scored.select("clv"))["clv"].to_numpy(dtype=float)
+        if not np.isfinite(clv).all():
+            raise _unfit(int((~np.isfinite(clv)).sum()))
+        cuts = settings.thresholds.cut_points(clv)
+        value = F.col("clv")
         tier = (
-            F.when(clv >= F.lit(float(cuts[2])), "platinum")
-            .when(clv >= F.lit(float(cuts[1])), "gold")
-            .when(clv >= F.lit(float(cuts[0])), "silver").otherwise("bronze")
+            F.when(value >= F.expr(_double(float(cuts[2]))), "platinum")
+            .when(value >= F.expr(_double(float(cuts[1]))), "gold")
+            .when(value >= F.expr(_double(float(cuts[0]))), "silver").otherwise("bronze")
         )  # fmt: skip
         final = scored.withColumn("tier", tier).select(*OUT_COLUMNS).orderBy("customer_id")
         self._write(final, out)
         scored.unpersist()
 
     def close(self) -> None:
-        self.summary.unpersist()
+        self._per.unpersist()
+
+
+def _double(value: float) -> str:
+    """A float as Spark SQL that reads back to the same bits (repr round-trips)."""
+    return f"CAST('{value!r}' AS DOUBLE)"
+
+
+def _unfit(n: int) -> ConvergenceError:
+    return ConvergenceError(
+        f"the fitted models give no finite score for {n} customers (too little or too extreme "
+        "purchase history to fit); nothing was scored"
+    )
 
 
 def _to_pandas(df: Any) -> pd.DataFrame:

@@ -61,3 +61,27 @@ def test_java_date_patterns() -> None:
 
     assert java_date_pattern("%d/%m/%Y") == "dd/MM/yyyy"
     assert java_date_pattern("%Y-%m-%dT%H:%M:%S") == "yyyy-MM-dd'T'HH:mm:ss"
+
+
+def test_spark_as_of_and_weeks_match_pandas(session, data_dir) -> None:  # noqa: F811
+    from bot.engines._spark import SparkEngine
+    from bot.scoring import read_transactions, summarize
+
+    ref = summarize(read_transactions(data_dir / "generated.csv"), as_of="2024-01-31", unit="W")
+    engine = SparkEngine(Input.resolve(data_dir / "generated.parquet"), as_of="2024-01-31",
+                         unit="W", session=session)  # fmt: skip
+    try:
+        rows = engine.summary.orderBy("customer_id").toArrow().to_pandas()
+    finally:
+        engine.close()
+    assert_same_summary(rows, ref.reset_index())
+
+
+def test_spark_refuses_an_invalid_row_naming_it(session, tmp_path) -> None:
+    from bot.engines._spark import SparkEngine
+    from bot.errors import InputError
+
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,date,amount\na,2024-01-01,5\nb,2024-01-02,-5\n")
+    with pytest.raises(InputError, match="negative amount '-5'"):
+        SparkEngine(Input.resolve(path), session=session)
