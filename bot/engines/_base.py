@@ -1,8 +1,10 @@
-"""What every engine provides, and the steps they share: fit on compressed rows, score in batches.
+"""What every engine provides, and the steps they share: fit on compressed rows, score them.
 
-An engine builds the RFM summary where the data lives, hands the fit its sufficient statistics
-(distinct rows with counts, sorted as `compress` sorts them, so the fit sees the same arrays
-whatever the engine), and maps `score_batch` over its batches with the fitted models.
+An engine builds the RFM summary where the data lives and hands the fit its sufficient
+statistics (distinct rows with counts, sorted as `compress` sorts them, so the fit sees the
+same arrays whatever the engine). The purchase terms of each distinct (x, t_x, T) row are
+computed once in Python (`purchase_terms`); DuckDB and Spark join them back to the customers and
+compute spend, CLV, segments and tiers where the data lives, pandas calls `score_batch`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
-"""The embedded engine: the RFM summary as SQL in DuckDB, scoring over Arrow record batches.
+"""The embedded engine: the RFM summary and the per-customer scores as SQL in DuckDB.
 
 DuckDB reads Parquet and CSV in parallel and spills to disk, so a log far larger than memory
-goes through; only the summary's distinct rows and one batch of customers reach Python.
+goes through; only the summary's distinct rows (and the CLV column, for the tier cut points)
+reach Python.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,9 @@ from bot.domain import MAX_MONEY
 from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, need_spend_model, population_edges
 from bot.engines._input import Input
 from bot.errors import ConvergenceError, InputError
-from bot.scoring import Unit, purchase_terms, segment_sql
+from bot.scoring import Unit, purchase_terms, segment_sql, spend_rounding_sql
 
 __all__ = ["DuckDBEngine"]
-
-_BATCH_ROWS = 1_000_000
 
 
 def _ident(name: str) -> str:
@@ -38,23 +36,6 @@ def _double(value: float) -> str:
     """A float as SQL that DuckDB reads back to the same bits (repr round-trips; a literal
     would be a DECIMAL)."""
     return f"CAST('{value!r}' AS DOUBLE)"
-
-
-def _regrouped(reader: Any, rows: int) -> Iterator[Any]:
-    """DuckDB hands out record batches of its vector size (122,880 rows) whatever was asked:
-    join them to `rows`, so a batch's distinct (x, t_x, T) rows repeat more often."""
-    import pyarrow as pa
-
-    pending: list[Any] = []
-    count = 0
-    for batch in reader:
-        pending.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.Table.from_batches(pending)
-            pending, count = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending)
 
 
 class DuckDBEngine:
@@ -241,7 +222,8 @@ class DuckDBEngine:
             SELECT customer_id, CAST(n AS DOUBLE) AS frequency,
                    (last_day - first_day) / {per} AS recency,
                    ({end} - first_day) / {per} AS "T",
-                   CASE WHEN n > 0 THEN repeat_sum / n ELSE 0.0 END AS monetary_value
+                   CASE WHEN n > 0 THEN ({spend_rounding_sql("repeat_sum")}) / n ELSE 0.0 END
+                       AS monetary_value
             FROM per_customer WHERE n >= 0"""
         )
         self.con.execute("DROP TABLE per_customer")

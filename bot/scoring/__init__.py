@@ -27,6 +27,7 @@ from bot.scoring._transactions import (
     Unit,
     parse_dates,
     read_transactions,
+    spend_rounding_sql,
     summarize,
     validate_transactions,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "simple_clv",
     "simulate_summary",
     "simulate_transactions",
+    "spend_rounding_sql",
     "summarize",
     "tier_cut_points",
     "validate_transactions",
