@@ -1,8 +1,9 @@
 """Transactions -> RFM summary -> fit -> scores on each engine, side by side in one run.
 
-Generated transactions (about 5 a customer over two years, cents, tz-aware UTC timestamps) are
-written as Parquet partitions once; then `appease clv score DIR --engine E --out scores.parquet`
-runs as a whole process per engine, and we report its wall time and the peak memory of its
+Generated transactions (about 5 a customer over two years, cents around a mean of each customer's
+own, tz-aware UTC timestamps) are written as Parquet partitions once; then `appease clv score DIR
+--engine E --out scores.parquet` runs as a whole process per engine (this checkout's code:
+`python -c "from bot.cli import main; main()"` from the repository root), and we report its wall time and the peak memory of its
 whole process tree (the JVM and Python workers included for Spark), sampled from /proc.
 
     python -m bench clv_engines                        # 10M transactions: pandas, duckdb, spark
@@ -104,21 +105,15 @@ def tree_rss_mb(pid: int) -> float:
     return total * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run_engine(engine: str, data: Path, out: Path) -> dict[str, float]:
+def run_engine(
+    engine: str, data: Path, out: Path, memory_limit: str | None = None
+) -> dict[str, float]:
     # This checkout's code, not whatever the `appease` script on PATH was installed from.
     cli = "from bot.cli import main; main()"
-    cmd = [
-        sys.executable,
-        "-c",
-        cli,
-        "clv",
-        "score",
-        str(data),
-        "--engine",
-        engine,
-        "--out",
-        str(out),
-    ]
+    cmd = [sys.executable, "-c", cli, "clv", "score", str(data), "--engine", engine]
+    cmd += ["--out", str(out)]
+    if engine == "duckdb" and memory_limit:
+        cmd += ["--memory-limit", memory_limit]
     env = dict(os.environ)
     if engine == "spark":
         env.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 6g pyspark-shell")
@@ -150,6 +145,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--engines", nargs="+", default=["pandas", "duckdb", "spark"])
     parser.add_argument("--quick", action="store_true", help="1M transactions only")
     parser.add_argument("--data", type=Path, help="where the generated Parquet goes (kept)")
+    parser.add_argument("--duckdb-memory-limit", help="DuckDB's memory limit, e.g. 6GB")
     args = parser.parse_args(argv)
     sizes = [1_000_000] if args.quick else [parse_size(s) for s in args.sizes]
     header = f"Machine: {machine()}."
@@ -175,8 +171,11 @@ def main(argv: list[str]) -> int:
                     rows.append((n_tx, engine, None, "skipped: does not fit in memory here"))
                     continue
                 load = os.getloadavg()[0]
-                result = run_engine(engine, data, root / f"scores-{engine}-{n}.parquet")
-                note = f"load {load:.1f} at start"
+                out = root / f"scores-{engine}-{n}.parquet"
+                result = run_engine(engine, data, out, args.duckdb_memory_limit)
+                note = f"load {load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+                if engine == "duckdb" and args.duckdb_memory_limit:
+                    note += f", memory limit {args.duckdb_memory_limit}"
                 rows.append((n_tx, engine, result, note))
                 print(f"  {engine:>6}: {result['seconds']:.1f}s, peak {result['peak_mb']:.0f} MB "
                       f"({note})", flush=True)  # fmt: skip
@@ -187,7 +186,8 @@ def main(argv: list[str]) -> int:
     lines = [
         header,
         "Run: `python -m bench clv_engines` (`appease clv score DIR --engine E --out "
-        "scores.parquet` as a whole process: read Parquet, summary, fit, score, write).",
+        "scores.parquet` as a whole process, this checkout's code: read Parquet, summary, fit, "
+        "score, write).",
         "",
         "| transactions | engine | wall time (s) | peak memory (MB) | note |",
         "|---:|---|---:|---:|---|",

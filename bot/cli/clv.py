@@ -62,6 +62,11 @@ Source = Annotated[
 Table = Annotated[str | None, typer.Option(help="With --source: the table (schema.table).")]
 Query = Annotated[str | None, typer.Option(help="With --source: a SELECT giving the columns.")]
 SparkMaster = Annotated[str, typer.Option(help="Spark master URL for --engine spark.")]
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(help="DuckDB's memory limit (e.g. 6GB; it spills to disk past it). "
+                 "Default: 80% of RAM."),
+]  # fmt: skip
 AsOf = Annotated[str | None, typer.Option(help="Summarise as of this date (YYYY-MM-DD).")]
 InputArg = Annotated[
     str | None,
@@ -124,6 +129,7 @@ def _engine(
     as_of: str | None,
     unit: str,
     spark_master: str,
+    memory_limit: str | None = None,
 ) -> Iterator[Engine]:
     """Resolve the input (exporting a PostgreSQL source first), build the summary, close after."""
     from bot.engines import Columns, Input, export_postgres, open_engine
@@ -152,7 +158,12 @@ def _engine(
             with _status(f"summarising {len(inp.paths)} file(s) with {engine}"):
                 unit_: Literal["D", "W"] = "W" if unit.upper() == "W" else "D"
                 opened = open_engine(
-                    engine, inp, as_of=as_of, unit=unit_, spark_master=spark_master
+                    engine,
+                    inp,
+                    as_of=as_of,
+                    unit=unit_,
+                    spark_master=spark_master,
+                    memory_limit=memory_limit,
                 )
             yield opened
         except AppeaseError as exc:
@@ -181,13 +192,14 @@ def summary_cmd(
     as_of: AsOf = None,
     unit: Unit = "D",
     spark_master: SparkMaster = "local[*]",
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Write the RFM summary: customer_id, frequency, recency, T, monetary_value."""
     with _engine(
         transactions, source=source, table=table, query=query, engine=engine,
         customer_col=customer_col, date_col=date_col, amount_col=amount_col, sep=sep,
         decimal=decimal, date_format=date_format, dayfirst=dayfirst, as_of=as_of, unit=unit,
-        spark_master=spark_master,
+        spark_master=spark_master, memory_limit=memory_limit,
     ) as eng:  # fmt: skip
         out.parent.mkdir(parents=True, exist_ok=True)
         eng.write_summary(out)
@@ -218,6 +230,7 @@ def fit(
     as_of: AsOf = None,
     unit: Unit = "D",
     spark_master: SparkMaster = "local[*]",
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Fit BG/NBD (and Gamma-Gamma where spend is known) and print the parameters."""
     from bot.scoring import BgNbd, GammaGamma
@@ -243,7 +256,7 @@ def fit(
             transactions, source=source, table=table, query=query, engine=engine,
             customer_col=customer_col, date_col=date_col, amount_col=amount_col, sep=sep,
             decimal=decimal, date_format=date_format, dayfirst=dayfirst, as_of=as_of,
-            unit=unit, spark_master=spark_master,
+            unit=unit, spark_master=spark_master, memory_limit=memory_limit,
         ) as eng:  # fmt: skip
             customers = eng.customers()
             with _status(f"fitting {customers:,} customers"):
@@ -303,6 +316,7 @@ def score(
     horizon_months: Annotated[int, typer.Option(help="CLV horizon in months.")] = 12,
     discount_rate: Annotated[float, typer.Option(help="Monthly discount rate.")] = 0.01,
     spark_master: SparkMaster = "local[*]",
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Score every customer: p_alive, expected purchases, CLV, tier and segment."""
     from bot.engines import ScoreSettings, fit_models
@@ -313,7 +327,7 @@ def score(
         transactions, source=source, table=table, query=query, engine=engine,
         customer_col=customer_col, date_col=date_col, amount_col=amount_col, sep=sep,
         decimal=decimal, date_format=date_format, dayfirst=dayfirst, as_of=as_of, unit="D",
-        spark_master=spark_master,
+        spark_master=spark_master, memory_limit=memory_limit,
     ) as eng:  # fmt: skip
         n = eng.customers()
         try:
