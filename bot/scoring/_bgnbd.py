@@ -218,36 +218,49 @@ class NewtonResult:
     success: bool
 
 
+def _fd_hessian(objective: Objective, phi: Array, g: Array) -> Array:
+    """The Hessian from forward differences of the analytic gradient (len(phi) gradients)."""
+    n = len(phi)
+    H = np.empty((n, n))
+    for j in range(n):
+        h = 1e-6 * max(1.0, abs(phi[j]))
+        shifted = phi.copy()
+        shifted[j] += h
+        H[:, j] = (objective(shifted)[1] - g) / h
+    return np.asarray((H + H.T) / 2)
+
+
 def newton(objective: Objective, start: Array, *, max_iter: int = 30) -> NewtonResult:
-    """Newton's method with a Hessian from finite differences of the analytic gradient.
+    """Newton's method from a Hessian by finite differences of the analytic gradient.
 
     From a start near the optimum (a fit on a subsample, or L-BFGS) it converges in a few
     steps to where the step itself is below 1e-10: the optimum to that precision, not wherever
-    a quasi-Newton search ran out of progress. Each step costs 1 + len(start) gradients.
+    a quasi-Newton search ran out of progress. The Hessian is differenced once (1 + len(start)
+    gradients) and then updated by BFGS from each step's change in gradient, one gradient a
+    step; it is differenced again whenever the update stops giving a descent direction.
     """
     phi = np.array(start, dtype=float)
     f, g = objective(phi)
     if not (np.isfinite(f) and np.all(np.isfinite(g))):
         return NewtonResult(phi, f, g, False)
-    n = len(phi)
+    H: Array | None = None
+    fresh = False
     for _ in range(max_iter):
-        H = np.empty((n, n))
-        for j in range(n):
-            h = 1e-6 * max(1.0, abs(phi[j]))
-            shifted = phi.copy()
-            shifted[j] += h
-            H[:, j] = (objective(shifted)[1] - g) / h
-        H = (H + H.T) / 2
+        if H is None:
+            H, fresh = _fd_hessian(objective, phi, g), True
         try:
             step = -np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
-            return NewtonResult(phi, f, g, False)
+            step = np.full_like(g, np.nan)
         slope = float(g @ step)
-        if not np.all(np.isfinite(step)) or slope >= 0:  # not a descent direction: not convex here
-            return NewtonResult(phi, f, g, bool(np.max(np.abs(g)) < 1e-9))
+        if not np.all(np.isfinite(step)) or slope >= 0:  # not a descent direction
+            if not fresh:
+                H = None  # the updated Hessian drifted: difference it again
+                continue
+            return NewtonResult(phi, f, g, bool(np.max(np.abs(g)) < 1e-9))  # not convex here
         if np.max(np.abs(step)) < 1e-10:
-            # The full Newton step is below the tolerance: converged, whatever rounding does
-            # to the line search's comparison of f.
+            # The full step is below the tolerance: converged, whatever rounding does to the
+            # line search's comparison of f.
             f2, g2 = objective(phi + step)
             if np.isfinite(f2) and np.all(np.isfinite(g2)):
                 return NewtonResult(phi + step, f2, g2, True)
@@ -264,12 +277,23 @@ def newton(objective: Objective, start: Array, *, max_iter: int = 30) -> NewtonR
                 break
             t /= 2
         else:
+            if not fresh:
+                H = None
+                continue
             return NewtonResult(phi, f, g, bool(np.max(np.abs(g)) < 1e-9))
-        phi, f, g = phi + t * step, f2, g2
+        moved, change = t * step, g2 - g
+        phi, f, g = phi + moved, f2, g2
         # Judged on the undamped step: a line search cut short by rounding takes tiny steps
         # far from the optimum (gradients of 1e-8 at 600k rows), which is not convergence.
         if t == 1.0 and np.max(np.abs(step)) < 1e-10:
             return NewtonResult(phi, f, g, True)
+        curvature = float(change @ moved)
+        Hm = H @ moved
+        if curvature > 0 and float(moved @ Hm) > 0:
+            H = H + np.outer(change, change) / curvature - np.outer(Hm, Hm) / float(moved @ Hm)
+            fresh = False
+        else:
+            H = None
     return NewtonResult(phi, f, g, bool(np.max(np.abs(g)) < 1e-9))
 
 
