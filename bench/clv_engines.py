@@ -1,8 +1,9 @@
 """Transactions -> RFM summary -> fit -> scores on each engine, side by side in one run.
 
-Generated transactions (about 5 a customer over two years, cents, tz-aware UTC timestamps) are
-written as Parquet partitions once; then `appease clv score DIR --engine E --out scores.parquet`
-runs as a whole process per engine, and we report its wall time and the peak memory of its
+Generated transactions (about 5 a customer over two years, cents around a mean of each customer's
+own, tz-aware UTC timestamps) are written as Parquet partitions once; then `appease clv score DIR
+--engine E --out scores.parquet` runs as a whole process per engine (this checkout's code:
+`python -c "from bot.cli import main; main()"` from the repository root), and we report its wall time and the peak memory of its
 whole process tree (the JVM and Python workers included for Spark), sampled from /proc.
 
     python -m bench clv_engines                        # 10M transactions: pandas, duckdb, spark
@@ -26,7 +27,8 @@ import numpy as np
 
 from bench.clv import machine
 
-RESULTS = Path(__file__).resolve().parent / "results" / "clv_engines.md"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "clv_engines.md"
 CHUNK = 2_000_000  # transactions per Parquet part
 # Above this many transactions pandas holds too much in memory on this machine to be worth it.
 PANDAS_MAX = 20_000_000
@@ -62,7 +64,10 @@ def generate(n_transactions: int, out: Path, seed: int = 0) -> tuple[int, int]:
         offset[is_first] = 0.0
         seconds = start + (np.repeat(first, k) + offset) * 86_400
         seconds = np.minimum(seconds, start + horizon - 1).astype(np.int64)
-        amounts = np.round(rng.gamma(2.0, 20.0, len(ids)), 2)
+        # each customer spends around a mean of their own (Gamma-Gamma's heterogeneity; iid
+        # amounts put its optimum on the boundary, where no two engines' fits agree)
+        mean_spend = np.repeat(rng.gamma(4.0, 10.0, n_cust), k)
+        amounts = np.round(rng.gamma(4.0, mean_spend / 4.0), 2)
         table = pa.table(
             {
                 "customer_id": pa.array(np.char.add("c", ids.astype(str))),
@@ -100,15 +105,21 @@ def tree_rss_mb(pid: int) -> float:
     return total * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run_engine(engine: str, data: Path, out: Path) -> dict[str, float]:
-    appease = Path(sys.executable).parent / "appease"
-    cmd = [str(appease), "clv", "score", str(data), "--engine", engine, "--out", str(out)]
+def run_engine(
+    engine: str, data: Path, out: Path, memory_limit: str | None = None
+) -> dict[str, float]:
+    # This checkout's code, not whatever the `appease` script on PATH was installed from.
+    cli = "from bot.cli import main; main()"
+    cmd = [sys.executable, "-c", cli, "clv", "score", str(data), "--engine", engine]
+    cmd += ["--out", str(out)]
+    if engine == "duckdb" and memory_limit:
+        cmd += ["--memory-limit", memory_limit]
     env = dict(os.environ)
     if engine == "spark":
         env.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 6g pyspark-shell")
     peak = 0.0
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
     done = threading.Event()
 
     def sample() -> None:
@@ -134,6 +145,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--engines", nargs="+", default=["pandas", "duckdb", "spark"])
     parser.add_argument("--quick", action="store_true", help="1M transactions only")
     parser.add_argument("--data", type=Path, help="where the generated Parquet goes (kept)")
+    parser.add_argument("--duckdb-memory-limit", help="DuckDB's memory limit, e.g. 6GB")
     args = parser.parse_args(argv)
     sizes = [1_000_000] if args.quick else [parse_size(s) for s in args.sizes]
     header = f"Machine: {machine()}."
@@ -152,18 +164,27 @@ def main(argv: list[str]) -> int:
                 n_tx = sum(pq.ParquetFile(p).metadata.num_rows for p in data.glob("*.parquet"))
                 n_cust = -1
             size_mb = sum(p.stat().st_size for p in data.glob("*.parquet")) / 2**20
-            print(f"{n_tx:,} transactions, {size_mb:.0f} MB of Parquet "
-                  f"({time.perf_counter() - t0:.0f}s to generate)", flush=True)  # fmt: skip
+            print(
+                f"{n_tx:,} transactions, {size_mb:.0f} MB of Parquet "
+                f"({time.perf_counter() - t0:.0f}s to generate)",
+                flush=True,
+            )
             for engine in args.engines:
                 if engine == "pandas" and n_tx > PANDAS_MAX:
                     rows.append((n_tx, engine, None, "skipped: does not fit in memory here"))
                     continue
                 load = os.getloadavg()[0]
-                result = run_engine(engine, data, root / f"scores-{engine}-{n}.parquet")
-                note = f"load {load:.1f} at start"
+                out = root / f"scores-{engine}-{n}.parquet"
+                result = run_engine(engine, data, out, args.duckdb_memory_limit)
+                note = f"load {load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+                if engine == "duckdb" and args.duckdb_memory_limit:
+                    note += f", memory limit {args.duckdb_memory_limit}"
                 rows.append((n_tx, engine, result, note))
-                print(f"  {engine:>6}: {result['seconds']:.1f}s, peak {result['peak_mb']:.0f} MB "
-                      f"({note})", flush=True)  # fmt: skip
+                print(
+                    f"  {engine:>6}: {result['seconds']:.1f}s, peak {result['peak_mb']:.0f} MB "
+                    f"({note})",
+                    flush=True,
+                )
             del n_cust
     finally:
         if args.data is None:
@@ -171,7 +192,8 @@ def main(argv: list[str]) -> int:
     lines = [
         header,
         "Run: `python -m bench clv_engines` (`appease clv score DIR --engine E --out "
-        "scores.parquet` as a whole process: read Parquet, summary, fit, score, write).",
+        "scores.parquet` as a whole process, this checkout's code: read Parquet, summary, fit, "
+        "score, write).",
         "",
         "| transactions | engine | wall time (s) | peak memory (MB) | note |",
         "|---:|---|---:|---:|---|",
@@ -180,8 +202,10 @@ def main(argv: list[str]) -> int:
         if result is None:
             lines.append(f"| {n_tx:,} | {engine} | - | - | {note} |")
         else:
-            lines.append(f"| {n_tx:,} | {engine} | {result['seconds']:.1f} | "
-                         f"{result['peak_mb']:.0f} | {note} |")  # fmt: skip
+            lines.append(
+                f"| {n_tx:,} | {engine} | {result['seconds']:.1f} | "
+                f"{result['peak_mb']:.0f} | {note} |"
+            )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
     print(f"wrote {RESULTS}")

@@ -62,6 +62,12 @@ Source = Annotated[
 Table = Annotated[str | None, typer.Option(help="With --source: the table (schema.table).")]
 Query = Annotated[str | None, typer.Option(help="With --source: a SELECT giving the columns.")]
 SparkMaster = Annotated[str, typer.Option(help="Spark master URL for --engine spark.")]
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(
+        help="DuckDB's memory limit (e.g. 6GB; it spills to disk past it). Default: 80% of RAM."
+    ),
+]
 AsOf = Annotated[str | None, typer.Option(help="Summarise as of this date (YYYY-MM-DD).")]
 InputArg = Annotated[
     str | None,
@@ -124,6 +130,7 @@ def _engine(
     as_of: str | None,
     unit: str,
     spark_master: str,
+    memory_limit: str | None = None,
 ) -> Iterator[Engine]:
     """Resolve the input (exporting a PostgreSQL source first), build the summary, close after."""
     from bot.engines import Columns, Input, export_postgres, open_engine
@@ -152,7 +159,12 @@ def _engine(
             with _status(f"summarising {len(inp.paths)} file(s) with {engine}"):
                 unit_: Literal["D", "W"] = "W" if unit.upper() == "W" else "D"
                 opened = open_engine(
-                    engine, inp, as_of=as_of, unit=unit_, spark_master=spark_master
+                    engine,
+                    inp,
+                    as_of=as_of,
+                    unit=unit_,
+                    spark_master=spark_master,
+                    memory_limit=memory_limit,
                 )
             yield opened
         except AppeaseError as exc:
@@ -181,6 +193,7 @@ def summary_cmd(
     as_of: AsOf = None,
     unit: Unit = "D",
     spark_master: SparkMaster = "local[*]",
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Write the RFM summary: customer_id, frequency, recency, T, monetary_value."""
     with _engine(
@@ -199,6 +212,7 @@ def summary_cmd(
         as_of=as_of,
         unit=unit,
         spark_master=spark_master,
+        memory_limit=memory_limit,
     ) as eng:
         out.parent.mkdir(parents=True, exist_ok=True)
         eng.write_summary(out)
@@ -229,6 +243,7 @@ def fit(
     as_of: AsOf = None,
     unit: Unit = "D",
     spark_master: SparkMaster = "local[*]",
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Fit BG/NBD (and Gamma-Gamma where spend is known) and print the parameters."""
     from bot.scoring import BgNbd, GammaGamma
@@ -266,6 +281,7 @@ def fit(
             as_of=as_of,
             unit=unit,
             spark_master=spark_master,
+            memory_limit=memory_limit,
         ) as eng:
             customers = eng.customers()
             with _status(f"fitting {customers:,} customers"):
@@ -325,6 +341,7 @@ def score(
     horizon_months: Annotated[int, typer.Option(help="CLV horizon in months.")] = 12,
     discount_rate: Annotated[float, typer.Option(help="Monthly discount rate.")] = 0.01,
     spark_master: SparkMaster = "local[*]",
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Score every customer: p_alive, expected purchases, CLV, tier and segment."""
     from bot.engines import ScoreSettings, fit_models
@@ -347,6 +364,7 @@ def score(
         as_of=as_of,
         unit="D",
         spark_master=spark_master,
+        memory_limit=memory_limit,
     ) as eng:
         n = eng.customers()
         try:

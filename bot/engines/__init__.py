@@ -60,6 +60,7 @@ def open_engine(
     as_of: str | None = None,
     unit: Unit = "D",
     spark_master: str = "local[*]",
+    memory_limit: str | None = None,
 ) -> Engine:
     """Build the summary with the named engine; its missing extra is named, not a traceback."""
     name = choose_engine(name, inp)
@@ -69,7 +70,7 @@ def open_engine(
     if name == "duckdb":
         from bot.engines._duckdb import DuckDBEngine
 
-        return DuckDBEngine(inp, as_of=as_of, unit=unit)
+        return DuckDBEngine(inp, as_of=as_of, unit=unit, memory_limit=memory_limit)
     if name == "spark":
         from bot.engines._spark import SparkEngine
 

@@ -1,8 +1,10 @@
-"""What every engine provides, and the steps they share: fit on compressed rows, score in batches.
+"""What every engine provides, and the steps they share: fit on compressed rows, score them.
 
-An engine builds the RFM summary where the data lives, hands the fit its sufficient statistics
-(distinct rows with counts, sorted as `compress` sorts them, so the fit sees the same arrays
-whatever the engine), and maps `score_batch` over its batches with the fitted models.
+An engine builds the RFM summary where the data lives and hands the fit its sufficient
+statistics (distinct rows with counts, sorted as `compress` sorts them, so the fit sees the
+same arrays whatever the engine). The purchase terms of each distinct (x, t_x, T) row are
+computed once in Python (`purchase_terms`); DuckDB and Spark join them back to the customers and
+compute spend, CLV, segments and tiers where the data lives, pandas calls `score_batch`.
 """
 
 from __future__ import annotations
@@ -27,9 +29,17 @@ __all__ = ["SUMMARY_COLUMNS", "Engine", "Models", "ScoreSettings", "fit_models",
 
 SUMMARY_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 OUT_COLUMNS = [
-    "customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
-    "expected_purchases", "clv", "tier", "segment",
-]  # fmt: skip
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "p_alive",
+    "expected_purchases",
+    "clv",
+    "tier",
+    "segment",
+]
 TIERS = ("bronze", "silver", "gold", "platinum")
 
 
@@ -62,10 +72,6 @@ class Engine(Protocol):
         """frequency, monetary_value, weight for customers with repeat spend, sorted."""
         ...
 
-    def value_counts(self, feature: str) -> pd.DataFrame:
-        """value, count of `since_last` (T - recency), `frequency` or `monetary_value`."""
-        ...
-
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None: ...
 
     def close(self) -> None: ...
@@ -83,12 +89,32 @@ def fit_models(engine: Engine) -> Models:
 
 
 def population_edges(engine: Engine) -> tuple[QuintileEdges, QuintileEdges, QuintileEdges]:
-    """The R, F and M quintile edges of the whole population, from value counts."""
-    out = []
-    for feature, better in (("since_last", False), ("frequency", True), ("monetary_value", True)):
-        counts = engine.value_counts(feature)
-        out.append(quintile_edges(counts["value"], counts["count"], higher_is_better=better))
-    return out[0], out[1], out[2]
+    """The R, F and M quintile edges of the whole population, from the fit's compressed rows.
+
+    Time since the last purchase (T - recency) and frequency are functions of the BG/NBD rows;
+    monetary value is the Gamma-Gamma rows' values plus zero for everyone else (no repeat
+    spend). So no engine aggregates its customers again for them.
+    """
+    rows = engine.bgnbd_rows()
+    weight = rows["weight"].to_numpy(dtype=float)
+    since_last = rows["T"].to_numpy(dtype=float) - rows["recency"].to_numpy(dtype=float)
+    spend = engine.gamma_gamma_rows()
+    m = spend["monetary_value"].to_numpy(dtype=float)
+    m_weight = spend["weight"].to_numpy(dtype=float)
+    zero = float(weight.sum() - m_weight.sum())
+    if zero > 0:
+        m, m_weight = np.append(m, 0.0), np.append(m_weight, zero)
+    return (
+        _edges(since_last, weight, higher_is_better=False),
+        _edges(rows["frequency"].to_numpy(dtype=float), weight, higher_is_better=True),
+        _edges(m, m_weight, higher_is_better=True),
+    )
+
+
+def _edges(values: np.ndarray, weights: np.ndarray, *, higher_is_better: bool) -> QuintileEdges:
+    uniq, inverse = np.unique(values, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
+    return quintile_edges(uniq, counts, higher_is_better=higher_is_better)
 
 
 def need_spend_model(models: Models) -> GammaGamma:

@@ -1,14 +1,14 @@
-"""The embedded engine: the RFM summary as SQL in DuckDB, scoring over Arrow record batches.
+"""The embedded engine: the RFM summary and the per-customer scores as SQL in DuckDB.
 
 DuckDB reads Parquet and CSV in parallel and spills to disk, so a log far larger than memory
-goes through; only the summary's distinct rows and one batch of customers reach Python.
+goes through; only the summary's distinct rows (and the CLV column, for the tier cut points)
+reach Python.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,10 @@ import pandas as pd
 from bot.domain import MAX_MONEY
 from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, need_spend_model, population_edges
 from bot.engines._input import Input
-from bot.errors import InputError
-from bot.scoring import Unit, score_batch
+from bot.errors import ConvergenceError, InputError
+from bot.scoring import Unit, purchase_terms, segment_sql, spend_rounding_sql
 
 __all__ = ["DuckDBEngine"]
-
-_BATCH_ROWS = 1_000_000
 
 
 def _ident(name: str) -> str:
@@ -38,23 +36,6 @@ def _double(value: float) -> str:
     """A float as SQL that DuckDB reads back to the same bits (repr round-trips; a literal
     would be a DECIMAL)."""
     return f"CAST('{value!r}' AS DOUBLE)"
-
-
-def _regrouped(reader: Any, rows: int) -> Iterator[Any]:
-    """DuckDB hands out record batches of its vector size (122,880 rows) whatever was asked:
-    join them to `rows`, so a batch's distinct (x, t_x, T) rows repeat more often."""
-    import pyarrow as pa
-
-    pending: list[Any] = []
-    count = 0
-    for batch in reader:
-        pending.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.Table.from_batches(pending)
-            pending, count = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending)
 
 
 class DuckDBEngine:
@@ -72,6 +53,8 @@ class DuckDBEngine:
         import duckdb
 
         self._tmp = tempfile.TemporaryDirectory(prefix="appease-duckdb-")
+        self._bgnbd_rows: pd.DataFrame | None = None
+        self._gamma_gamma_rows: pd.DataFrame | None = None
         self.con: Any = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws a progress bar on stdout for long queries: stdout is for results.
@@ -82,8 +65,7 @@ class DuckDBEngine:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._typed_view(inp)
-        self._validate(inp)
-        self._summarize(as_of, unit)
+        self._summarize(inp, as_of, unit)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -151,9 +133,11 @@ class DuckDBEngine:
             return f"TRY_CAST(replace(replace({text}, '.', ''), ',', '.') AS DOUBLE)", stray
         return f"TRY_CAST({text} AS DOUBLE)", "false"
 
-    def _validate(self, inp: Input) -> None:
+    @staticmethod
+    def _checks(inp: Input) -> list[tuple[str, str, str]]:
+        """(field, SQL condition on `typed` that makes a row invalid, message)."""
         c = inp.columns
-        checks = [
+        return [
             (c.customer, "customer_id IS NULL OR customer_id = ''", "empty customer id"),
             (c.date, "ts IS NULL OR NOT isfinite(ts)", "cannot read {date} as a date"),
             (c.amount, "stray_dot", "{amount} has a '.' but the decimal mark is ','"),
@@ -161,6 +145,11 @@ class DuckDBEngine:
             (c.amount, "amount < 0", "negative amount {amount}"),
             (c.amount, f"amount > {float(MAX_MONEY)!r}", "{amount} is above " + str(MAX_MONEY)),
         ]
+
+    def _validate(self, inp: Input) -> None:
+        """Name the first invalid row of each kind (a scan of its own: only when one exists)."""
+        c = inp.columns
+        checks = self._checks(inp)
         counts = self.con.execute(
             "SELECT count(*), "
             + ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
@@ -179,39 +168,67 @@ class DuckDBEngine:
                     text += " (the duckdb engine reads ISO dates; give --date-format otherwise)"
                 raise InputError(field, f"row {row}: {text}")
 
-    def _summarize(self, as_of: str | None, unit: Unit) -> None:
+    def _summarize(self, inp: Input, as_of: str | None, unit: Unit) -> None:
+        """One pass over the transactions: per customer and day, then per customer.
+
+        The same pass counts invalid rows; only if there are any does `_validate` scan again to
+        name the first. Without --as-of the end day is the last purchase day, taken from the
+        per-customer table rather than from a scan of its own.
+        """
+        import duckdb
+
         per = 7.0 if unit == "W" else 1.0
         # Days since 1970-01-01 in UTC, floored (also before 1970).
         day = "CAST(floor(epoch_us(ts) / 86400000000.0) AS BIGINT)"
-        if as_of is None:
-            end = f"(SELECT max({day}) FROM typed)"
-        else:
-            end = str((pd.Timestamp(as_of).floor("D") - pd.Timestamp(0)).days)
-        self.con.execute(f"CREATE TEMP TABLE bounds AS SELECT {end} AS end_day")
-        # The summary is ordered explicitly: let the scan and the aggregation run unordered.
+        invalid = " OR ".join(f"({cond})" for _, cond, _ in self._checks(inp))
+        end: int | None = None
+        keep = ""
+        if as_of is not None:
+            end = (pd.Timestamp(as_of).floor("D") - pd.Timestamp(0)).days
+            keep = f" FILTER (WHERE day <= {end})"
+        # The summary is ordered where it is written: let the scan and aggregations run unordered.
         self.con.execute("SET preserve_insertion_order = false")
-        self.con.execute(
-            f"""CREATE TEMP TABLE summary AS
-            WITH daily AS (
-                SELECT customer_id, {day} AS day, sum(amount) AS amt
-                FROM typed GROUP BY customer_id, day
-            ), per AS (
+        try:
+            self.con.execute(
+                f"""CREATE TEMP TABLE per_customer AS
+                WITH daily AS (
+                    SELECT customer_id, {day} AS day, sum(amount) AS amt,
+                           count(*) FILTER (WHERE {invalid}) AS invalid
+                    FROM typed GROUP BY customer_id, day
+                )
                 -- the spend after the first day as all days less the first: no window over
                 -- every row (3x slower at 10M rows), last-bit differences only
-                SELECT customer_id, count(*) - 1 AS n, min(day) AS first_day, max(day) AS last_day,
-                       sum(amt) - arg_min(amt, day) AS repeat_sum
-                FROM daily, bounds WHERE day <= end_day GROUP BY customer_id
+                SELECT customer_id, count(*){keep} - 1 AS n, min(day){keep} AS first_day,
+                       max(day){keep} AS last_day,
+                       sum(amt){keep} - arg_min(amt, day){keep} AS repeat_sum,
+                       sum(invalid) AS invalid
+                FROM daily GROUP BY customer_id"""
             )
+        except duckdb.Error:
+            self._validate(inp)  # an invalid value broke the arithmetic: name it
+            raise
+        finally:
+            self.con.execute("SET preserve_insertion_order = true")
+        invalid_rows, rows = self.con.execute(
+            "SELECT coalesce(sum(invalid), 0), count(*) FROM per_customer"
+        ).fetchone()
+        if invalid_rows or rows == 0:
+            self._validate(inp)
+        if end is None:
+            end = int(self.con.execute("SELECT max(last_day) FROM per_customer").fetchone()[0])
+        self._end_day = end
+        self.con.execute(
+            f"""CREATE TEMP TABLE summary AS
             SELECT customer_id, CAST(n AS DOUBLE) AS frequency,
                    (last_day - first_day) / {per} AS recency,
-                   (end_day - first_day) / {per} AS "T",
-                   CASE WHEN n > 0 THEN repeat_sum / n ELSE 0.0 END AS monetary_value
-            FROM per, bounds ORDER BY customer_id"""
+                   ({end} - first_day) / {per} AS "T",
+                   CASE WHEN n > 0 THEN ({spend_rounding_sql("repeat_sum")}) / n ELSE 0.0 END
+                       AS monetary_value
+            FROM per_customer WHERE n >= 0"""
         )
-        self.con.execute("SET preserve_insertion_order = true")
+        self.con.execute("DROP TABLE per_customer")
         if self.customers() == 0:
-            end_day = self.con.execute("SELECT end_day FROM bounds").fetchone()[0]
-            date = (pd.Timestamp(0) + pd.Timedelta(days=int(end_day))).date()
+            date = (pd.Timestamp(0) + pd.Timedelta(days=end)).date()
             raise InputError("as_of", f"no transactions on or before {date}")
 
     # -- the engine interface -------------------------------------------------------------
@@ -232,64 +249,91 @@ class DuckDBEngine:
         self._copy("SELECT * FROM summary ORDER BY customer_id", out)
 
     def bgnbd_rows(self) -> pd.DataFrame:
-        return self.con.execute(
-            'SELECT frequency, recency, "T", CAST(count(*) AS DOUBLE) AS weight FROM summary '
-            'GROUP BY frequency, recency, "T" ORDER BY frequency, recency, "T"'
-        ).df()
+        # The fit and the scorer both need them: aggregated once.
+        if self._bgnbd_rows is None:
+            self._bgnbd_rows = self.con.execute(
+                'SELECT frequency, recency, "T", CAST(count(*) AS DOUBLE) AS weight FROM summary '
+                'GROUP BY frequency, recency, "T" ORDER BY frequency, recency, "T"'
+            ).df()
+        return self._bgnbd_rows
 
     def gamma_gamma_rows(self) -> pd.DataFrame:
-        return self.con.execute(
-            "SELECT frequency, monetary_value, CAST(count(*) AS DOUBLE) AS weight FROM summary "
-            "WHERE frequency > 0 AND monetary_value > 0 "
-            "GROUP BY frequency, monetary_value ORDER BY frequency, monetary_value"
-        ).df()
-
-    def value_counts(self, feature: str) -> pd.DataFrame:
-        expr = {"since_last": '"T" - recency', "frequency": "frequency",
-                "monetary_value": "monetary_value"}[feature]  # fmt: skip
-        return self.con.execute(
-            f"SELECT {expr} AS value, count(*) AS count FROM summary GROUP BY value"
-        ).df()
+        if self._gamma_gamma_rows is None:
+            self._gamma_gamma_rows = self.con.execute(
+                "SELECT frequency, monetary_value, CAST(count(*) AS DOUBLE) AS weight "
+                "FROM summary WHERE frequency > 0 AND monetary_value > 0 "
+                "GROUP BY frequency, monetary_value ORDER BY frequency, monetary_value"
+            ).df()
+        return self._gamma_gamma_rows
 
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
+        """Score each distinct (x, t_x, T) row once in Python, everything per customer in SQL.
+
+        The purchase terms (p_alive, expected purchases, discounted purchases per unit of
+        spend) depend on (x, t_x, T) alone: about 0.9M distinct rows for 1.9M customers at 10M
+        transactions, and the fit already has them. They go to DuckDB as one Arrow table and
+        are joined back to the customers; spend, CLV, RFM scores, segment and tier are SQL
+        expressions with the fitted parameters and population cut points as literals. No
+        customer passes through pandas.
+        """
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         gg = need_spend_model(models)
-        r, f, m = population_edges(self)
-        scored_path = Path(self._tmp.name) / "scored.parquet"
-        rel = self.con.sql(
-            'SELECT customer_id, frequency, recency, "T", monetary_value FROM summary '
-            "ORDER BY customer_id"
+        r_edges, f_edges, m_edges = population_edges(self)
+        rows = self.bgnbd_rows()
+        p_alive, expected, per_spend = purchase_terms(
+            models.bgnbd,
+            rows["frequency"],
+            rows["recency"],
+            rows["T"],
+            horizon_months=settings.horizon_months,
+            discount_rate=settings.discount_rate,
+            unit=settings.unit,
         )
-        # DuckDB 2 names it to_arrow_reader; 1.x fetch_arrow_reader.
-        batches = getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader
-        reader = batches(_BATCH_ROWS)
-        values = []
-        writer = None
+        columns = {c: rows[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T")}
+        terms = pa.table(
+            {**columns, "p_alive": p_alive, "expected_purchases": expected, "per_spend": per_spend}
+        )
+        self.con.register("terms", terms)
+        par = gg.params_
+        assert par is not None
+        p, q, v = (_double(val) for val in (par.p, par.q, par.v))
+        # GammaGamma.expected_spend, the same operations in the same order: the same bits.
+        spend = f"({p} * ({v} + s.frequency * s.monetary_value)) / ({p} * s.frequency + {q} - 1)"
+        R = r_edges.sql('s."T" - s.recency')
+        F = f_edges.sql("s.frequency")
+        M = m_edges.sql("s.monetary_value")
         try:
-            for chunk in _regrouped(reader, _BATCH_ROWS):
-                scored = score_batch(
-                    chunk.to_pandas(), models.bgnbd, gg, r, f, m,
-                    horizon_months=settings.horizon_months,
-                    discount_rate=settings.discount_rate, unit=settings.unit,
-                )  # fmt: skip
-                values.append(scored["clv"].to_numpy())
-                table = pa.Table.from_pandas(scored, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(scored_path, table.schema)
-                writer.write_table(table)
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE scored AS SELECT
+                    s.customer_id, s.frequency, s.recency, s."T", s.monetary_value,
+                    t.p_alive, t.expected_purchases,
+                    greatest({spend} * t.per_spend, 0.0) AS clv,
+                    {segment_sql("s.frequency", "R", "F", "M")} AS segment
+                FROM summary s JOIN terms t USING (frequency, recency, "T"),
+                LATERAL (SELECT {R} AS R, {F} AS F, {M} AS M)"""
+            )
         finally:
-            if writer is not None:
-                writer.close()
-        cuts = settings.thresholds.cut_points(np.concatenate(values))
-        silver, gold, platinum = (_double(float(v)) for v in cuts)
+            self.con.unregister("terms")
+        unfit = self.con.execute(
+            "SELECT count(*) FROM scored WHERE NOT (isfinite(clv) AND isfinite(p_alive) "
+            "AND isfinite(expected_purchases))"
+        ).fetchone()[0]
+        if unfit:
+            raise ConvergenceError(
+                f"the fitted models give no finite score for {int(unfit)} customers "
+                "(too little or too extreme purchase history to fit); nothing was scored"
+            )
+        clv = self.con.execute("SELECT clv FROM scored").fetchnumpy()["clv"]
+        cuts = settings.thresholds.cut_points(np.asarray(clv, dtype=float))
+        silver, gold, platinum = (_double(float(val)) for val in cuts)
         tier = (
             f"CASE WHEN clv >= {platinum} THEN 'platinum' WHEN clv >= {gold} THEN 'gold' "
             f"WHEN clv >= {silver} THEN 'silver' ELSE 'bronze' END AS tier"
         )
         cols = ", ".join(tier if col == "tier" else _ident(col) for col in OUT_COLUMNS)
-        self._copy(f"SELECT {cols} FROM read_parquet({_text(str(scored_path))})", out)
+        self._copy(f"SELECT {cols} FROM scored ORDER BY customer_id", out)
+        self.con.execute("DROP TABLE scored")
 
     def close(self) -> None:
         self.con.close()

@@ -50,9 +50,10 @@ class Input:
                 raise InputError(text, "no file matches this pattern")
         elif os.path.isdir(text):
             paths = sorted(
-                str(p) for p in Path(text).rglob("*")
+                str(p)
+                for p in Path(text).rglob("*")
                 if p.is_file() and p.name.lower().endswith(_PARQUET + _CSV)
-            )  # fmt: skip
+            )
             if not paths:
                 raise InputError(text, "no .parquet or .csv file in this folder")
         elif os.path.isfile(text):

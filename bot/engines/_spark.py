@@ -1,7 +1,8 @@
-"""The cluster engine: the RFM summary as Spark DataFrame operations, scoring with mapInPandas.
+"""The cluster engine: the RFM summary and the per-customer scores as Spark DataFrame operations.
 
-Runs on whatever `SparkSession` the master gives (`local[*]` by default). The fitted models are
-small and travel to the executors inside the mapped function, like a broadcast variable.
+Runs on whatever `SparkSession` the master gives (`local[*]` by default). The distinct
+(x, t_x, T) rows' purchase terms, computed on the driver, travel to the executors as a broadcast
+join; the fitted spend parameters and cut points as literals in the SQL expressions.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,26 @@ import pandas as pd
 from bot.domain import MAX_MONEY
 from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, need_spend_model, population_edges
 from bot.engines._input import Input
-from bot.errors import InputError
-from bot.scoring import BATCH_COLUMNS, Unit, score_batch
+from bot.errors import ConvergenceError, InputError
+from bot.scoring import Unit, purchase_terms, segment_sql, spend_rounding_sql
 
 __all__ = ["SparkEngine", "java_date_pattern", "spark_session"]
 
-_JAVA = {"d": "dd", "m": "MM", "Y": "yyyy", "y": "yy", "H": "HH", "M": "mm", "S": "ss",
-         "f": "SSSSSS", "z": "XX", "b": "MMM", "B": "MMMM", "p": "a", "I": "hh"}  # fmt: skip
+_JAVA = {
+    "d": "dd",
+    "m": "MM",
+    "Y": "yyyy",
+    "y": "yy",
+    "H": "HH",
+    "M": "mm",
+    "S": "ss",
+    "f": "SSSSSS",
+    "z": "XX",
+    "b": "MMM",
+    "B": "MMMM",
+    "p": "a",
+    "I": "hh",
+}
 
 
 def java_date_pattern(strftime: str) -> str:
@@ -38,8 +51,9 @@ def java_date_pattern(strftime: str) -> str:
                 raise InputError("date_format", f"{token} has no Spark equivalent")
             out.append(_JAVA[token[1]])
         elif token:
-            out.append("'" + token.replace("'", "''") + "'" if re.search(r"[A-Za-z]", token)
-                       else token)  # fmt: skip
+            out.append(
+                "'" + token.replace("'", "''") + "'" if re.search(r"[A-Za-z]", token) else token
+            )
     return "".join(out)
 
 
@@ -51,17 +65,18 @@ def spark_session(master: str = "local[*]") -> Any:
         # local workers run this interpreter (the venv with appease), not the system python3
         os.environ["PYSPARK_PYTHON"] = sys.executable
     spark = (
-        SparkSession.builder.master(master).appName("appease-clv")
+        SparkSession.builder.master(master)
+        .appName("appease-clv")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        # mapInPandas batches of 10,000 rows (the default) spend their time in per-batch
-        # overhead; bigger ones also let a batch's repeated (x, t_x, T) rows share the work.
+        # Arrow batches of 200,000 rows, not 10,000, between the JVM and the driver (the fit's
+        # rows, the CLV column)
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200000")
         .config("spark.sql.shuffle.partitions", str(max(4, (os.cpu_count() or 2) * 2)))
         .getOrCreate()
-    )  # fmt: skip
+    )
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
@@ -81,10 +96,12 @@ class SparkEngine:
         from pyspark import StorageLevel
 
         self.spark = session or spark_session(master)
-        typed = self._typed(inp)
-        self._validate(typed, inp)
-        self.summary = self._summarize(typed, as_of, unit).persist(StorageLevel.MEMORY_AND_DISK)
-        self._n = self.summary.count()
+        self._rows: dict[str, pd.DataFrame] = {}  # the fit's compressed rows, for the scorer too
+        self._inp = inp
+        self._typed_df = self._typed(inp)
+        per = self._per_customer(self._typed_df, inp, as_of)
+        self._per = per.persist(StorageLevel.MEMORY_AND_DISK)
+        self.summary = self._summary(unit)
         if self._n == 0:
             raise InputError("as_of", f"no transactions on or before {self._end}")
 
@@ -136,21 +153,36 @@ class SparkEngine:
             amount.cast("string").alias("raw_amount"),
         )
 
-    def _validate(self, typed: Any, inp: Input) -> None:
+    @staticmethod
+    def _checks(inp: Input) -> list[tuple[str, Any, str]]:
+        """(field, condition that makes a row of `typed` invalid, message)."""
         from pyspark.sql import functions as F
 
         c = inp.columns
         nan = F.isnan("amount")
-        checks = [
-            (c.customer, F.col("customer_id").isNull() | (F.col("customer_id") == ""),
-             "empty customer id"),
+        return [
+            (
+                c.customer,
+                F.col("customer_id").isNull() | (F.col("customer_id") == ""),
+                "empty customer id",
+            ),
             (c.date, F.col("ts").isNull(), "cannot read {date} as a date"),
             (c.amount, F.col("stray_dot"), "{amount} has a '.' but the decimal mark is ','"),
-            (c.amount, F.col("amount").isNull() | nan
-             | (F.abs("amount") == float("inf")), "{amount} is not a number"),
+            (
+                c.amount,
+                F.col("amount").isNull() | nan | (F.abs("amount") == float("inf")),
+                "{amount} is not a number",
+            ),
             (c.amount, F.col("amount") < 0, "negative amount {amount}"),
             (c.amount, F.col("amount") > float(MAX_MONEY), "{amount} is above " + str(MAX_MONEY)),
-        ]  # fmt: skip
+        ]
+
+    def _validate(self, typed: Any, inp: Input) -> None:
+        """Name the first invalid row of each kind (a scan of its own: only when one exists)."""
+        from pyspark.sql import functions as F
+
+        c = inp.columns
+        checks = self._checks(inp)
         row = typed.agg(
             F.count(F.lit(1)), *[F.sum(F.when(cond, 1).otherwise(0)) for _, cond, _ in checks]
         ).first()
@@ -162,36 +194,66 @@ class SparkEngine:
                 text = message.format(date=repr(first[0]), amount=repr(first[1]))
                 raise InputError(field, f"{bad} rows, the first: {text}")
 
-    def _summarize(self, typed: Any, as_of: str | None, unit: Unit) -> Any:
+    def _per_customer(self, typed: Any, inp: Input, as_of: str | None) -> Any:
+        """Per customer and day, then per customer, counting invalid rows on the way.
+
+        One shuffle: the transactions are partitioned by customer once, and both aggregations
+        (by customer and day, then by customer) run within those partitions. Only if a row is
+        invalid (or there are none) does `_validate` scan again to name it.
+        """
+        from pyspark.sql import functions as F
+
+        invalid = None
+        for _, cond, _ in self._checks(inp):
+            invalid = cond if invalid is None else invalid | cond
+        assert invalid is not None
+        tx = typed.select(
+            "customer_id",
+            F.to_date("ts").alias("day"),
+            "amount",
+            F.when(F.coalesce(invalid, F.lit(True)), 1).otherwise(0).alias("invalid"),
+        ).repartition("customer_id")
+        daily = tx.groupBy("customer_id", "day").agg(
+            F.sum("amount").alias("amt"), F.sum("invalid").alias("invalid")
+        )
+        self._as_of = None if as_of is None else pd.Timestamp(as_of).floor("D").date()
+        kept = F.lit(True) if self._as_of is None else F.col("day") <= F.lit(self._as_of)
+        # Spend after the first day as all days less the first (as the DuckDB engine): one
+        # aggregation, no window over every row. The first day is the first overall whenever
+        # any day is kept (n >= 0), so only counts, the last day and sums need the filter.
+        return daily.groupBy("customer_id").agg(
+            (F.count(F.when(kept, 1)) - 1).alias("n"),
+            F.min("day").alias("first_day"),
+            F.max(F.when(kept, F.col("day"))).alias("last_day"),
+            (F.sum(F.when(kept, F.col("amt"))) - F.min_by("amt", "day")).alias("repeat_sum"),
+            F.sum("invalid").alias("invalid"),
+            F.max("day").alias("max_day"),
+        )
+
+    def _summary(self, unit: Unit) -> Any:
         from pyspark.sql import functions as F
 
         per = 7.0 if unit == "W" else 1.0
-        tx = typed.select("customer_id", F.to_date("ts").alias("day"), "amount")
-        if as_of is None:
-            end = tx.agg(F.max("day")).first()[0]
-        else:
-            end = pd.Timestamp(as_of).floor("D").date()
+        row = self._per.agg(
+            F.coalesce(F.sum("invalid"), F.lit(0)),
+            F.count(F.lit(1)),
+            F.max("max_day"),
+            F.count(F.when(F.col("n") >= 0, 1)),
+        ).first()
+        if row[0] or row[1] == 0:
+            self._validate(self._typed_df, self._inp)
+        end = self._as_of if self._as_of is not None else row[2]
         self._end = end
-        daily = (
-            tx.where(F.col("day") <= F.lit(end)).groupBy("customer_id", "day")
-            .agg(F.sum("amount").alias("amt"))
-        )  # fmt: skip
-        # Spend after the first day as all days less the first (as the DuckDB engine): one
-        # aggregation, no window over every row.
-        grouped = daily.groupBy("customer_id").agg(
-            (F.count(F.lit(1)) - 1).alias("n"),
-            F.min("day").alias("first_day"),
-            F.max("day").alias("last_day"),
-            (F.sum("amt") - F.min_by("amt", "day")).alias("repeat_sum"),
-        )
-        return grouped.select(
+        self._n = int(row[3])
+        return self._per.where(F.col("n") >= 0).select(
             "customer_id",
             F.col("n").cast("double").alias("frequency"),
             (F.datediff("last_day", "first_day") / F.lit(per)).alias("recency"),
             (F.datediff(F.lit(end), "first_day") / F.lit(per)).alias("T"),
-            F.when(F.col("n") > 0, F.col("repeat_sum") / F.col("n")).otherwise(0.0)
+            F.when(F.col("n") > 0, F.expr(spend_rounding_sql("repeat_sum")) / F.col("n"))
+            .otherwise(0.0)
             .alias("monetary_value"),
-        )  # fmt: skip
+        )
 
     # -- the engine interface -------------------------------------------------------------
 
@@ -234,63 +296,107 @@ class SparkEngine:
     def bgnbd_rows(self) -> pd.DataFrame:
         from pyspark.sql import functions as F
 
-        cols = ["frequency", "recency", "T"]
-        rows = self.summary.groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
-        return _sorted(_to_pandas(rows), cols)
+        if "bgnbd" not in self._rows:
+            cols = ["frequency", "recency", "T"]
+            rows = self.summary.groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
+            self._rows["bgnbd"] = _sorted(_to_pandas(rows), cols)
+        return self._rows["bgnbd"]
 
     def gamma_gamma_rows(self) -> pd.DataFrame:
         from pyspark.sql import functions as F
 
-        cols = ["frequency", "monetary_value"]
-        rows = (
-            self.summary.where((F.col("frequency") > 0) & (F.col("monetary_value") > 0))
-            .groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
-        )  # fmt: skip
-        return _sorted(_to_pandas(rows), cols)
-
-    def value_counts(self, feature: str) -> pd.DataFrame:
-        from pyspark.sql import functions as F
-
-        expr = F.col("T") - F.col("recency") if feature == "since_last" else F.col(feature)
-        counts = self.summary.select(expr.alias("value")).groupBy("value")
-        return _to_pandas(counts.agg(F.count(F.lit(1)).alias("count")))
+        if "gamma_gamma" not in self._rows:
+            cols = ["frequency", "monetary_value"]
+            rows = (
+                self.summary.where((F.col("frequency") > 0) & (F.col("monetary_value") > 0))
+                .groupBy(*cols)
+                .agg(F.count(F.lit(1)).cast("double").alias("weight"))
+            )
+            self._rows["gamma_gamma"] = _sorted(_to_pandas(rows), cols)
+        return self._rows["gamma_gamma"]
 
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
+        """Score each distinct (x, t_x, T) row once on the driver, the customers in Spark.
+
+        The purchase terms depend on (x, t_x, T) alone and the driver already holds those rows
+        (the fit's): scored there, they go back as a small table joined (broadcast) to the
+        customers, and spend, CLV, RFM scores, segment and tier are Spark SQL expressions with
+        the fitted parameters and population cut points as exact double literals. No Python
+        worker runs; only the CLV column comes back to the driver, for the tier cut points.
+        """
+        import numpy as np
+        import pyarrow as pa
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
         gg = need_spend_model(models)
-        bg = models.bgnbd
-        r, f, m = population_edges(self)
-        horizon, rate, unit = settings.horizon_months, settings.discount_rate, settings.unit
-
-        def score_parts(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-            for batch in batches:
-                yield score_batch(batch, bg, gg, r, f, m, horizon_months=horizon,
-                                  discount_rate=rate, unit=unit)  # fmt: skip
-
-        schema = ", ".join(
-            f"`{c}` {'string' if c in ('customer_id', 'segment') else 'double'}"
-            for c in BATCH_COLUMNS
+        r_edges, f_edges, m_edges = population_edges(self)
+        rows = self.bgnbd_rows()
+        p_alive, expected, per_spend = purchase_terms(
+            models.bgnbd,
+            rows["frequency"],
+            rows["recency"],
+            rows["T"],
+            horizon_months=settings.horizon_months,
+            discount_rate=settings.discount_rate,
+            unit=settings.unit,
         )
-        scored = self.summary.mapInPandas(score_parts, schema).persist(StorageLevel.MEMORY_AND_DISK)
-        th = settings.thresholds
-        if th.absolute:
-            cuts = [th.silver, th.gold, th.platinum]
-        else:
-            cuts = scored.agg(F.percentile("clv", [th.silver, th.gold, th.platinum])).first()[0]
-        clv = F.col("clv")
+        if not (np.isfinite(p_alive).all() and np.isfinite(expected).all()):
+            raise _unfit(int((~(np.isfinite(p_alive) & np.isfinite(expected))).sum()))
+        cols = ("frequency", "recency", "T")
+        terms = self.spark.createDataFrame(
+            pa.table(
+                {
+                    **{c: rows[c].to_numpy(dtype=float) for c in cols},
+                    "p_alive": p_alive,
+                    "expected_purchases": expected,
+                    "per_spend": per_spend,
+                }
+            )
+        )
+        par = gg.params_
+        assert par is not None
+        p, q, v = (_double(val) for val in (par.p, par.q, par.v))
+        # GammaGamma.expected_spend, the same operations in the same order: the same bits.
+        spend = f"({p} * ({v} + frequency * monetary_value)) / ({p} * frequency + {q} - 1)"
+        scored = (
+            self.summary.join(F.broadcast(terms), on=list(cols))
+            .withColumn("clv", F.expr(f"greatest({spend} * per_spend, 0.0)"))
+            .withColumn("__r", F.expr(r_edges.sql("`T` - recency")))
+            .withColumn("__f", F.expr(f_edges.sql("frequency")))
+            .withColumn("__m", F.expr(m_edges.sql("monetary_value")))
+            .withColumn("segment", F.expr(segment_sql("frequency", "__r", "__f", "__m")))
+            .select(*[c for c in OUT_COLUMNS if c != "tier"])
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        clv = _to_pandas(scored.select("clv"))["clv"].to_numpy(dtype=float)
+        if not np.isfinite(clv).all():
+            raise _unfit(int((~np.isfinite(clv)).sum()))
+        cuts = settings.thresholds.cut_points(clv)
+        value = F.col("clv")
         tier = (
-            F.when(clv >= F.lit(float(cuts[2])), "platinum")
-            .when(clv >= F.lit(float(cuts[1])), "gold")
-            .when(clv >= F.lit(float(cuts[0])), "silver").otherwise("bronze")
-        )  # fmt: skip
+            F.when(value >= F.expr(_double(float(cuts[2]))), "platinum")
+            .when(value >= F.expr(_double(float(cuts[1]))), "gold")
+            .when(value >= F.expr(_double(float(cuts[0]))), "silver")
+            .otherwise("bronze")
+        )
         final = scored.withColumn("tier", tier).select(*OUT_COLUMNS).orderBy("customer_id")
         self._write(final, out)
         scored.unpersist()
 
     def close(self) -> None:
-        self.summary.unpersist()
+        self._per.unpersist()
+
+
+def _double(value: float) -> str:
+    """A float as Spark SQL that reads back to the same bits (repr round-trips)."""
+    return f"CAST('{value!r}' AS DOUBLE)"
+
+
+def _unfit(n: int) -> ConvergenceError:
+    return ConvergenceError(
+        f"the fitted models give no finite score for {n} customers (too little or too extreme "
+        "purchase history to fit); nothing was scored"
+    )
 
 
 def _to_pandas(df: Any) -> pd.DataFrame:

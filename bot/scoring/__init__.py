@@ -14,17 +14,24 @@ from bot.scoring._batch import (
 from bot.scoring._bgnbd import BgNbd, BgNbdParams, ConvergenceWarning, compress
 from bot.scoring._gammagamma import GammaGamma, GammaGammaParams
 from bot.scoring._score import SCORE_COLUMNS, ScoringResult, score_summary, score_transactions
-from bot.scoring._segments import TierThresholds, assign_segments, assign_tiers, rfm_scores
+from bot.scoring._segments import (
+    TierThresholds,
+    assign_segments,
+    assign_tiers,
+    rfm_scores,
+    segment_sql,
+)
 from bot.scoring._simulate import simulate_summary, simulate_transactions
 from bot.scoring._transactions import (
     CsvFormat,
     Unit,
     parse_dates,
     read_transactions,
+    spend_rounding_sql,
     summarize,
     validate_transactions,
 )
-from bot.scoring._value import clv, residual_clv, simple_clv
+from bot.scoring._value import clv, purchase_terms, residual_clv, simple_clv
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -45,6 +52,7 @@ __all__ = [
     "compress",
     "order_positions",
     "parse_dates",
+    "purchase_terms",
     "quintile_edges",
     "read_transactions",
     "residual_clv",
@@ -52,9 +60,11 @@ __all__ = [
     "score_batch",
     "score_summary",
     "score_transactions",
+    "segment_sql",
     "simple_clv",
     "simulate_summary",
     "simulate_transactions",
+    "spend_rounding_sql",
     "summarize",
     "tier_cut_points",
     "validate_transactions",

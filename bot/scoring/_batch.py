@@ -18,7 +18,7 @@ from bot.errors import ConvergenceError
 from bot.scoring._bgnbd import BgNbd, compress
 from bot.scoring._gammagamma import GammaGamma
 from bot.scoring._segments import TierThresholds, segment_names
-from bot.scoring._value import DAYS_PER_MONTH, discounted_purchases
+from bot.scoring._value import purchase_terms
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -60,6 +60,15 @@ class QuintileEdges:
         v = np.asarray(values, dtype=float)
         key = v if self.higher_is_better else -v
         return np.asarray(1 + np.searchsorted(np.asarray(self.edges), key, side="right"))
+
+    def sql(self, value: str) -> str:
+        """`score` as a SQL expression over a column expression (DuckDB and Spark SQL alike)."""
+        key = f"({value})" if self.higher_is_better else f"(-({value}))"
+        terms = [
+            f"CASE WHEN {key} >= CAST('{edge!r}' AS DOUBLE) THEN 1 ELSE 0 END"
+            for edge in self.edges
+        ]
+        return "(1 + " + " + ".join(terms) + ")"
 
 
 def quintile_edges(
@@ -135,12 +144,11 @@ def score_batch(
     # The purchase-process terms once per distinct (x, t_x, T), gathered back: the same numbers
     # per customer as `score_summary` computes, at a fraction of the hypergeometric calls.
     (ux, utx, uT), _, back = compress(x, t_x, T)
-    per_spend = discounted_purchases(
+    p_alive_u, expected_u, per_spend_u = purchase_terms(
         bg, ux, utx, uT, horizon_months=horizon_months, discount_rate=discount_rate, unit=unit
-    )[back]
-    value = np.maximum(gg.expected_spend(x, m) * per_spend, 0.0)
-    p_alive = bg.p_alive(ux, utx, uT)[back]
-    expected = bg.expected_purchases(horizon_months * DAYS_PER_MONTH[unit], ux, utx, uT)[back]
+    )
+    p_alive, expected = p_alive_u[back], expected_u[back]
+    value = np.maximum(gg.expected_spend(x, m) * per_spend_u[back], 0.0)
     unfit = ~(np.isfinite(value) & np.isfinite(p_alive) & np.isfinite(expected))
     if unfit.any():
         raise ConvergenceError(

@@ -16,7 +16,15 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from bot.errors import ConvergenceError, InputError, NotFittedError
-from bot.scoring._bgnbd import ConvergenceWarning, compress, newton, one_blas_thread
+from bot.scoring._bgnbd import (
+    _WARM_START_ROWS,
+    ConvergenceWarning,
+    NewtonResult,
+    Objective,
+    compress,
+    newton,
+    one_blas_thread,
+)
 
 __all__ = ["GammaGamma", "GammaGammaParams"]
 
@@ -134,38 +142,57 @@ class GammaGamma:
             w = np.asarray(weights, dtype=float)[keep]
         pen = self.penalizer_coef
 
-        stats = _Stats.of(x, m, w)
+        def objective_on(stats: _Stats) -> Objective:
+            def objective(phi: Array) -> tuple[float, Array]:
+                theta = np.exp(phi)
+                ll, grad = _loglik_and_grad_stats(theta, stats)
+                return -ll + pen * float(np.sum(theta**2)), (-grad + 2 * pen * theta) * theta
 
-        def objective(phi: Array) -> tuple[float, Array]:
-            theta = np.exp(phi)
-            ll, grad = _loglik_and_grad_stats(theta, stats)
-            return -ll + pen * float(np.sum(theta**2)), (-grad + 2 * pen * theta) * theta
+            return objective
 
-        with np.errstate(all="ignore"):
-            first = optimize.minimize(
+        objective = objective_on(_Stats.of(x, m, w))
+
+        def search(objective: Objective, ftol: float) -> optimize.OptimizeResult:
+            return optimize.minimize(
                 objective,
                 np.zeros(3),
                 jac=True,
                 method="L-BFGS-B",
-                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+                options={"maxiter": 2000, "ftol": ftol, "gtol": 1e-10},
             )
-            # Newton from there: the optimum to 1e-10, so the same spend summary gives the same
-            # parameters however its rows were summed (engines) or ordered.
-            res = newton(objective, first.x) if np.all(np.isfinite(first.x)) else None
-        if res is None or not res.success:
+
+        res: NewtonResult | None = None
+        first: optimize.OptimizeResult | None = None
+        with np.errstate(all="ignore"):
+            if len(x) > _WARM_START_ROWS:
+                # As BG/NBD: L-BFGS on every k-th row, then Newton on all of them (a few
+                # evaluations where L-BFGS needed ~80 at 600k rows); the full search only if
+                # Newton does not converge from there.
+                k = len(x) // (_WARM_START_ROWS // 2)
+                coarse = search(objective_on(_Stats.of(x[::k], m[::k], w[::k])), 1e-10)
+                if np.all(np.isfinite(coarse.x)):
+                    res = newton(objective, coarse.x)
+            if res is None or not res.success:
+                first = search(objective, 1e-15)
+                # Newton from there: the optimum to 1e-10, so the same spend summary gives the
+                # same parameters however its rows were summed (engines) or ordered.
+                res = newton(objective, first.x) if np.all(np.isfinite(first.x)) else None
+        if res is not None and res.success:
+            ok, x_opt, jac = True, res.x, res.jac
+        else:
+            assert first is not None
             ok = bool(first.success) or float(np.max(np.abs(first.jac))) < 1e-6
             x_opt, jac = first.x, first.jac
-        else:
-            ok, x_opt, jac = True, res.x, res.jac
         if not np.all(np.isfinite(x_opt)):
-            raise ConvergenceError(f"Gamma-Gamma fit failed: {first.message}")
+            raise ConvergenceError("Gamma-Gamma fit failed: no finite optimum")
         p, q, v = np.exp(x_opt)
         self.params_ = GammaGammaParams(float(p), float(q), float(v))
         self.converged_ = ok or float(np.max(np.abs(jac))) < 1e-6
         self.n_customers_ = int(w.sum())
         if not self.converged_:
             warnings.warn(
-                f"Gamma-Gamma fit did not converge: {first.message}",
+                "Gamma-Gamma fit did not converge: "
+                + (str(first.message) if first is not None else "Newton stopped"),
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -29,11 +29,13 @@ from bot.domain import Segment, Tier
 from bot.errors import InputError
 
 __all__ = [
+    "SEGMENT_RULES",
     "TierThresholds",
     "assign_segments",
     "assign_tiers",
     "rfm_scores",
     "segment_names",
+    "segment_sql",
     "segments_from_scores",
 ]
 
@@ -114,27 +116,39 @@ def segments_from_scores(
     return [Segment(n) for n in segment_names(frequency, R, F, M)]
 
 
+# The rules above as data, first match wins: (segment, needs frequency 0, lowest R, highest R,
+# lowest F, lowest M). `segment_names` evaluates them on arrays, `segment_sql` writes them as a
+# SQL CASE for engines that score where the data lives.
+SEGMENT_RULES: tuple[tuple[Segment, bool, int, int, int, int], ...] = (
+    (Segment.new, True, 4, 5, 1, 1),
+    (Segment.champions, False, 4, 5, 4, 1),
+    (Segment.cant_lose_them, False, 1, 2, 4, 4),
+    (Segment.at_risk, False, 1, 2, 3, 1),
+    (Segment.loyal, False, 3, 5, 3, 1),
+    (Segment.potential_loyalists, False, 3, 5, 1, 1),
+    (Segment.hibernating, False, 2, 2, 1, 1),
+)
+
+
 def segment_names(
     frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
 ) -> NDArray[np.str_]:
     """The segments' names as an array: millions of customers need no enum object each."""
     x = np.asarray(frequency, dtype=float)
+    r, f, m = R, F, M
     conditions = [
-        (x == 0) & (R >= 4),
-        (R >= 4) & (F >= 4),
-        (R <= 2) & (F >= 4) & (M >= 4),
-        (R <= 2) & (F >= 3),
-        (R >= 3) & (F >= 3),
-        R >= 3,
-        R == 2,
+        ((x == 0) if zero else True) & (r >= r_lo) & (r <= r_hi) & (f >= f_lo) & (m >= m_lo)
+        for _, zero, r_lo, r_hi, f_lo, m_lo in SEGMENT_RULES
     ]
-    choices = [
-        Segment.new,
-        Segment.champions,
-        Segment.cant_lose_them,
-        Segment.at_risk,
-        Segment.loyal,
-        Segment.potential_loyalists,
-        Segment.hibernating,
-    ]
-    return np.asarray(np.select(conditions, [s.value for s in choices], default=Segment.lost.value))
+    choices = [seg.value for seg, *_ in SEGMENT_RULES]
+    return np.asarray(np.select(conditions, choices, default=Segment.lost.value))
+
+
+def segment_sql(frequency: str, R: str, F: str, M: str) -> str:
+    """`segment_names` as a SQL CASE over column expressions (DuckDB and Spark SQL alike)."""
+    whens = []
+    for seg, zero, r_lo, r_hi, f_lo, m_lo in SEGMENT_RULES:
+        conds = [f"{frequency} = 0"] if zero else []
+        conds += [f"{R} >= {r_lo}", f"{R} <= {r_hi}", f"{F} >= {f_lo}", f"{M} >= {m_lo}"]
+        whens.append(f"WHEN {' AND '.join(conds)} THEN '{seg.value}'")
+    return f"CASE {' '.join(whens)} ELSE '{Segment.lost.value}' END"

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from bot.domain import MAX_MONEY
 from bot.errors import InputError
@@ -278,6 +279,25 @@ def _row(mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0]) + 1
 
 
+# Repeat spend is rounded to a millionth of the currency unit (below a billion, where a double
+# still resolves that): sums of the same amounts in another order, or as all days less the
+# first (the DuckDB and Spark engines), differ in the last bits, and a last bit decides an RFM
+# score when a value sits on a quintile edge. Engines write the same formula in SQL.
+SPEND_ROUNDING_LIMIT = 1e9
+
+
+def round_spend(total: NDArray[np.float64]) -> NDArray[np.float64]:
+    """floor(total * 1e6 + 0.5) / 1e6 below SPEND_ROUNDING_LIMIT (`spend_rounding_sql`)."""
+    rounded = np.floor(total * 1e6 + 0.5) / 1e6
+    return np.asarray(np.where(np.abs(total) < SPEND_ROUNDING_LIMIT, rounded, total))
+
+
+def spend_rounding_sql(total: str) -> str:
+    """`round_spend` as SQL (DuckDB and Spark SQL alike)."""
+    # 1e6, 5e-1, 1e9: double literals in both dialects (1000000.0 is a DECIMAL in Spark SQL)
+    return f"CASE WHEN abs({total}) < 1e9 THEN floor({total} * 1e6 + 5e-1) / 1e6 ELSE {total} END"
+
+
 def summarize(
     transactions: pd.DataFrame,
     *,
@@ -317,12 +337,15 @@ def summarize(
     last_day = g["day"].max()
     frequency = g.size() - 1
     repeat_sum = daily["amount"].where(is_repeat, 0.0).groupby(daily["customer_id"]).sum()
+    repeat_sum = round_spend(repeat_sum.to_numpy(dtype=float))
     out = pd.DataFrame(
         {
             "frequency": frequency.astype(float),
             "recency": (last_day - first_day).dt.days / per,
             "T": (end - first_day).dt.days / per,
-            "monetary_value": np.where(frequency > 0, repeat_sum / frequency.clip(lower=1), 0.0),
+            "monetary_value": np.where(
+                frequency > 0, repeat_sum / frequency.clip(lower=1).to_numpy(), 0.0
+            ),
         }
     )
     out.index.name = "customer_id"

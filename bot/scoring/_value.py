@@ -14,10 +14,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bot.errors import InputError
-from bot.scoring._bgnbd import BgNbd
+from bot.scoring._bgnbd import BgNbd, compress
 from bot.scoring._gammagamma import GammaGamma
 
-__all__ = ["DAYS_PER_MONTH", "clv", "discounted_purchases", "residual_clv", "simple_clv"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "clv",
+    "discounted_purchases",
+    "purchase_terms",
+    "residual_clv",
+    "simple_clv",
+]
 
 Array = NDArray[np.float64]
 # Units per month of each summary time unit, as lifetimes counts them.
@@ -68,20 +75,58 @@ def discounted_purchases(
     """Sum over months k of (E[X(k)] - E[X(k-1)]) / (1 + d)^k: CLV per unit of spend.
 
     It depends on (frequency, recency, T) alone, so a scorer can evaluate it once per distinct
-    row (the expensive hypergeometric terms) and multiply by each customer's spend.
+    row and multiply by each customer's spend. Recency enters only through eq. 10's divisor,
+    the same every month: the monthly hypergeometric terms are evaluated once per distinct
+    (frequency, T) pair and divided by each row's divisor once.
+    """
+    return purchase_terms(
+        bgnbd,
+        frequency,
+        recency,
+        T,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        unit=unit,
+    )[2]
+
+
+def purchase_terms(
+    bgnbd: BgNbd,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon_months: int = 12,
+    discount_rate: float = 0.01,
+    unit: str = "D",
+) -> tuple[Array, Array, Array]:
+    """p_alive, expected purchases over the horizon and `discounted_purchases`, per row.
+
+    The same numbers as `p_alive`, `expected_purchases(horizon)` and `discounted_purchases`
+    (the horizon's expectation is the last month's cumulative term), with the hypergeometric
+    terms evaluated once per distinct (frequency, T).
     """
     if unit not in DAYS_PER_MONTH:
         raise InputError("unit", f"must be one of {sorted(DAYS_PER_MONTH)}")
     if horizon_months < 1:
         raise InputError("horizon_months", "must be at least 1")
-    factor = DAYS_PER_MONTH[unit]
-    x, t_x, TT = (np.asarray(v, dtype=float)[:, None] for v in (frequency, recency, T))
+    x, t_x, TT = (np.asarray(v, dtype=float).ravel() for v in (frequency, recency, T))
+    if x.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    (ux, uT), _, back = compress(x, TT)
     months = np.arange(0, horizon_months + 1, dtype=float)[None, :]
-    cumulative = bgnbd.expected_purchases(months * factor, x, t_x, TT)
+    cumulative = bgnbd.unconditional_part(months * DAYS_PER_MONTH[unit], ux[:, None], uT[:, None])
     cumulative[:, 0] = 0.0
+    at_horizon = cumulative[:, horizon_months].copy()
     per_month = np.diff(cumulative, axis=1)
     discount = (1.0 + discount_rate) ** -months[:, 1:]
-    return np.asarray((per_month * discount).sum(axis=1))
+    per_pair = (per_month * discount).sum(axis=1)
+    divisor = bgnbd.alive_divisor(x, t_x, TT)
+    return (
+        bgnbd.p_alive(x, t_x, TT),
+        np.asarray(at_horizon[back] / divisor),
+        np.asarray(per_pair[back] / divisor),
+    )
 
 
 def simple_clv(

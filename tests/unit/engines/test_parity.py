@@ -171,8 +171,9 @@ def test_as_of_and_weeks_match_pandas(data_dir) -> None:
     from bot.scoring import read_transactions
 
     ref = summarize(read_transactions(data_dir / "generated.csv"), as_of="2024-01-31", unit="W")
-    engine = open_engine("duckdb", Input.resolve(data_dir / "generated.parquet"),
-                         as_of="2024-01-31", unit="W")  # fmt: skip
+    engine = open_engine(
+        "duckdb", Input.resolve(data_dir / "generated.parquet"), as_of="2024-01-31", unit="W"
+    )
     try:
         rows = engine.con.execute("SELECT * FROM summary ORDER BY customer_id").df()
     finally:
@@ -183,15 +184,17 @@ def test_as_of_and_weeks_match_pandas(data_dir) -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("customer_id,date,amount\na,2024-01-01,5\nb,13/06/2026,3\n",
-         "date: row 2: cannot read '13/06/2026' as a date (the duckdb engine reads ISO dates"),
+        (
+            "customer_id,date,amount\na,2024-01-01,5\nb,13/06/2026,3\n",
+            "date: row 2: cannot read '13/06/2026' as a date (the duckdb engine reads ISO dates",
+        ),
         ("customer_id,date,amount\na,2024-01-01,-5\n", "amount: row 1: negative amount '-5'"),
         ("customer_id,date,amount\na,2024-01-01,lots\n", "amount: row 1: 'lots' is not a number"),
         ("customer_id,date,amount\n ,2024-01-01,5\n", "customer_id: row 1: empty customer id"),
         ("customer_id;date;amount\na;2024-01-01;5\n", "give --sep ';'"),
         ("customer_id,date,total\na,2024-01-01,5\n", "amount: missing column"),
     ],
-)  # fmt: skip
+)
 def test_duckdb_refuses_bad_rows_naming_them(tmp_path, text, needle) -> None:
     path = tmp_path / "tx.csv"
     path.write_text(text)
@@ -220,7 +223,17 @@ def test_cli_summary_fit_and_score_on_duckdb(data_dir, tmp_path) -> None:
 
 
 def test_a_missing_input_is_named(tmp_path) -> None:
-    result = runner.invoke(app, ["clv", "summary", str(tmp_path / "none-*.parquet"),
-                                 "--out", str(tmp_path / "s.csv"), "--engine", "duckdb"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "clv",
+            "summary",
+            str(tmp_path / "none-*.parquet"),
+            "--out",
+            str(tmp_path / "s.csv"),
+            "--engine",
+            "duckdb",
+        ],
+    )
     assert result.exit_code == 2
     assert "no file matches this pattern" in result.stderr

@@ -52,8 +52,7 @@ def test_spark_matches_the_pandas_reference(session, data_dir, tmp_path, dataset
         engine.close()
     assert_same_summary(pd.read_parquet(tmp_path / "summary.parquet"), ref_summary)
     assert_same_params(models, ref.bgnbd, ref.gamma_gamma)
-    assert_same_scores(pd.read_csv(tmp_path / "scores.csv", dtype={"customer_id": str}),
-                       ref.scores)  # fmt: skip
+    assert_same_scores(pd.read_csv(tmp_path / "scores.csv", dtype={"customer_id": str}), ref.scores)
 
 
 def test_java_date_patterns() -> None:
@@ -61,3 +60,60 @@ def test_java_date_patterns() -> None:
 
     assert java_date_pattern("%d/%m/%Y") == "dd/MM/yyyy"
     assert java_date_pattern("%Y-%m-%dT%H:%M:%S") == "yyyy-MM-dd'T'HH:mm:ss"
+
+
+def test_spark_as_of_and_weeks_match_pandas(session, data_dir) -> None:  # noqa: F811
+    from bot.engines._spark import SparkEngine
+    from bot.scoring import read_transactions, summarize
+
+    ref = summarize(read_transactions(data_dir / "generated.csv"), as_of="2024-01-31", unit="W")
+    engine = SparkEngine(
+        Input.resolve(data_dir / "generated.parquet"), as_of="2024-01-31", unit="W", session=session
+    )
+    try:
+        rows = engine.summary.orderBy("customer_id").toArrow().to_pandas()
+    finally:
+        engine.close()
+    assert_same_summary(rows, ref.reset_index())
+
+
+def test_spark_refuses_an_invalid_row_naming_it(session, tmp_path) -> None:
+    from bot.engines._spark import SparkEngine
+    from bot.errors import InputError
+
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,date,amount\na,2024-01-01,5\nb,2024-01-02,-5\n")
+    with pytest.raises(InputError, match="negative amount '-5'"):
+        SparkEngine(Input.resolve(path), session=session)
+
+
+def test_spark_sql_writers_match_numpy(session) -> None:
+    """Spark SQL reads the literals (1e6, CAST('inf' AS DOUBLE)) as DuckDB does."""
+    import itertools
+
+    import numpy as np
+
+    from bot.scoring import segment_sql, spend_rounding_sql
+    from bot.scoring._batch import QuintileEdges
+    from bot.scoring._segments import segment_names
+    from bot.scoring._transactions import round_spend
+
+    combos = list(itertools.product([0.0, 2.0], range(1, 6), range(1, 6), range(1, 6)))
+    df = session.createDataFrame(
+        [(x, float(r), float(f), float(m)) for x, r, f, m in combos],
+        "x double, r double, f double, m double",
+    )
+    got = [row[0] for row in df.selectExpr(segment_sql("x", "r", "f", "m")).collect()]
+    arr = np.array(combos)
+    expected = segment_names(arr[:, 0], *(arr[:, i].astype(int) for i in (1, 2, 3)))
+    assert got == expected.tolist()
+
+    edges = QuintileEdges((-3.0, 0.0, 0.1 + 0.2, float("inf")), higher_is_better=False)
+    values = [-5.0, -3.0, -0.0, 0.0, 0.3, 0.1 + 0.2, 3.0, 7.0]
+    vdf = session.createDataFrame([(v,) for v in values], "v double")
+    assert [r[0] for r in vdf.selectExpr(edges.sql("v")).collect()] == edges.score(values).tolist()
+
+    totals = [0.1 + 0.2, 12.340000000000002, 2.5e-7, 1e9 + 0.123, 99.99499999999999]
+    tdf = session.createDataFrame([(v,) for v in totals], "v double")
+    got_totals = [r[0] for r in tdf.selectExpr(spend_rounding_sql("v")).collect()]
+    assert got_totals == round_spend(np.array(totals)).tolist()

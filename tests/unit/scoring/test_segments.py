@@ -81,7 +81,14 @@ def test_a_fit_stopped_early_warns_that_it_did_not_converge(monkeypatch) -> None
         kwargs["options"] = {**kwargs.get("options", {}), "maxiter": 2}
         return real(*args, **kwargs)
 
+    real_newton = _bgnbd.newton
+
+    def one_newton_step(objective, start, **kwargs):
+        return real_newton(objective, start, max_iter=1)
+
     monkeypatch.setattr(_bgnbd.optimize, "minimize", two_steps)
+    # Newton alone now reaches the optimum from two L-BFGS steps: stop it early as well
+    monkeypatch.setattr(_bgnbd, "newton", one_newton_step)
     s = cdnow_summary()
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         model = BgNbd().fit(s["frequency"], s["recency"], s["T"])
