@@ -361,6 +361,21 @@ def _names_the_problem(text: str, category: str) -> bool:
     return any(w in wanted or (len(w) >= 5 and _stem(w) in stems) for w in said)
 
 
+# English the small model gets wrong in ways a reader notices at once (read in the demo's
+# replies): doubled articles ("the one of three candles"), a time as the thing that did not
+# arrive ("the 6th month has not arrived"), and a comment spliced on after a comma ("..., it's
+# for the model we have now", "... and two problems in one order, not great").
+_BROKEN_ENGLISH = (
+    re.compile(r"\b(?:the|a|an)\s+(?:one\s+of|a|an|the)\b", re.I),
+    re.compile(
+        r"\bthe\s+(?:\w+\s+)?(?:month|week|day|year|time)s?\s+(?:has|have|had|is|was|were)\s+"
+        r"(?:not|never)\b",
+        re.I,
+    ),
+    re.compile(r",\s+(?:it's|it is|that's|that is|not great|not good)\b", re.I),
+)
+
+
 def check_acknowledgement(
     sentence: str,
     *,
@@ -391,6 +406,11 @@ def check_acknowledgement(
     voice = _CUSTOMER_VOICE.get(language)
     if voice is not None and (m := voice.search(rest)):
         problems.append(QualityProblem("perspective", f"speaks as the customer: {m.group(0)}"))
+    if language == "en":
+        for broken in _BROKEN_ENGLISH:
+            if m := broken.search(rest):
+                problems.append(QualityProblem("off_topic", f"broken English: {m.group(0)}"))
+                break
     if not _names_the_problem(rest, category):
         problems.append(QualityProblem("off_topic", f"names no {category.replace('_', ' ')}"))
     if category == "wrong_item" and (ordered := _ORDERED.search(normalise(customer_message))):

@@ -408,3 +408,72 @@ def test_model_sentences_read_as_wrong_are_refused(sentence, language, category,
 @pytest.mark.parametrize(("sentence", "language", "category", "message"), RIGHT_MEANING)
 def test_model_sentences_read_as_right_pass(sentence, language, category, message):
     assert _acknowledgement_problems(sentence, language, category, message) == []
+
+
+# Read in the demo's replies with the embedded model (2026-12-03): four of 23 model sentences
+# were broken English a reader notices at once; the other 19 were fine and must stay so.
+_DEMO_BROKEN = [
+    (
+        "one of the 3 candles from the set is missing. order A10402. thanks",
+        "missing_item",
+        "I'm sorry the one of three candles was missing.",
+    ),
+    (
+        "This is my 6th complaint this month and I expect the usual refund. Late again.",
+        "late_delivery",
+        "I'm sorry the 6th month has not arrived.",
+    ),
+    (
+        "got the wrong phone case, its for a different model. order A10530",
+        "wrong_item",
+        "I'm sorry you got a wrong phone case, it's for the model we have now.",
+    ),
+    (
+        "The delivery was late AND the box arrived damaged, the lid of the pan is bent. Order "
+        "A10644. Two problems in one order, not great.",
+        "damaged_item",
+        "I'm sorry the box arrived damaged and two problems in one order, not great.",
+    ),
+]
+_DEMO_GOOD = [
+    (
+        "The tracking says delivered but nothing is at my door, not with neighbours, not in the "
+        "mailroom. Order A10450.",
+        "missing_item",
+        "I'm sorry the tracking said delivered but nothing is at your door, not with neighbours.",
+    ),
+    (
+        "I was charged twice for the same order (A10341). Two identical charges of $310.",
+        "billing_error",
+        "I'm sorry you were charged twice for the same order.",
+    ),
+    (
+        "The plant I ordered arrived dead. Brown leaves, dry soil. Order A10566.",
+        "damaged_item",
+        "I'm sorry the plant arrived dead.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "category", "sentence"), _DEMO_BROKEN)
+def test_broken_english_from_the_model_is_refused(
+    message: str, category: str, sentence: str
+) -> None:
+    from bot.drafting.quality import check_acknowledgement
+
+    problems = check_acknowledgement(
+        sentence, customer_message=message, language="en", category=category
+    )
+    assert any(p.text.startswith("broken English") for p in problems), problems
+
+
+@pytest.mark.parametrize(("message", "category", "sentence"), _DEMO_GOOD)
+def test_good_demo_sentences_are_not_called_broken(
+    message: str, category: str, sentence: str
+) -> None:
+    from bot.drafting.quality import check_acknowledgement
+
+    problems = check_acknowledgement(
+        sentence, customer_message=message, language="en", category=category
+    )
+    assert not any(p.text.startswith("broken English") for p in problems), problems
