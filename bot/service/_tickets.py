@@ -42,7 +42,7 @@ from bot.fx import FxRates
 from bot.pipeline import Resolution, resolve, settle
 from bot.policy import Policy
 from bot.service._customers import new_customer
-from bot.service._experiments import ArmChoice, choose_arm
+from bot.service._experiments import ArmChoice, choose_arm_in
 from bot.service._seam import store_errors
 from bot.store import (
     DB_ERRORS,
@@ -80,6 +80,7 @@ from bot.store import (
     mark_ticket_failed,
     offer_from_row,
     offer_of_ticket,
+    offers_of_order,
     record_exposure,
     record_offer,
     standing,
@@ -363,11 +364,15 @@ def _resolve_and_record(
     fx: FxRates,
 ) -> TicketResponse:
     """Steps 2 and 3: no transaction is open while the model runs."""
-    arm = choose_arm(sessions, request.customer_id, now=now)  # a running experiment's arm
-    if arm is not None:
-        policy = arm.policy
-    with sessions() as s:
-        mark = ledger_mark(s)  # before the standing: an offer recorded in between re-checks
+    with sessions() as s:  # one read session for everything decided before the model runs
+        arm = choose_arm_in(s, request.customer_id, now=now)  # a running experiment's arm
+        if arm is not None:
+            policy = arm.policy
+        # the ledger's offers for this order: a duplicate is answered from them, no model call
+        prior_offers = {o.category: o for o in offers_of_order(s, request.order.id)}
+        # before the standing: an offer recorded in between re-checks (the mark matches the
+        # lock the record step takes: the whole ledger's with budgets, else the customer's)
+        mark = ledger_mark(s, None if _has_budgets(policy) else request.customer_id)
         customer = s.get(Customer, request.customer_id)
         if customer is None:
             raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
@@ -387,7 +392,7 @@ def _resolve_and_record(
         budget_spent=spent_day,
         budget_spent_month=spent_month,
         fx=fx,
-        prior=_ledger_answer(sessions, request.order.id),
+        prior=_ledger_answer(prior_offers),
     )
     if arm is not None:
         result.decision = arm.label(result.decision)
@@ -406,13 +411,12 @@ def _resolve_and_record(
 
 
 def _ledger_answer(
-    sessions: Sessions, order_id: str
+    offers: dict[str, Offer],
 ) -> Callable[[Any, OfferDecision], OfferDecision | None]:
-    """The existing offer for this order and the case's issue, looked up before drafting."""
+    """The existing offer for this order and the case's issue (read before drafting)."""
 
     def answer(case: Any, fresh: OfferDecision) -> OfferDecision | None:
-        with sessions() as s:
-            existing = find_offer(s, order_id=order_id, category=str(case.issue.category))
+        existing = offers.get(str(case.issue.category))
         return None if existing is None else _existing_decision(existing, fresh)
 
     return answer
@@ -423,6 +427,21 @@ def _case_customer(st: CustomerStanding, request: TicketRequest) -> Any:
     if request.customer is not None and request.customer.attributes:
         who = who.model_copy(update={"attributes": request.customer.attributes})
     return who
+
+
+def _spends_goodwill(result: Resolution) -> bool:
+    """A new goodwill money offer is about to be recorded (what budgets and residual CLV limit)."""
+    offer = result.decision.offer
+    return (
+        not result.from_ledger
+        and result.case is not None
+        and offer.basis == "goodwill"
+        and offer.kind not in (OfferKind.none, OfferKind.apology_only)
+    )
+
+
+def _has_budgets(policy: Policy) -> bool:
+    return policy.budget.daily is not None or policy.budget.monthly is not None
 
 
 def _budget_spent(
@@ -456,15 +475,15 @@ def _decide_again(
     recorded since, they still hold, and nothing is read again.
     """
     mark, read_standing = read
-    if ledger_mark(s) == mark:
-        return result.decision, read_standing, False
+    drafted = result.decision
+    if not _spends_goodwill(result):
+        return drafted, read_standing, False  # nothing to spend: nothing to check again
+    if ledger_mark(s, None if _has_budgets(policy) else request.customer_id) == mark:
+        return drafted, read_standing, False
     customer = s.get(Customer, request.customer_id)
     assert customer is not None
     st = standing(s, customer, now=now, window_days=policy.abuse.window_days, fx=fx)
-    drafted = result.decision
-    money = drafted.offer.kind not in (OfferKind.none, OfferKind.apology_only)
-    if result.from_ledger or not money or drafted.offer.basis != "goodwill" or result.case is None:
-        return drafted, st, False
+    assert result.case is not None
     spent_day, spent_month = _budget_spent(s, policy, now)
     case = result.case.model_copy(update={"customer": _case_customer(st, request)})
     fresh = settle(
@@ -501,7 +520,8 @@ def _record(
     when = now or utcnow()
     reply = result.reply
     with sessions.begin() as s:
-        lock_ledger(s, ticket_id)  # first: nothing below reads a ledger another ticket changes
+        if _spends_goodwill(result):  # first: nothing below reads a ledger another ticket changes
+            lock_ledger(s, ticket_id, customer_id=request.customer_id, budgets=_has_budgets(policy))
         decision, st, changed = _decide_again(
             s, request, result, policy=policy, fx=fx, now=now, arm=arm, read=read
         )

@@ -99,25 +99,41 @@ def goodwill_by_customer(session: Session) -> dict[str, Decimal]:
     return {cid: Decimal(str(total or 0)) for cid, total in rows}
 
 
-def ledger_mark(session: Session) -> int:
-    """The newest offer's id (0 when none): unchanged means no offer was recorded since.
+def ledger_mark(session: Session, customer_id: str | None = None) -> int:
+    """The newest goodwill offer's id, of one customer or of all (0 when none): unchanged
+    means no goodwill was recorded since.
 
-    Offers are only inserted under `lock_ledger`, so ids grow in commit order; a status change
-    (accepted, declined, withdrawn) never lowers what a customer or a budget has left.
+    Goodwill offers are only inserted under `lock_ledger`: the whole ledger's lock (with
+    budgets) makes every id grow in commit order, a customer's lock that customer's ids: read
+    the mark that matches the lock taken. A status change (accepted, declined, withdrawn)
+    never lowers what a customer or a budget has left.
     """
-    return int(session.execute(select(func.coalesce(func.max(Offer.id), 0))).scalar_one())
+    # goodwill only: entitlements are recorded without the lock and spend no budget or residual
+    query = select(func.coalesce(func.max(Offer.id), 0)).where(Offer.basis == "goodwill")
+    if customer_id is not None:
+        query = query.where(Offer.customer_id == customer_id)
+    return int(session.execute(query).scalar_one())
 
 
-def lock_ledger(session: Session, ticket_id: str) -> None:
-    """Make this transaction the only one recording goodwill until it ends.
+def lock_ledger(
+    session: Session, ticket_id: str, *, customer_id: str, budgets: bool = True
+) -> None:
+    """Make this transaction the only one spending what it is about to read again.
 
     Budgets and residual CLV are read again after this, so concurrent tickets cannot spend
-    the same remainder. PostgreSQL: a transaction-scoped advisory lock shared by every worker.
+    the same remainder. PostgreSQL: transaction-scoped advisory locks shared by every worker:
+    the customer's (their residual CLV), and with `budgets` one for the whole ledger (a budget
+    is everybody's); without budgets, tickets of different customers record in parallel.
     SQLite: a write first (the ticket's row), which takes the database's one write lock
     before anything is read.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
+        if budgets:
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:customer))"),
+            {"space": _LEDGER_LOCK, "customer": customer_id},
+        )
         return
     session.execute(
         update(Ticket)

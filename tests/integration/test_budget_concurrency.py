@@ -148,3 +148,57 @@ def test_sixty_concurrent_tickets_never_give_more_than_the_daily_budget(
             eur = s.scalars(select(Offer).where(Offer.currency == "EUR")).all()
         for o in eur:  # each EUR offer counted at the rate, rounded up, in the base
             assert o.base_currency == "USD" and o.base_amount >= o.amount * FX.rate("EUR")
+
+
+@pytest.mark.slow
+def test_one_customers_concurrent_tickets_never_give_more_than_their_clv(
+    sessions: sessionmaker[Session],
+) -> None:
+    """No budget, so the record step locks only the customer: 30 tickets of one customer
+    (different orders) arriving together each read the whole residual CLV, yet the ledger
+    never gives that customer more than their CLV."""
+    policy = load_policy()
+    policy = policy.model_copy(
+        update={
+            "abuse": policy.abuse.model_copy(
+                update={"max_appeasements": 1000, "max_spend": Decimal(100000)}
+            )
+        }
+    )
+    assert policy.budget.daily is None and policy.budget.monthly is None
+    drafter = Drafter(SlowChatModel())
+    results: list[TicketResponse] = []
+    errors: list[Exception] = []
+    n = 30
+    start = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results.append(
+                handle_ticket(
+                    sessions,
+                    _request(0, "USD").model_copy(
+                        update={"order": Order(id=f"S-{i}", value=Decimal("500"), currency="USD")}
+                    ),
+                    policy=policy,
+                    drafter=drafter,
+                    idempotency_key=f"s-{i}",
+                    fx=FX,
+                )
+            )
+        except Exception as exc:  # asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(results) == n
+    with sessions() as s:
+        given = s.execute(
+            select(func.coalesce(func.sum(Offer.base_amount), 0)).where(Offer.customer_id == "c0")
+        ).scalar_one()
+    assert Decimal(str(given)) <= Decimal("900"), f"{given} given against a CLV of 900"
+    assert any(any("decided again" in x for x in r.decision.reasons) for r in results)
