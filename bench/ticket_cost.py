@@ -31,8 +31,9 @@ def _timed(fn, n: int) -> list[float]:  # type: ignore[no-untyped-def]
 
 
 def measure(url: str, n: int) -> dict[str, float]:
-    from sqlalchemy import Column, MetaData, String, Table, insert
+    from sqlalchemy import insert
 
+    from bench._floor import META, ROWS
     from bot.domain import Issue, Order
     from bot.drafting import Drafter
     from bot.policy import load_policy
@@ -65,13 +66,11 @@ def measure(url: str, n: int) -> dict[str, float]:
             idempotency_key=f"{run}-{i}",
         )
 
-    meta = MetaData()
-    rows = Table("floor_rows", meta, Column("id", String(32), primary_key=True))
-    meta.create_all(engine)
+    META.create_all(engine)  # the same one-row table as the HTTP floor (bench/_floor.py)
 
     def floor(i: int) -> None:
         with engine.begin() as c:
-            c.execute(insert(rows).values(id=f"{run}-{i}"))
+            c.execute(insert(ROWS).values(id=f"{run}-{i}"))
 
     _timed(lambda i: ticket(n + i), 20)  # warm: caches, connections
     _timed(lambda i: floor(n + i), 20)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -65,7 +65,6 @@ __all__ = ["load_records"]
 log = logging.getLogger(__name__)
 
 Estimator = Callable[[str], float]
-_CHUNK = 500
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 _HUMAN_EVENTS = frozenset(
     {EventType.draft_approved, EventType.draft_edited, EventType.draft_rejected}
@@ -82,11 +81,6 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
-
-
-def _chunks(ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
 
 
 def _rows_by(

@@ -33,6 +33,7 @@ from bot.store import (
     Sessions,
     Ticket,
     answer_offer_row,
+    find_offer,
     offer_of_ticket,
     offers_of_order,
     ticket_by_key,
@@ -162,8 +163,8 @@ def ticket_offer(
             raise NotFound("ticket not found")
         offer = offer_of_ticket(s, ticket.id)
         if offer is None and ticket.category is not None:
-            same = offers_of_order(s, ticket.order_id, ticket.category)
-            offer = next((o for o in same if o.customer_id == ticket.customer_id), None)
+            same = find_offer(s, order_id=ticket.order_id, category=ticket.category)
+            offer = same if same is not None and same.customer_id == ticket.customer_id else None
         return offer_row(offer) if offer is not None else None
 
 

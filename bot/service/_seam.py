@@ -15,7 +15,7 @@ from typing import ParamSpec, TypeVar
 from bot.errors import StoreUnavailable
 from bot.store import DB_ERRORS
 
-__all__ = ["DB_ERRORS", "store_errors"]
+__all__ = ["store_errors"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")

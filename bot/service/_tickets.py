@@ -32,7 +32,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.domain import Attributes, GuardResult, Issue, OfferDecision, OfferKind, Order, Reply
+from bot.domain import (
+    Attributes,
+    CaseCustomer,
+    GuardResult,
+    Issue,
+    OfferDecision,
+    OfferKind,
+    Order,
+    Reply,
+)
 from bot.domain import Offer as DomainOffer
 from bot.domain import Ticket as DomainTicket
 from bot.drafting import Drafter, check_draft, template_reply
@@ -372,7 +381,7 @@ def _resolve_and_record(
         prior_offers = {o.category: o for o in offers_of_order(s, request.order.id)}
         # before the standing: an offer recorded in between re-checks (the mark matches the
         # lock the record step takes: the whole ledger's with budgets, else the customer's)
-        mark = ledger_mark(s, None if _has_budgets(policy) else request.customer_id)
+        mark = _ledger_mark(s, policy, request.customer_id)
         customer = s.get(Customer, request.customer_id)
         if customer is None:
             raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
@@ -407,6 +416,7 @@ def _resolve_and_record(
         arm=arm,
         fx=fx,
         read=(mark, st),
+        known_offers=prior_offers,
     )
 
 
@@ -422,7 +432,7 @@ def _ledger_answer(
     return answer
 
 
-def _case_customer(st: CustomerStanding, request: TicketRequest) -> Any:
+def _case_customer(st: CustomerStanding, request: TicketRequest) -> CaseCustomer:
     who = case_customer(st)
     if request.customer is not None and request.customer.attributes:
         who = who.model_copy(update={"attributes": request.customer.attributes})
@@ -442,6 +452,12 @@ def _spends_goodwill(result: Resolution) -> bool:
 
 def _has_budgets(policy: Policy) -> bool:
     return policy.budget.daily is not None or policy.budget.monthly is not None
+
+
+def _ledger_mark(s: Session, policy: Policy, customer_id: str) -> int:
+    """The mark matching the lock the record step takes: the whole ledger's with budgets, else
+    the customer's (`lock_ledger`)."""
+    return ledger_mark(s, None if _has_budgets(policy) else customer_id)
 
 
 def _budget_spent(
@@ -478,7 +494,7 @@ def _decide_again(
     drafted = result.decision
     if not _spends_goodwill(result):
         return drafted, read_standing, False  # nothing to spend: nothing to check again
-    if ledger_mark(s, None if _has_budgets(policy) else request.customer_id) == mark:
+    if _ledger_mark(s, policy, request.customer_id) == mark:
         return drafted, read_standing, False
     customer = s.get(Customer, request.customer_id)
     assert customer is not None
@@ -516,7 +532,10 @@ def _record(
     arm: ArmChoice | None = None,
     fx: FxRates,
     read: tuple[int, CustomerStanding],
+    known_offers: dict[str, Offer],
 ) -> TicketResponse:
+    """Step 3. `read` and `known_offers` are what step 2 read of the ledger (its mark and the
+    standing; the order's offers by category)."""
     when = now or utcnow()
     reply = result.reply
     with sessions.begin() as s:
@@ -530,7 +549,7 @@ def _record(
             s.add(
                 Event(
                     ticket_id=ticket_id,
-                    type="decided_again",
+                    type=EventType.decided_again,
                     created_at=when,
                     payload={
                         "drafted": result.decision.offer.model_dump(mode="json"),
@@ -547,9 +566,7 @@ def _record(
         offer_kind = decision.offer.kind
         if result.from_ledger:
             # told the ledger's offer (or that it was turned down): nothing new to record
-            existing = find_offer(
-                s, order_id=request.order.id, category=result.issue.category.value
-            )
+            existing = known_offers.get(result.issue.category.value)
             if existing is not None:
                 s.add(
                     Event(

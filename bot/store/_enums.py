@@ -123,6 +123,7 @@ class EventType(StrEnum):
     guard_rejected = "guard_rejected"
     escalated = "escalated"
     duplicate_offer_suppressed = "duplicate_offer_suppressed"
+    decided_again = "decided_again"  # the ledger changed while the reply was written
     assist_draft = "assist_draft"
     draft_approved = "draft_approved"
     draft_edited = "draft_edited"

@@ -113,11 +113,10 @@ def offer_of_ticket(session: Session, ticket_id: str) -> Offer | None:
     return session.execute(query).scalars().first()
 
 
-def offers_of_order(session: Session, order_id: str, category: str | None = None) -> list[Offer]:
-    query = select(Offer).where(Offer.order_id == order_id)
-    if category is not None:
-        query = query.where(Offer.category == category)
-    return list(session.execute(query.order_by(Offer.id)).scalars())
+def offers_of_order(session: Session, order_id: str) -> list[Offer]:
+    """Every offer for an order (one per issue category), oldest first."""
+    query = select(Offer).where(Offer.order_id == order_id).order_by(Offer.id)
+    return list(session.execute(query).scalars())
 
 
 def answer_offer_row(

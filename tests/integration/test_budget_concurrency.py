@@ -8,7 +8,6 @@ and gives the later tickets what is left, or a person.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -28,7 +27,7 @@ from bot.policy import load_policy
 from bot.service import TicketRequest, TicketResponse, handle_ticket
 from bot.store import Event, Offer
 from bot.triage import load_triager
-from tests.unit.service.helpers import add_customer, migrated
+from tests.unit.service.helpers import add_customer, hammer, migrated
 
 N = 60
 BUDGET = Decimal(60)
@@ -76,31 +75,17 @@ def _hammer(sessions: sessionmaker[Session], currencies: list[str]) -> list[Tick
         update={"budget": policy.budget.model_copy(update={"daily": BUDGET})}
     )
     drafter = Drafter(SlowChatModel())
-    results: list[TicketResponse] = []
-    errors: list[Exception] = []
-    start = threading.Barrier(N)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results.append(
-                handle_ticket(
-                    sessions,
-                    _request(i, currencies[i % len(currencies)]),
-                    policy=policy,
-                    drafter=drafter,
-                    idempotency_key=f"b-{i}",
-                    fx=FX,
-                )
-            )
-        except Exception as exc:  # asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(N)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = hammer(
+        N,
+        lambda i: handle_ticket(
+            sessions,
+            _request(i, currencies[i % len(currencies)]),
+            policy=policy,
+            drafter=drafter,
+            idempotency_key=f"b-{i}",
+            fx=FX,
+        ),
+    )
     assert errors == []
     assert len(results) == N
     return results
@@ -167,34 +152,21 @@ def test_one_customers_concurrent_tickets_never_give_more_than_their_clv(
     )
     assert policy.budget.daily is None and policy.budget.monthly is None
     drafter = Drafter(SlowChatModel())
-    results: list[TicketResponse] = []
-    errors: list[Exception] = []
     n = 30
-    start = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results.append(
-                handle_ticket(
-                    sessions,
-                    _request(0, "USD").model_copy(
-                        update={"order": Order(id=f"S-{i}", value=Decimal("500"), currency="USD")}
-                    ),
-                    policy=policy,
-                    drafter=drafter,
-                    idempotency_key=f"s-{i}",
-                    fx=FX,
-                )
-            )
-        except Exception as exc:  # asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    one_customer = _request(0, "USD")
+    results, errors = hammer(
+        n,
+        lambda i: handle_ticket(
+            sessions,
+            one_customer.model_copy(
+                update={"order": Order(id=f"S-{i}", value=Decimal("500"), currency="USD")}
+            ),
+            policy=policy,
+            drafter=drafter,
+            idempotency_key=f"s-{i}",
+            fx=FX,
+        ),
+    )
     assert errors == [] and len(results) == n
     with sessions() as s:
         given = s.execute(

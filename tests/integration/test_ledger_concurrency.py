@@ -3,8 +3,7 @@ order and issue make one offer; 50 retries with one Idempotency-Key make one tic
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +17,7 @@ from bot.policy import load_policy
 from bot.service import TicketResponse, handle_ticket
 from bot.store import Customer, Event, Message, Offer, Ticket, record_offer
 from bot.triage import load_triager
-from tests.unit.service.helpers import add_customer, migrated, ticket
+from tests.unit.service.helpers import add_customer, hammer, migrated, ticket
 
 POLICY = load_policy()
 DRAFTER = Drafter(None)
@@ -33,27 +32,6 @@ def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
     with migrated(db_url) as factory:
         add_customer(factory)
         yield factory
-
-
-def hammer(n: int, call: Callable[[int], Any]) -> tuple[list[Any], list[Exception]]:
-    """Run `call(i)` on n threads released together; collect results and exceptions."""
-    results: list[Any] = []
-    errors: list[Exception] = []
-    start = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results.append(call(i))
-        except Exception as exc:  # every outcome is asserted on by the caller
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 def scalar(sessions: sessionmaker[Session], query: Any) -> Any:

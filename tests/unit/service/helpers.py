@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,3 +55,24 @@ def ticket(
         issue=Issue(category=category, severity=severity) if category else None,
         message=message,
     )
+
+
+def hammer(n: int, call: Callable[[int], Any]) -> tuple[list[Any], list[Exception]]:
+    """Run `call(i)` on n threads released together; collect results and exceptions."""
+    results: list[Any] = []
+    errors: list[Exception] = []
+    start = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results.append(call(i))
+        except Exception as exc:  # every outcome is asserted on by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
