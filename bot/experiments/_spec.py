@@ -25,7 +25,7 @@ class ArmSpec(BaseModel):
     share: Decimal = Field(gt=0, le=1)
     control: bool = False
     spend_cap: Decimal | None = Field(
-        default=None, ge=0, description="total goodwill this arm may give"
+        default=None, ge=0, description="total goodwill this arm may give, in the base currency"
     )
 
 

@@ -1,9 +1,10 @@
 """The experiments section of the KPI report: exposed tickets joined with their KPI rows, then
 `bot.experiments.analyze`, the same estimator `appease experiment analyze` runs on a CSV.
 
-CLV at the issue, CLV after (pending until the measurement window has passed), goodwill given
-(offers sent or accepted) and perception come from the ticket's KPI row, so an experiment is
-measured exactly like the headline KPIs. Retained: a purchase after the ticket, within the
+CLV at the issue, CLV after (pending until the measurement window has passed) and perception
+come from the ticket's KPI row, so an experiment is measured exactly like the headline KPIs;
+goodwill given (offers sent or accepted) is the ledger's base amount, so an order in yen and one
+in dollars are measured together. Retained: a purchase after the ticket, within the
 experiment's metric window.
 """
 
@@ -17,11 +18,9 @@ import pandas as pd
 
 from bot.experiments import analyze
 from bot.kpi._report import ExperimentOutcome, KpiReport
-from bot.store import OfferStatus, Session
+from bot.store import Session
 
 __all__ = ["experiment_outcomes", "with_experiments"]
-
-_GIVEN = (OfferStatus.sent, OfferStatus.accepted)  # as SPENT_STATUSES: what the KPIs spend
 
 
 def experiment_outcomes(session: Session, report: KpiReport) -> list[ExperimentOutcome]:
@@ -33,10 +32,11 @@ class _Outcomes:
     rows: list[ExperimentOutcome] = field(default_factory=list)
     simulated: set[str] = field(default_factory=set)  # experiments with simulated purchases
     clv_currency: dict[str, str] = field(default_factory=dict)  # ticket id -> CLV currency
+    base: Counter[str] = field(default_factory=Counter)  # the ledger's base currency, by offers
 
 
 def _outcomes(session: Session, report: KpiReport) -> _Outcomes:
-    """The exposed tickets' outcomes; `currency` is the order's, in which goodwill is given."""
+    """The exposed tickets' outcomes, spend in the ledger's base currency."""
     from bot.store import exposures_for_tickets
 
     rows = {r.ticket_id: r for r in report.rows}
@@ -45,8 +45,9 @@ def _outcomes(session: Session, report: KpiReport) -> _Outcomes:
         if exp.simulated:
             out.simulated.add(exp.experiment)
         out.clv_currency[exp.ticket_id] = exp.clv_currency
+        if exp.base_currency is not None:
+            out.base[exp.base_currency] += 1
         row = rows[exp.ticket_id]
-        given = row.offer_amount is not None and row.offer_status in _GIVEN
         out.rows.append(
             ExperimentOutcome(
                 experiment=exp.experiment,
@@ -55,8 +56,8 @@ def _outcomes(session: Session, report: KpiReport) -> _Outcomes:
                 customer_id=exp.customer_id,
                 clv_at_issue=row.clv_at_issue,
                 clv_after=row.clv_after,
-                spend=row.offer_amount if given and row.offer_amount is not None else Decimal(0),
-                currency=exp.currency,
+                spend=exp.spend_base,
+                currency=exp.base_currency or exp.clv_currency,
                 retained=exp.retained if row.clv_after is not None else None,
                 perception_pre=row.perception_pre,
                 perception_post=row.perception_post,
@@ -69,9 +70,10 @@ def with_experiments(session: Session, report: KpiReport) -> KpiReport:
     """The report with its experiments analysed (each with its own control and shares).
 
     Net value subtracts goodwill from CLV, so both must be in one currency: an experiment is
-    analysed in its customers' main CLV currency, and tickets whose order (goodwill) or CLV is
-    in another currency are left out and counted in a note (money in two currencies is never
-    added). The currency is known before the arm is, so leaving them out biases no arm.
+    analysed in the ledger's base currency (every order's goodwill has its base amount there);
+    customers whose CLV is kept in another currency are left out and counted in a note (money
+    in two currencies is never added). The currency is known before the arm is, so leaving
+    them out biases no arm.
     """
     from bot.store import find_experiment
 
@@ -84,8 +86,14 @@ def with_experiments(session: Session, report: KpiReport) -> KpiReport:
         if exp is None:
             continue
         mine = [o for o in found.rows if o.experiment == name]
-        currency = Counter(found.clv_currency[o.ticket_id] for o in mine).most_common(1)[0][0]
-        kept = [o for o in mine if o.currency == currency == found.clv_currency[o.ticket_id]]
+        clv = Counter(found.clv_currency[o.ticket_id] for o in mine)
+        currency = (found.base or clv).most_common(1)[0][0]
+        kept = [
+            o.model_copy(update={"currency": currency})
+            for o in mine
+            if o.spend == 0 or o.currency == currency
+            if found.clv_currency[o.ticket_id] == currency
+        ]
         control = next(str(a["name"]) for a in exp.arms if a["control"])
         if not any(o.arm == control for o in kept):
             continue  # no control ticket in this selection yet: nothing to compare with
@@ -95,8 +103,8 @@ def with_experiments(session: Session, report: KpiReport) -> KpiReport:
             notes.append("outcomes include SIMULATED purchases (the demo)")
         if len(kept) < len(mine):
             notes.append(
-                f"{len(mine) - len(kept)} tickets in a currency other than {currency} left out "
-                "(goodwill and CLV in different currencies are never added)"
+                f"{len(mine) - len(kept)} tickets of customers whose CLV is in a currency other "
+                f"than {currency} left out (money in two currencies is never added)"
             )
         for analysis in analyze(
             _frame(kept), control=control, shares={name: shares}, currency=currency

@@ -334,7 +334,9 @@ class ExperimentOutcome(_Model):
     clv_at_issue: Decimal | None
     clv_after: Decimal | None
     spend: Decimal
-    currency: str = Field(description="the order's currency, in which goodwill is given")
+    currency: str = Field(
+        description="of spend and CLV: the ledger's base currency (goodwill at the offer's rate)"
+    )
     retained: bool | None
     perception_pre: float | None
     perception_post: float | None

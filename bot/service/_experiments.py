@@ -28,9 +28,9 @@ from bot.store import (
     Sessions,
     arm_spend,
     create_experiment,
+    goodwill_spent_since,
     list_experiments,
     running_experiment,
-    spent_since,
     stop_experiment,
     utcnow,
 )
@@ -92,7 +92,8 @@ def _arm_choice(s: Session, exp: Experiment, customer_id: str, now: datetime) ->
         cap = Decimal(str(arm["spend_cap"]))
         left = max(cap - arm_spend(s, exp.id, name), Decimal(0))
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        daily = spent_since(s, day) + left  # the engine's "daily budget left" becomes `left`
+        # The engine's "daily budget left" becomes `left` (both in the base currency).
+        daily = goodwill_spent_since(s, day) + left
         if policy.budget.daily is not None:
             daily = min(daily, policy.budget.daily)
         budget = policy.budget.model_copy(update={"daily": daily})

@@ -28,7 +28,6 @@ from bot.store._experiments import (
     list_experiments,
     record_exposure,
     running_experiment,
-    spent_since,
     stop_experiment,
 )
 from bot.store._ledger import (
@@ -170,7 +169,6 @@ __all__ = [
     "record_offer",
     "rows_where_in",
     "running_experiment",
-    "spent_since",
     "standing",
     "stop_experiment",
     "ticket_by_key",

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import InputError, NotFound
-from bot.store._enums import ExperimentStatus
-from bot.store._ledger import GIVEN_STATUSES
+from bot.store._enums import ExperimentStatus, OfferStatus
+from bot.store._ledger import _BASE_AMOUNT, GIVEN_STATUSES
 from bot.store._models import (
     Customer,
     Experiment,
@@ -33,7 +33,6 @@ __all__ = [
     "list_experiments",
     "record_exposure",
     "running_experiment",
-    "spent_since",
     "stop_experiment",
 ]
 
@@ -50,6 +49,10 @@ class ExposureRow:
     simulated: bool = False  # a purchase in the window was simulated (the demo)
     currency: str = "USD"  # the order's (and so the goodwill's)
     clv_currency: str = "USD"  # the customer's (and so the CLV's)
+    # Goodwill sent or accepted on the ticket in the ledger's base currency (at the offer's
+    # own rate), so tickets in every order currency are measured together.
+    spend_base: Decimal = Decimal(0)
+    base_currency: str | None = None  # None: no offer given on the ticket
 
 
 def create_experiment(
@@ -150,24 +153,18 @@ def record_exposure(
 
 
 def arm_spend(session: Session, experiment_id: str, arm: str) -> Decimal:
-    """Goodwill given on the arm's exposed tickets (what its spend cap counts)."""
+    """Goodwill given on the arm's exposed tickets, in the base currency (what its cap counts).
+
+    Entitlements are owed whatever the arm, so they never draw on its cap.
+    """
     total = session.execute(
-        select(func.coalesce(func.sum(Offer.amount), 0))
+        select(func.coalesce(func.sum(_BASE_AMOUNT), 0))
         .join(Exposure, Exposure.ticket_id == Offer.ticket_id)
         .where(
             Exposure.experiment_id == experiment_id,
             Exposure.arm == arm,
             Offer.status.in_(GIVEN_STATUSES),
-        )
-    ).scalar_one()
-    return Decimal(str(total))
-
-
-def spent_since(session: Session, start: datetime) -> Decimal:
-    """Goodwill given by everyone since `start`: what the policy's daily budget counts."""
-    total = session.execute(
-        select(func.coalesce(func.sum(Offer.amount), 0)).where(
-            Offer.created_at >= start, Offer.status.in_(GIVEN_STATUSES)
+            Offer.basis == "goodwill",
         )
     ).scalar_one()
     return Decimal(str(total))
@@ -204,6 +201,17 @@ def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[Expos
             )
         ):
             purchases.setdefault(str(customer_id), []).append((date, str(source)))
+        spend: dict[str, tuple[Decimal, str]] = {}
+        for ticket_id, amount, base in session.execute(
+            select(
+                Offer.ticket_id, _BASE_AMOUNT, func.coalesce(Offer.base_currency, Offer.currency)
+            ).where(
+                Offer.ticket_id.in_({r[3] for r in rows}),
+                Offer.status.in_((OfferStatus.sent, OfferStatus.accepted)),
+            )
+        ):
+            before = spend.get(str(ticket_id), (Decimal(0), str(base)))[0]
+            spend[str(ticket_id)] = (before + Decimal(str(amount)), str(base))
         for name, window, arm, ticket_id, customer_id, created, currency, clv_cur in rows:
             end = created + timedelta(days=int(window))
             seen = [
@@ -219,6 +227,8 @@ def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[Expos
                     simulated="simulated" in seen,
                     currency=str(currency),
                     clv_currency=str(clv_cur),
+                    spend_base=spend.get(str(ticket_id), (Decimal(0), None))[0],
+                    base_currency=spend.get(str(ticket_id), (Decimal(0), None))[1],
                 )
             )
     return out

@@ -45,7 +45,7 @@ def measured(tmp_path_factory):
         handle_ticket(sessions, ticket(str(i), f"O{i}"), policy=policy, drafter=drafter, now=t0)
         for i in range(120)
     ]
-    for i in range(120, 130):  # orders in euros: their goodwill cannot be netted against USD CLV
+    for i in range(120, 130):  # orders in euros: measured at their base (dollar) amounts
         eur = ticket(str(i), f"O{i}").model_copy(
             update={"order": Order(id=f"O{i}", value=Decimal("80"), currency="EUR")}
         )
@@ -83,7 +83,8 @@ def test_the_kpi_report_carries_the_experiment(measured) -> None:
     (exp,) = measured.experiments
     assert exp.experiment == "e1" and exp.control == "default" and exp.simulated
     arms = {a.arm: a for a in exp.arms}
-    assert arms["default"].n + arms["apology_only"].n == 120
+    assert arms["default"].tickets + arms["apology_only"].tickets == 130  # euro orders too
+    assert arms["default"].n + arms["apology_only"].n == 120  # theirs are still pending
     assert arms["apology_only"].spend_total == 0
     assert arms["default"].spend_total > 0
     assert arms["apology_only"].expected_share_pct == 50.0
@@ -92,7 +93,24 @@ def test_the_kpi_report_carries_the_experiment(measured) -> None:
     assert spend.estimate < 0  # the holdout gives nothing
     assert exp.verdicts and exp.verdicts[0].startswith("apology_only")
     assert len(measured.experiment_outcomes) == 130
-    assert "10 tickets in a currency other than USD left out" in " ".join(exp.notes)
+    assert "left out" not in " ".join(exp.notes)
+
+
+def test_euro_goodwill_is_measured_at_its_dollar_base_amount(measured) -> None:
+    """The holdout must not look cheaper only because euro orders were dropped from the count."""
+    rows = {r.ticket_id: r for r in measured.rows}
+    paid = [
+        (o, rows[o.ticket_id])
+        for o in measured.experiment_outcomes
+        if rows[o.ticket_id].offer_currency == "EUR" and o.spend > 0
+    ]
+    assert paid, "some euro orders in the default arm got goodwill"
+    for outcome, row in paid:
+        assert outcome.currency == "USD"
+        # 1 EUR = 1.08 USD; the ledger keeps the base amount to a hundredth of a cent, rounded up
+        assert outcome.spend == (row.offer_amount * Decimal("1.08")).quantize(
+            Decimal("0.0001"), rounding="ROUND_CEILING"
+        )
 
 
 def test_the_html_report_shows_the_panel_with_intervals(measured) -> None:
