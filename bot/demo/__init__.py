@@ -221,7 +221,9 @@ def run_demo(
                     },
                 )
                 out = r.json() if r.status_code == 200 else {"error": r.text}
-                result.tickets.append({"complaint": c, "status": r.status_code, **out})
+                result.tickets.append(
+                    {"complaint": c, "order_id": orders[c["id"]], "status": r.status_code, **out}
+                )
                 progress.advance(task)
         result.sample_customer = picks[complaints[0]["id"]]
 

@@ -490,14 +490,17 @@ class Drafter:
         plain = category_plain(category, language)
         slots = extract_slots(message, order_id=order_id, language=language, plain=plain)
         seed = f"{order_id}|{message[:200]}"
-        body = [
-            book.tone(severity, sentiment, seed),
-            book.next_step(str(category), slots, seed),
-        ]
         offer = render_offer_sentence(decision, language)
-        tail = [offer] if offer else [book.close(seed)]
+
+        def around(first: str) -> str:
+            """The reply from its first sentence on; no later sentence repeats an earlier one."""
+            tone = book.tone(severity, sentiment, seed, avoid=(first,))
+            step = book.next_step(str(category), slots, seed, avoid=(first, tone))
+            last = offer or book.close(seed, avoid=(first, tone, step))
+            return " ".join([first, tone, step, last])
+
         if ack is not None:
-            text = " ".join([ack, *body, *tail])
+            text = around(ack)
             why = self._judge(
                 text,
                 decision,
@@ -512,7 +515,7 @@ class Drafter:
                 return DraftOutcome(
                     Reply(text=text, source="llm", guard=check_draft(text, decision)), usage
                 )
-        text = " ".join([book.acknowledge(str(category), slots, seed), *body, *tail])
+        text = around(book.acknowledge(str(category), slots, seed))
         usage.fallback = self.chat_model is not None
         quality = check_quality(
             text,

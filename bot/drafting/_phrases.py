@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import string
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain import Offer, OfferDecision, OfferKind
+from bot.drafting._slots import SITUATIONS
 from bot.drafting.guard import check_draft
 from bot.drafting.quality import check_sentence
 from bot.errors import InputError
@@ -96,8 +98,37 @@ def _slots_of(text: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(text) if f}
 
 
-def _pick(variants: Variants, slots: dict[str, str], seed: str) -> str:
-    """The most specific variant whose slots are all known, rotated by the ticket."""
+_STOP_WORDS = """i i'm we we're you your our a an the is are was to of for and so that this it in on
+with has have had be been us me my"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+# Stock words of thanks and empathy in every library language: one of each per reply.
+_STOCK = re.compile(
+    r"thank|understand|frustrat|patien|gracias|entiend|comprend|merci|danke|dank\b|versteh"
+    r"|ärger|geduld|verständnis|grazie|capisc|pazienz|obrigad|paciên",
+    re.IGNORECASE,
+)
+
+
+def _key_pairs(text: str) -> set[tuple[str, str]]:
+    """Word pairs that carry meaning, and stock words: said twice, they read like a machine."""
+    lowered = text.lower()
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", lowered)
+    pairs = {(a, b) for a, b in itertools.pairwise(words) if not {a, b} <= _STOP}
+    return pairs | {("stock", m.group(0)[:5]) for m in _STOCK.finditer(lowered)}
+
+
+def _pick(variants: Variants, slots: dict[str, str], seed: str, avoid: tuple[str, ...] = ()) -> str:
+    """The most specific variant whose slots are all known, rotated by the ticket.
+
+    Variants that would repeat a phrase of the sentences already chosen (`avoid`) are skipped
+    while another is left: "I understand your frustration" twice reads like a machine.
+    """
+    if avoid:
+        said = set().union(*(_key_pairs(a) for a in avoid))
+        fresh = [v for v in variants if not _key_pairs(v) & said]
+        variants = fresh or variants
     usable = [v for v in variants if _slots_of(v) <= slots.keys()]
     if not usable:
         usable = [v for v in variants if not _slots_of(v) - {"order_id", "plain"}] or variants
@@ -114,26 +145,39 @@ class PhraseBook:
     language: str
     data: _File
 
-    def _by_category(self, table: dict[str, Variants], category: str) -> Variants:
+    def _by_category(
+        self, table: dict[str, Variants], category: str, situation: str | None = None
+    ) -> Variants:
+        """The situation's sentences first (`late_delivery/arrived`, then `any/wrong_address`)."""
+        if situation:
+            found = table.get(f"{category}/{situation}") or table.get(f"any/{situation}")
+            if found:
+                return found
         return table.get(category) or table["other"]
 
     def acknowledge(self, category: str, slots: dict[str, str], seed: str) -> str:
-        return _pick(self._by_category(self.data.acknowledge, category), slots, seed + "ack")
+        table = self._by_category(self.data.acknowledge, category, slots.get("situation"))
+        return _pick(table, slots, seed + "ack")
 
-    def tone(self, severity: int, sentiment: float | None, seed: str) -> str:
+    def tone(
+        self, severity: int, sentiment: float | None, seed: str, avoid: tuple[str, ...] = ()
+    ) -> str:
         """Strong for severity 3 or a very unhappy customer, mild for a calm severity 1."""
         level = "standard"
         if severity >= 3 or (sentiment is not None and sentiment < 20):
             level = "strong"
         elif severity <= 1 and (sentiment is None or sentiment >= 40):
             level = "mild"
-        return _pick(getattr(self.data.tone, level), {}, seed + "tone")
+        return _pick(getattr(self.data.tone, level), {}, seed + "tone", avoid)
 
-    def next_step(self, category: str, slots: dict[str, str], seed: str) -> str:
-        return _pick(self._by_category(self.data.next_step, category), slots, seed + "next")
+    def next_step(
+        self, category: str, slots: dict[str, str], seed: str, avoid: tuple[str, ...] = ()
+    ) -> str:
+        table = self._by_category(self.data.next_step, category, slots.get("situation"))
+        return _pick(table, slots, seed + "next", avoid)
 
-    def close(self, seed: str) -> str:
-        return _pick(self.data.close, {}, seed + "close")
+    def close(self, seed: str, avoid: tuple[str, ...] = ()) -> str:
+        return _pick(self.data.close, {}, seed + "close", avoid)
 
     def followup_opening(self, category: str, slots: dict[str, str], seed: str) -> str:
         return _pick(self._by_category(self.data.followup.opening, category), slots, seed + "fu")
@@ -207,6 +251,13 @@ def _validate(path: Path, data: _File) -> None:
         if missing := [c for c in _CATEGORIES if c not in table]:
             raise InputError(str(path), f"{section}: missing categories {missing}")
         for category, variants in table.items():
+            base, _, situation = category.partition("/")
+            if situation and (base not in (*_CATEGORIES, "any") or situation not in SITUATIONS):
+                raise InputError(
+                    str(path),
+                    f"{section}.{category}: a situation key is CATEGORY/SITUATION or "
+                    f"any/SITUATION with a situation in {sorted(SITUATIONS)}",
+                )
             if not variants:
                 raise InputError(str(path), f"{section}.{category}: no sentences")
             _check_sentences(path, f"{section}.{category}", variants)
