@@ -1,6 +1,6 @@
 """Complaints for bench/quality.py: the 64 demo complaints plus generated ones.
 
-Generated from hand-written patterns in four languages, every category, with the details real
+Generated from hand-written patterns in six languages, every category, with the details real
 complaints carry (the item, how late, an order number, a feeling), so a reply has something
 specific to engage with. Deterministic for a seed.
 """
@@ -58,6 +58,27 @@ ITEMS = {
         "Winterjacke",
         "Brettspiel",
         "Mixer",
+    ],
+    # Italian and Portuguese items carry their article: the patterns put them where one goes.
+    "it": [
+        "il vaso di ceramica",
+        "la lampada da tavolo",
+        "il macinacaffè",
+        "la coperta di lana",
+        "la cover del telefono",
+        "il servizio da tè",
+        "la giacca invernale",
+        "il frullatore",
+    ],
+    "pt": [
+        "o vaso de cerâmica",
+        "o candeeiro de mesa",
+        "o moinho de café",
+        "a manta de lã",
+        "a capa do telemóvel",
+        "o serviço de chá",
+        "o casaco de inverno",
+        "a liquidificadora",
     ],
 }
 
@@ -210,9 +231,77 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
             "Ich finde nicht, wie ich die Adresse der Bestellung {order} ändern kann.",
         ],
     },
+    "it": {
+        "late_delivery": [
+            "Il mio ordine {order} doveva arrivare {days} giorni fa e non è ancora arrivato.",
+            "Aspetto l'ordine {order} da {days} giorni, è davvero troppo.",
+        ],
+        "damaged_item": [
+            "Nell'ordine {order} {item} è arrivato rotto, la scatola era schiacciata.",
+            "Ordine {order}: {item} è arrivato danneggiato, con una grossa crepa.",
+        ],
+        "wrong_item": [
+            "Ho ordinato {item} e mi è arrivato un articolo completamente diverso. Ordine {order}.",
+            "Mi avete mandato l'articolo sbagliato, colore e taglia diversi. Ordine {order}.",
+        ],
+        "missing_item": [
+            "Nel pacco dell'ordine {order} mancava {item}.",
+            "L'ordine {order} è arrivato ma dentro la scatola mancava un articolo.",
+        ],
+        "billing_error": [
+            "Mi avete addebitato due volte l'ordine {order}. Correggete per favore.",
+            "Mi è stato addebitato l'ordine {order} anche se l'avevo annullato.",
+        ],
+        "service_outage": [
+            "Il vostro sito è rimasto irraggiungibile tutta la sera e non ho potuto ordinare.",
+            "L'app si blocca al momento del pagamento, ho provato cinque volte oggi.",
+        ],
+        "poor_service": [
+            "Ho scritto tre volte per l'ordine {order} e nessuno mi ha risposto.",
+            "La persona al telefono è stata scortese e ha riattaccato.",
+        ],
+        "other": [
+            "Non trovo come cambiare l'indirizzo dell'ordine {order}.",
+            "La tabella delle taglie non è chiara e non so cosa scegliere. Ordine {order}.",
+        ],
+    },
+    "pt": {
+        "late_delivery": [
+            "O meu pedido {order} devia ter chegado há {days} dias e ainda não chegou.",
+            "Estou à espera do pedido {order} há {days} dias, isto é demasiado.",
+        ],
+        "damaged_item": [
+            "No pedido {order}, {item} chegou partido e a caixa vinha amassada.",
+            "Pedido {order}: {item} chegou danificado, com uma rachadela grande.",
+        ],
+        "wrong_item": [
+            "Encomendei {item} e recebi uma coisa completamente diferente. Pedido {order}.",
+            "Enviaram-me o artigo errado, cor e tamanho diferentes. Pedido {order}.",
+        ],
+        "missing_item": [
+            "Faltava {item} na caixa do pedido {order}.",
+            "O pedido {order} chegou mas faltava um artigo dentro da caixa.",
+        ],
+        "billing_error": [
+            "Cobraram-me duas vezes o pedido {order}. Por favor corrijam.",
+            "Cobraram-me o pedido {order} apesar de o ter cancelado.",
+        ],
+        "service_outage": [
+            "O vosso site esteve em baixo a noite toda e não consegui encomendar.",
+            "A aplicação bloqueia no pagamento, tentei cinco vezes hoje.",
+        ],
+        "poor_service": [
+            "Escrevi três vezes sobre o pedido {order} e ninguém respondeu.",
+            "A pessoa ao telefone foi mal-educada e desligou.",
+        ],
+        "other": [
+            "Não encontro como mudar a morada do pedido {order}.",
+            "A tabela de tamanhos não é clara e não sei o que escolher. Pedido {order}.",
+        ],
+    },
 }
 
-CURRENCY = {"en": "USD", "es": "EUR", "fr": "EUR", "de": "EUR"}
+CURRENCY = {"en": "USD", "es": "EUR", "fr": "EUR", "de": "EUR", "it": "EUR", "pt": "EUR"}
 
 
 def generated(n_per_cell: int = 5, seed: int = 11) -> list[dict[str, Any]]:

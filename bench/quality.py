@@ -25,10 +25,11 @@ LANGS = ("en", "es", "fr", "de", "it", "pt")
 
 def complaints() -> list[dict[str, Any]]:
     from bench._complaints import generated
-    from bot.demo import load_complaints
+    from bot.demo import _order_ids, load_complaints
 
-    demo = [{**c, "order_id": f"D-{c['id']}"} for c in load_complaints()]
-    return demo + generated()
+    demo = load_complaints()
+    orders = _order_ids(demo)  # the order numbers the demo's tickets carry
+    return [{**c, "order_id": orders[c["id"]]} for c in demo] + generated()
 
 
 def _pct(part: float, whole: float) -> str:
@@ -196,7 +197,7 @@ def main(argv: list[str]) -> int:
     header = (
         f"# Reply quality\n\n{machine()}; load average {os.getloadavg()[0]:.2f} at start; "
         f"{len(items)} complaints ({'an even sample of ' if args.sample else ''}the 64 demo complaints, "
-        "one Italian and one Portuguese among them, + generated ones in en/es/fr/de, 8 categories)\n\n"
+        "one Italian and one Portuguese among them, + generated ones in en/es/fr/de/it/pt, 8 categories)\n\n"
         f"`python -m bench quality -- {' '.join(argv)}` (`make bench BENCH_ARGS=quality`)\n"
     )
     out = [header]

@@ -151,7 +151,7 @@ def _quality_table(result: Any) -> Any:
             t["reply"]["text"],
             customer_message=c["message"],
             language=c["language"],
-            topic_words=[t.get("order_id") or f"D-{c['id']}"],
+            topic_words=[t["order_id"]],
             category=t.get("decision", {}).get("category") or c.get("category"),
         )
         passing += verdict.ok

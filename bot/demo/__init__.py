@@ -334,17 +334,20 @@ def _start_experiment(sessions: Any, settings: Settings, policy: Any) -> None:
 
 
 def _order_ids(complaints: list[dict[str, Any]]) -> dict[str, str]:
-    """The order number the customer wrote (`A10293`), so the reply names the order they know;
-    `D-<id>` for a complaint that names none (or one another complaint already used)."""
+    """The order number the customer wrote (`A10293`), so the reply names the order they know.
+
+    A complaint that names none (or one another complaint already used) gets the kind of number
+    a shop's ticket carries for the customer's latest order (`A20007`), never a demo label.
+    """
     out: dict[str, str] = {}
     used: set[str] = set()
-    for c in complaints:
+    for i, c in enumerate(complaints):
         ref = re.search(r"\b[A-Z]\d{5}\b", c["message"])
         if ref is not None and ref.group(0) not in used:
             out[c["id"]] = ref.group(0)
             used.add(ref.group(0))
         else:
-            out[c["id"]] = f"D-{c['id']}"
+            out[c["id"]] = f"A{20000 + i}"
     return out
 
 

@@ -5,7 +5,6 @@ understand your frustration" twice."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -132,8 +131,15 @@ def test_a_situation_key_the_library_does_not_know_names_the_file(tmp_path: Path
     path = tmp_path / "phrases" / "en.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(
-        re.sub(r"\n  any/wrong_address:\n", "\n  any/lost_in_space:\n", text, count=1),
+        text.replace("\n  late_delivery/arrived:\n", "\n  any/lost_in_space:\n", 1),
         encoding="utf-8",
     )
     with pytest.raises(InputError, match=r"en\.yaml.*any/lost_in_space.*situation"):
         load_prompts(tmp_path)
+
+
+def test_a_callback_that_never_came_is_not_a_lost_parcel() -> None:
+    text = _reply(
+        "I was promised a callback about my order and it never came.", IssueCategory.poor_service
+    )
+    assert "parcel" not in text and "reached you" not in text, text
