@@ -598,8 +598,12 @@ class Drafter:
         days_after: int,
         language: str = "en",
         earlier: Sequence[str] = (),
+        message: str = "",
     ) -> DraftOutcome:
         """A check-in some days after resolution: names what happened, asks the survey question.
+
+        `message` is the customer's complaint: a parcel that went to the wrong address is checked
+        in on as that, not as "the item that was missing".
 
         It repeats no offer (the guard sees a decision with none) and no sentence the customer
         was already sent (`earlier`, checked by the gate).
@@ -609,7 +613,7 @@ class Drafter:
         book = self.phrases.book(lang)
         plain = category_plain(category, lang)
         silent = _no_offer(decision)
-        slots = {"order_id": order_id, "plain": plain}
+        slots = extract_slots(message, order_id=order_id, language=lang, plain=plain)
         question = book.survey_question
         if self.mode == "full" and self.chat_model is not None:
             prompt = [
@@ -647,7 +651,11 @@ class Drafter:
         usage.fallback = self.chat_model is not None and self.mode == "full"
         seed = f"{order_id}|followup|{days_after}"
         text = " ".join(
-            [book.followup_opening(str(category), slots, seed), book.followup_hope(seed), question]
+            [
+                book.followup_opening(str(category), slots, seed),
+                book.followup_hope(seed),
+                question,
+            ]
         )
         return self._template(text, silent, usage)
 

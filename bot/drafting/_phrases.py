@@ -180,7 +180,8 @@ class PhraseBook:
         return _pick(self.data.close, {}, seed + "close", avoid)
 
     def followup_opening(self, category: str, slots: dict[str, str], seed: str) -> str:
-        return _pick(self._by_category(self.data.followup.opening, category), slots, seed + "fu")
+        table = self._by_category(self.data.followup.opening, category, slots.get("situation"))
+        return _pick(table, slots, seed + "fu")
 
     def followup_hope(self, seed: str) -> str:
         return _pick(self.data.followup.hope, {}, seed + "hope")
@@ -245,25 +246,30 @@ def _check_sentences(path: Path, where: str, sentences: list[str]) -> None:
             )
 
 
+def _check_situation_key(path: Path, section: str, key: str) -> None:
+    base, _, situation = key.partition("/")
+    if situation and (base not in (*_CATEGORIES, "any") or situation not in SITUATIONS):
+        raise InputError(
+            str(path),
+            f"{section}.{key}: a situation key is CATEGORY/SITUATION or any/SITUATION with a "
+            f"situation in {sorted(SITUATIONS)}",
+        )
+
+
 def _validate(path: Path, data: _File) -> None:
     for section in ("acknowledge", "next_step"):
         table: dict[str, Variants] = getattr(data, section)
         if missing := [c for c in _CATEGORIES if c not in table]:
             raise InputError(str(path), f"{section}: missing categories {missing}")
         for category, variants in table.items():
-            base, _, situation = category.partition("/")
-            if situation and (base not in (*_CATEGORIES, "any") or situation not in SITUATIONS):
-                raise InputError(
-                    str(path),
-                    f"{section}.{category}: a situation key is CATEGORY/SITUATION or "
-                    f"any/SITUATION with a situation in {sorted(SITUATIONS)}",
-                )
+            _check_situation_key(path, section, category)
             if not variants:
                 raise InputError(str(path), f"{section}.{category}: no sentences")
             _check_sentences(path, f"{section}.{category}", variants)
     if missing := [c for c in _CATEGORIES if c not in data.followup.opening]:
         raise InputError(str(path), f"followup.opening: missing categories {missing}")
     for category, variants in data.followup.opening.items():
+        _check_situation_key(path, "followup.opening", category)
         _check_sentences(path, f"followup.opening.{category}", variants)
     for level in ("mild", "standard", "strong"):
         _check_sentences(path, f"tone.{level}", getattr(data.tone, level))

@@ -28,6 +28,7 @@ from bot.store import (
     bot_messages,
     decision_from_row,
     due_followups,
+    first_customer_message,
     latest_decision,
     mark_followup,
     utcnow,
@@ -92,6 +93,7 @@ def _send(s: Session, fu: Followup, *, drafter: Drafter, when: datetime) -> bool
         days_after=max(0, (when - ticket.created_at).days),
         language=language,
         earlier=earlier,
+        message=first_customer_message(s, ticket.id),
     )
     if not _mark(s, fu.id, status=FollowupStatus.sent, sent_at=when, text=outcome.reply.text):
         return False

@@ -143,3 +143,20 @@ def test_a_callback_that_never_came_is_not_a_lost_parcel() -> None:
         "I was promised a callback about my order and it never came.", IssueCategory.poor_service
     )
     assert "parcel" not in text and "reached you" not in text, text
+
+
+@pytest.mark.parametrize(("language", "says"), [("en", "wrong address"), ("de", "falsche Adresse")])
+def test_the_follow_up_names_the_wrong_address_not_a_missing_item(language: str, says: str) -> None:
+    message = {
+        "en": "Package was delivered to the wrong address across town.",
+        "de": "Das Paket wurde an die falsche Adresse geliefert.",
+    }[language]
+    out = Drafter(None).followup(
+        decision=NO_MONEY,
+        category=IssueCategory.missing_item,
+        order_id="A10475",
+        days_after=7,
+        language=language,
+        message=message,
+    )
+    assert says in out.reply.text and "missing" not in out.reply.text, out.reply.text
