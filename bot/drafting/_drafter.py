@@ -719,7 +719,14 @@ class Drafter:
         else:
             sent = 0
         if sent == 0:
-            slots = {"order_id": order_id, "plain": category_plain(category, lang)}
+            # the whole conversation says what happened: "when do I get it back?" alone does not
+            said_by_customer = [text for who, text in history if who in ("customer", "user")]
+            slots = extract_slots(
+                " ".join([*said_by_customer, message]),
+                order_id=order_id,
+                language=lang,
+                plain=category_plain(category, lang),
+            )
             ack = book.acknowledge(str(category), slots, seed)
             if not _said(ack, earlier):
                 yield from _words(ack + " ")

@@ -160,3 +160,29 @@ def test_the_follow_up_names_the_wrong_address_not_a_missing_item(language: str,
         message=message,
     )
     assert says in out.reply.text and "missing" not in out.reply.text, out.reply.text
+
+
+def test_a_later_chat_turn_remembers_what_happened() -> None:
+    """Read in the widget: "when will I get it back?" after a misdelivery got "your parcel is
+    late" (the new message alone says nothing about the address)."""
+    first = "My parcel was delivered to the wrong address, a neighbour has it. Order W-1."
+    drafter = Drafter(None)
+    opening = drafter.resolution(
+        message=first,
+        decision=NO_MONEY,
+        category=IssueCategory.late_delivery,
+        order_id="W-1",
+        language="en",
+    ).reply.text
+    turn = "".join(
+        drafter.stream_chat_turn(
+            history=[("customer", first), ("bot", opening)],
+            message="Can you tell me when I will get it back?",
+            decision=NO_MONEY,
+            category=IssueCategory.late_delivery,
+            order_id="W-1",
+        )
+    )
+    assert "late" not in turn, turn
+    said = {sentence.strip() for sentence in opening.split(". ")}
+    assert not any(sentence.strip() in said for sentence in turn.split(". ")), turn
