@@ -99,6 +99,35 @@ def run(mode: str, items: list[dict[str, Any]], threads: int = 2) -> dict[str, A
     return {"mode": mode, "rows": rows}
 
 
+def _model_rows(rows: list[dict[str, Any]], local: bool) -> list[tuple[str, str, str]]:
+    """The figures the all-replies p50 hides: replies where the model was asked (English with
+    the embedded model), and triage's category on the generated complaints (known truth)."""
+    out = []
+    asked = [r for r in rows if r["language"] == "en"] if local else []
+    if asked:
+        secs = sorted(r["seconds"] for r in asked)
+        p95 = secs[min(len(secs) - 1, int(0.95 * len(secs)))]
+        out += [
+            (
+                "English replies carrying model-written text",
+                _pct(sum(r["model_text"] for r in asked), len(asked)),
+                "",
+            ),
+            (
+                "p50 / p95 seconds, English replies (model asked)",
+                f"{statistics.median(secs):.2f} / {p95:.2f}",
+                "",
+            ),
+        ]
+    generated = [r for r in rows if r["id"].startswith("g-")]
+    if generated:
+        right = sum(r["id"].split("-")[2] == r["category"] for r in generated)
+        out.append(
+            ("triage category right (generated complaints)", _pct(right, len(generated)), "")
+        )
+    return out
+
+
 def summarise(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows = result["rows"]
     n = len(rows)
@@ -134,6 +163,7 @@ def summarise(result: dict[str, Any]) -> list[tuple[str, str, str]]:
         ),
         ("p50 seconds per reply", f"{statistics.median(secs):.2f}", "<= 1" if local else ""),
         ("p95 seconds per reply", f"{p95:.2f}", ""),
+        *_model_rows(rows, local),
         (
             "gate rejections (model sentences refused)",
             f"{sum(r['quality_rejections'] for r in rows)}",
@@ -159,6 +189,20 @@ def samples(result: dict[str, Any], per_language: int = 3) -> list[str]:
             for caught in r["caught"]:
                 lines.append(f"  gate caught: ~~{caught}~~")
     return lines
+
+
+def _section(mode: str, result: dict[str, Any], threads: int) -> list[str]:
+    table = summarise(result)
+    for a, b, c in table:
+        print(f"  {a:48} {b:>12}  {c}")
+    where = f", {threads} llama.cpp threads" if mode.startswith("local") else ""
+    out = [f"\n## {mode}{where}\n\n| measure | value | goal |\n|---|---:|---|"]
+    out += [f"| {a} | {b} | {c} |" for a, b, c in table]
+    out.append(
+        "\nSample replies, verbatim (the first per language is one where the gate caught "
+        "something, when there is one):\n"
+    )
+    return out + samples(result)
 
 
 def main(argv: list[str]) -> int:
@@ -187,6 +231,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--threads", type=int, default=2, help="llama.cpp threads for the local model"
     )
+    parser.add_argument(
+        "--summarise",
+        type=Path,
+        default=None,
+        help="write the markdown from the rows an earlier run saved with --rows (no new run)",
+    )
     args = parser.parse_args(argv)
     items = complaints()
     if args.limit:
@@ -200,20 +250,23 @@ def main(argv: list[str]) -> int:
         "one Italian and one Portuguese among them, + generated ones in en/es/fr/de/it/pt, 8 categories)\n\n"
         f"`python -m bench quality -- {' '.join(argv)}` (`make bench BENCH_ARGS=quality`)\n"
     )
+    if args.summarise is not None:
+        header = (
+            f"# Reply quality\n\nRe-summarised from the rows an earlier run saved "
+            f"(`{args.summarise.name}`): its machine and load are in the notes beside it.\n"
+        )
     out = [header]
+    if args.summarise is not None:  # the markdown again from an earlier run's rows
+        saved = [json.loads(line) for line in args.summarise.read_text("utf-8").splitlines()]
+        for mode in dict.fromkeys(r["mode"] for r in saved):
+            result = {"mode": mode, "rows": [r for r in saved if r["mode"] == mode]}
+            out += _section(mode, result, args.threads)
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        if args.summarise is not None:
+            break
         print(f"- {mode}", flush=True)
         result = run(mode, items, args.threads)
-        table = summarise(result)
-        threads = f", {args.threads} llama.cpp threads" if mode.startswith("local") else ""
-        out.append(f"\n## {mode}{threads}\n\n| measure | value | goal |\n|---|---:|---|")
-        out += [f"| {a} | {b} | {c} |" for a, b, c in table]
-        out.append(
-            "\nSample replies, verbatim (the first per language is one where the gate caught something, when there is one):\n"
-        )
-        out += samples(result)
-        for a, b, c in table:
-            print(f"  {a:48} {b:>12}  {c}")
+        out += _section(mode, result, args.threads)
         if args.rows is not None:
             with args.rows.open("a", encoding="utf-8") as f:
                 for row in result["rows"]:
