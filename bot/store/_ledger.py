@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.fx import FxRates
@@ -22,6 +22,8 @@ from bot.store._models import Customer, Offer, Ticket, utcnow
 __all__ = [
     "GIVEN_STATUSES",
     "CustomerStanding",
+    "budget_ledger",
+    "customer_ledger",
     "find_offer",
     "goodwill_by_customer",
     "goodwill_given",
@@ -71,7 +73,7 @@ def goodwill_given(
     if since is not None:
         query = query.where(Offer.created_at >= since)
     count, total = session.execute(query).one()
-    return int(count), Decimal(str(total)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+    return int(count), _cents_up(total)
 
 
 def goodwill_spent_since(session: Session, start: datetime) -> Decimal:
@@ -156,25 +158,72 @@ def standing(
     A customer scored in another currency (their purchase history's) has the CLV converted
     at the business's rate; goodwill is counted at each offer's base amount.
     """
+    return customer_ledger(session, customer, now=now, window_days=window_days, fx=fx)[1]
+
+
+def customer_ledger(
+    session: Session,
+    customer: Customer,
+    *,
+    now: datetime | None = None,
+    window_days: int = 90,
+    fx: FxRates | None = None,
+) -> tuple[int, CustomerStanding]:
+    """The customer's ledger mark (`ledger_mark`) and standing (`standing`), in one query:
+    both from the same snapshot, so the mark is never newer than the standing."""
     now = now or utcnow()
     clv = customer.clv or Decimal(0)
     if fx is not None and customer.currency and customer.currency.upper() != fx.base:
         clv = clv * fx.rate(customer.currency)
     clv = clv.quantize(Decimal("0.01"))
-    _, total = goodwill_given(session, customer.id)
-    count_90, spend_90 = goodwill_given(
-        session, customer.id, since=now - timedelta(days=window_days)
-    )
-    return CustomerStanding(
+    given = Offer.status.in_(GIVEN_STATUSES)
+    recent = given & (Offer.created_at >= now - timedelta(days=window_days))
+    # goodwill rows only: the mark counts every status (`ledger_mark`), the sums the given ones
+    mark, total, count_90, spend_90 = session.execute(
+        select(
+            func.coalesce(func.max(Offer.id), 0),
+            func.coalesce(func.sum(case((given, _BASE_AMOUNT))), 0),
+            func.count(case((recent, Offer.id))),
+            func.coalesce(func.sum(case((recent, _BASE_AMOUNT))), 0),
+        ).where(Offer.customer_id == customer.id, Offer.basis == "goodwill")
+    ).one()
+    total = _cents_up(total)
+    return int(mark), CustomerStanding(
         customer_id=customer.id,
         clv=clv,
         residual_clv=clv - total,
         tier=customer.tier or "bronze",
         segment=customer.segment or "new",
         goodwill_total=total,
-        appeasements_90d=count_90,
-        appeasement_spend_90d=spend_90.quantize(Decimal("0.01")),
+        appeasements_90d=int(count_90),
+        appeasement_spend_90d=_cents_up(spend_90),
     )
+
+
+def budget_ledger(
+    session: Session, *, day: datetime | None, month: datetime | None
+) -> tuple[int, Decimal | None, Decimal | None]:
+    """The whole ledger's mark (`ledger_mark`) and the goodwill spent since `day` and since
+    `month` (`goodwill_spent_since`; None where not asked), in one query."""
+    given = Offer.status.in_(GIVEN_STATUSES)
+    since = [d for d in (day, month) if d is not None]
+    sums = [
+        func.coalesce(func.sum(case((given & (Offer.created_at >= d), _BASE_AMOUNT))), 0)
+        for d in since
+    ]
+    row = session.execute(
+        select(func.coalesce(func.max(Offer.id), 0), *sums).where(Offer.basis == "goodwill")
+    ).one()
+    spent = iter(Decimal(str(v)) for v in row[1:])
+    return (
+        int(row[0]),
+        next(spent) if day is not None else None,
+        next(spent) if month is not None else None,
+    )
+
+
+def _cents_up(total: Any) -> Decimal:
+    return Decimal(str(total)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
 
 def find_offer(session: Session, *, order_id: str, category: str) -> Offer | None:

@@ -12,18 +12,21 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, text, update
+from sqlalchemy import and_, case, insert, literal, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store._enums import FollowupStatus, MessageRole, TicketState
 from bot.store._models import (
     Customer,
+    Decision,
+    Event,
     Followup,
     Message,
     ModelParams,
     Offer,
     ScoreSnapshot,
+    Survey,
     Ticket,
     Transaction,
 )
@@ -41,6 +44,7 @@ __all__ = [
     "customers_of_tier",
     "due_followups",
     "file_imported",
+    "finish_ticket",
     "insert_rows",
     "latest_params",
     "mark_followup",
@@ -93,6 +97,21 @@ def claim_ticket(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0)) == 1
+
+
+def finish_ticket(session: Session, ticket_id: str, *, when: datetime, **values: Any) -> None:
+    """Set the ticket's recorded columns (`values`) in one UPDATE, with no read first; its
+    `created_at` becomes `when` if that is earlier (a ticket recorded as of a past `now`)."""
+    when_ = literal(when, Ticket.__table__.c.created_at.type)
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(
+            created_at=case((Ticket.created_at > when_, when_), else_=Ticket.created_at),
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_ticket_failed(session: Session, ticket_id: str, *, now: datetime) -> None:
@@ -184,7 +203,8 @@ def customer_ids(session: Session) -> set[str]:
 
 
 def insert_rows(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk INSERT (executemany) of plain rows into customers, transactions or score snapshots."""
+    """Bulk INSERT (executemany) of plain rows into one of the tables of `_BULK`: no unit of
+    work, no ids read back (every row of one call carries the same columns)."""
     model = _BULK[table]
     if rows:
         session.execute(insert(model), list(rows))
@@ -259,4 +279,10 @@ _BULK: dict[str, type[Any]] = {
     "customers": Customer,
     "transactions": Transaction,
     "score_snapshots": ScoreSnapshot,
+    # a ticket's record step
+    "decisions": Decision,
+    "events": Event,
+    "followups": Followup,
+    "messages": Message,
+    "surveys": Survey,
 }
