@@ -91,6 +91,7 @@ from bot.store import (
     offer_from_row,
     offer_of_ticket,
     offers_of_order,
+    open_ticket,
     record_exposure,
     record_offer,
     standing,
@@ -250,7 +251,7 @@ def _open_in(
                 owned.append(opened.ticket_id)
             opened.customer = customer
             return opened
-    ticket = Ticket(
+    columns = dict(
         customer_id=customer.id,
         channel=channel,
         order_id=request.order.id,
@@ -263,14 +264,12 @@ def _open_in(
         request_hash=digest,
         state=TicketState.in_flight,
     )
-    s.add(ticket)
     try:
-        s.flush()
+        ticket_id = open_ticket(s, message=request.message, **columns)
     except IntegrityError:
         raise _RaceLost from None
-    owned.append(ticket.id)
-    s.add(Message(ticket_id=ticket.id, role=MessageRole.customer, text=request.message))
-    return _Opened(ticket.id, None, customer=customer)
+    owned.append(ticket_id)
+    return _Opened(ticket_id, None, customer=customer)
 
 
 def _attributes(request: TicketRequest) -> dict[str, Any] | None:
