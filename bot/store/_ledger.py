@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import bindparam, case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.fx import FxRates
@@ -110,11 +110,15 @@ def ledger_mark(session: Session, customer_id: str | None = None) -> int:
     the mark that matches the lock taken. A status change (accepted, declined, withdrawn)
     never lowers what a customer or a budget has left.
     """
-    # goodwill only: entitlements are recorded without the lock and spend no budget or residual
-    query = select(func.coalesce(func.max(Offer.id), 0)).where(Offer.basis == "goodwill")
-    if customer_id is not None:
-        query = query.where(Offer.customer_id == customer_id)
-    return int(session.execute(query).scalar_one())
+    if customer_id is None:
+        return int(session.execute(_MARK).scalar_one())
+    return int(session.execute(_CUSTOMER_MARK, {"customer_id": customer_id}).scalar_one())
+
+
+# Built once (a ticket runs them on every request): goodwill only, since entitlements are
+# recorded without the lock and spend no budget or residual.
+_MARK = select(func.coalesce(func.max(Offer.id), 0)).where(Offer.basis == "goodwill")
+_CUSTOMER_MARK = _MARK.where(Offer.customer_id == bindparam("customer_id"))
 
 
 def lock_ledger(
@@ -176,16 +180,9 @@ def customer_ledger(
     if fx is not None and customer.currency and customer.currency.upper() != fx.base:
         clv = clv * fx.rate(customer.currency)
     clv = clv.quantize(Decimal("0.01"))
-    given = Offer.status.in_(GIVEN_STATUSES)
-    recent = given & (Offer.created_at >= now - timedelta(days=window_days))
-    # goodwill rows only: the mark counts every status (`ledger_mark`), the sums the given ones
     mark, total, count_90, spend_90 = session.execute(
-        select(
-            func.coalesce(func.max(Offer.id), 0),
-            func.coalesce(func.sum(case((given, _BASE_AMOUNT))), 0),
-            func.count(case((recent, Offer.id))),
-            func.coalesce(func.sum(case((recent, _BASE_AMOUNT))), 0),
-        ).where(Offer.customer_id == customer.id, Offer.basis == "goodwill")
+        _CUSTOMER_LEDGER,
+        {"customer_id": customer.id, "since": now - timedelta(days=window_days)},
     ).one()
     total = _cents_up(total)
     return int(mark), CustomerStanding(
@@ -198,6 +195,17 @@ def customer_ledger(
         appeasements_90d=int(count_90),
         appeasement_spend_90d=_cents_up(spend_90),
     )
+
+
+_GIVEN = Offer.status.in_(GIVEN_STATUSES)
+_RECENT = _GIVEN & (Offer.created_at >= bindparam("since"))
+# goodwill rows only: the mark counts every status (`ledger_mark`), the sums the given ones
+_CUSTOMER_LEDGER = select(
+    func.coalesce(func.max(Offer.id), 0),
+    func.coalesce(func.sum(case((_GIVEN, _BASE_AMOUNT))), 0),
+    func.count(case((_RECENT, Offer.id))),
+    func.coalesce(func.sum(case((_RECENT, _BASE_AMOUNT))), 0),
+).where(Offer.customer_id == bindparam("customer_id"), Offer.basis == "goodwill")
 
 
 def budget_ledger(

@@ -12,7 +12,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, and_, case, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    Insert,
+    Table,
+    and_,
+    bindparam,
+    case,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,7 +89,11 @@ def ping(session: Session) -> None:
 
 
 def ticket_by_key(session: Session, key: str) -> Ticket | None:
-    return session.execute(select(Ticket).where(Ticket.idempotency_key == key)).scalar_one_or_none()
+    return session.execute(_TICKET_BY_KEY, {"key": key}).scalar_one_or_none()
+
+
+# Built once: every ticket with a key runs it.
+_TICKET_BY_KEY = select(Ticket).where(Ticket.idempotency_key == bindparam("key"))
 
 
 def _core_insert(model: type[Any]) -> Insert:
@@ -126,16 +141,21 @@ def claim_ticket(
 def finish_ticket(session: Session, ticket_id: str, *, when: datetime, **values: Any) -> None:
     """Set the ticket's recorded columns (`values`) in one UPDATE, with no read first; its
     `created_at` becomes `when` if that is earlier (a ticket recorded as of a past `now`)."""
-    when_ = literal(when, Ticket.__table__.c.created_at.type)
-    session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id)
-        .values(
-            created_at=case((Ticket.created_at > when_, when_), else_=Ticket.created_at),
-            **values,
+    # Core on the session's connection: the columns given join the SET clause
+    session.connection().execute(_FINISH, {**values, "finish_id": ticket_id, "finish_when": when})
+
+
+_TICKETS = cast(Table, Ticket.__table__)
+_FINISH_WHEN = bindparam("finish_when", type_=_TICKETS.c.created_at.type)
+_FINISH = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("finish_id"))
+    .values(
+        created_at=case(
+            (_TICKETS.c.created_at > _FINISH_WHEN, _FINISH_WHEN), else_=_TICKETS.c.created_at
         )
-        .execution_options(synchronize_session=False)
     )
+)
 
 
 def mark_ticket_failed(session: Session, ticket_id: str, *, now: datetime) -> None:
@@ -158,8 +178,11 @@ def offer_of_ticket(session: Session, ticket_id: str) -> Offer | None:
 
 def offers_of_order(session: Session, order_id: str) -> list[Offer]:
     """Every offer for an order (one per issue category), oldest first."""
-    query = select(Offer).where(Offer.order_id == order_id).order_by(Offer.id)
-    return list(session.execute(query).scalars())
+    return list(session.execute(_OFFERS_OF_ORDER, {"order_id": order_id}).scalars())
+
+
+# Built once: every ticket runs it.
+_OFFERS_OF_ORDER = select(Offer).where(Offer.order_id == bindparam("order_id")).order_by(Offer.id)
 
 
 def answer_offer_row(
