@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, func, select, text, update
+from sqlalchemy import Table, bindparam, case, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.fx import FxRates
@@ -135,18 +137,16 @@ def lock_ledger(
     """
     if session.get_bind().dialect.name == "postgresql":
         if budgets:
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, hashtext(:customer))"),
-            {"space": _LEDGER_LOCK, "customer": customer_id},
-        )
+            session.execute(_LOCK_LEDGER, {"key": _LEDGER_LOCK})
+        session.execute(_LOCK_CUSTOMER, {"space": _LEDGER_LOCK, "customer": customer_id})
         return
-    session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    session.connection().execute(_TOUCH_TICKET, {"touch_id": ticket_id, "updated_at": utcnow()})
+
+
+_LOCK_LEDGER = text("SELECT pg_advisory_xact_lock(:key)")
+_LOCK_CUSTOMER = text("SELECT pg_advisory_xact_lock(:space, hashtext(:customer))")
+_TICKETS = cast(Table, Ticket.__table__)
+_TOUCH_TICKET = update(_TICKETS).where(_TICKETS.c.id == bindparam("touch_id"))
 
 
 def standing(
@@ -234,6 +234,13 @@ def _cents_up(total: Any) -> Decimal:
     return Decimal(str(total)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
 
+# Built once, the values bound at each call; ON CONFLICT on either unique key
+_OFFER_INSERTS: dict[str, Any] = {
+    "postgresql": pg_insert(Offer).on_conflict_do_nothing().returning(Offer),
+    "sqlite": sqlite_insert(Offer).on_conflict_do_nothing().returning(Offer),
+}
+
+
 def find_offer(session: Session, *, order_id: str, category: str) -> Offer | None:
     return session.execute(
         select(Offer).where(Offer.order_id == order_id, Offer.category == category)
@@ -283,22 +290,13 @@ def record_offer(
         base_currency=base_currency,
         fx_rate=rate,
     )
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(Offer).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(Offer).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - other databases are not supported targets
-        raise NotImplementedError(f"exactly-once offers need ON CONFLICT; {dialect} lacks it")
+    stmt = _OFFER_INSERTS.get(session.get_bind().dialect.name)
+    if stmt is None:  # pragma: no cover - other databases are not supported targets
+        raise NotImplementedError("exactly-once offers need ON CONFLICT; this database lacks it")
     # RETURNING says whether this call inserted, on both dialects (rowcount does not survive
     # the ORM's insert path on PostgreSQL), and hands back the new row: no second read.
     new = session.execute(
-        stmt.returning(Offer), execution_options={"populate_existing": True}
+        stmt, values, execution_options={"populate_existing": True}
     ).scalar_one_or_none()
     if new is not None:
         return new, True
