@@ -20,6 +20,7 @@ reaches another worker still waits for the lease: that worker cannot know nobody
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -352,26 +353,13 @@ def handle_ticket(
         )
     fx.check(request.order.currency)
     try:
+        open_ticket_ = functools.partial(
+            _open, sessions, request, channel=channel, key=idempotency_key, policy=policy
+        )
         try:
-            opened = _open(
-                sessions,
-                request,
-                channel=channel,
-                key=idempotency_key,
-                policy=policy,
-                now=now,
-                fx=fx,
-            )
-        except _RaceLost:
-            opened = _open(
-                sessions,
-                request,
-                channel=channel,
-                key=idempotency_key,
-                policy=policy,
-                now=now,
-                fx=fx,
-            )
+            opened = open_ticket_(now=now, fx=fx)
+        except _RaceLost:  # another request created the customer or the key's ticket first
+            opened = open_ticket_(now=now, fx=fx)
         if opened.replay is not None:
             return opened.replay
         assert opened.read is not None
@@ -514,7 +502,8 @@ def _read_ledger(
     budgets it: one query without budgets, two with (the whole ledger's mark comes first)."""
     window = policy.abuse.window_days
     if not _has_budgets(policy):
-        mark, st = customer_ledger(s, customer, now=now, window_days=window, fx=fx)
+        since = (now or utcnow()) - timedelta(days=window)
+        mark, st = customer_ledger(s, customer, since, fx)
         return mark, st, None, None
     day = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
     mark, daily, monthly = budget_ledger(

@@ -162,27 +162,23 @@ def standing(
     A customer scored in another currency (their purchase history's) has the CLV converted
     at the business's rate; goodwill is counted at each offer's base amount.
     """
-    return customer_ledger(session, customer, now=now, window_days=window_days, fx=fx)[1]
+    since = (now or utcnow()) - timedelta(days=window_days)
+    return customer_ledger(session, customer, since, fx)[1]
 
 
 def customer_ledger(
-    session: Session,
-    customer: Customer,
-    *,
-    now: datetime | None = None,
-    window_days: int = 90,
-    fx: FxRates | None = None,
+    session: Session, customer: Customer, since: datetime, fx: FxRates | None
 ) -> tuple[int, CustomerStanding]:
-    """The customer's ledger mark (`ledger_mark`) and standing (`standing`), in one query:
-    both from the same snapshot, so the mark is never newer than the standing."""
-    now = now or utcnow()
+    """The customer's ledger mark (`ledger_mark`) and standing (`standing`, its window from
+    `since`), in one query: both from the same snapshot, so the mark is never newer than the
+    standing."""
     clv = customer.clv or Decimal(0)
     if fx is not None and customer.currency and customer.currency.upper() != fx.base:
         clv = clv * fx.rate(customer.currency)
     clv = clv.quantize(Decimal("0.01"))
     mark, total, count_90, spend_90 = session.execute(
         _CUSTOMER_LEDGER,
-        {"customer_id": customer.id, "since": now - timedelta(days=window_days)},
+        {"customer_id": customer.id, "since": since},
     ).one()
     total = _cents_up(total)
     return int(mark), CustomerStanding(

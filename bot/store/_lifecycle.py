@@ -27,20 +27,17 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store import _models
 from bot.store._enums import FollowupStatus, MessageRole, TicketState
 from bot.store._models import (
     Customer,
-    Decision,
-    Event,
     Followup,
     Message,
     ModelParams,
     Offer,
     ScoreSnapshot,
-    Survey,
     Ticket,
     Transaction,
-    new_id,
 )
 
 __all__ = [
@@ -110,7 +107,7 @@ _INSERTS: dict[type[Any], Insert] = {}
 def open_ticket(session: Session, *, message: str, **columns: Any) -> str:
     """Insert a ticket (`columns`) and the customer's `message` on it; return the ticket's id.
     Raises IntegrityError if a ticket with the same idempotency key exists."""
-    ticket_id = new_id()
+    ticket_id = _models.new_id()
     connection = session.connection()
     connection.execute(_core_insert(Ticket), [{**columns, "id": ticket_id}])
     row = {"ticket_id": ticket_id, "role": MessageRole.customer, "text": message}
@@ -327,9 +324,9 @@ _BULK: dict[str, type[Any]] = {
     "transactions": Transaction,
     "score_snapshots": ScoreSnapshot,
     # a ticket's record step
-    "decisions": Decision,
-    "events": Event,
+    "decisions": _models.Decision,
+    "events": _models.Event,
     "followups": Followup,
     "messages": Message,
-    "surveys": Survey,
+    "surveys": _models.Survey,
 }
