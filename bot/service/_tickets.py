@@ -20,6 +20,7 @@ reaches another worker still waits for the lease: that worker cannot know nobody
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -61,13 +62,11 @@ from bot.store import (
     DraftStatus,
     Event,
     EventType,
-    Followup,
     IntegrityError,
     Message,
     MessageRole,
     Offer,
     OfferStatus,
-    ScoreSnapshot,
     Session,
     Sessions,
     Survey,
@@ -76,13 +75,16 @@ from bot.store import (
     Ticket,
     TicketState,
     TicketStatus,
+    budget_ledger,
     case_customer,
     claim_ticket,
+    customer_ledger,
     decision_from_row,
-    decision_row,
+    decision_values,
     find_offer,
+    finish_ticket,
     first_customer_message,
-    goodwill_spent_since,
+    insert_rows,
     latest_decision,
     ledger_mark,
     lock_ledger,
@@ -90,6 +92,7 @@ from bot.store import (
     offer_from_row,
     offer_of_ticket,
     offers_of_order,
+    open_ticket,
     record_exposure,
     record_offer,
     standing,
@@ -175,9 +178,26 @@ def _hash(request: TicketRequest) -> str:
 
 
 @dataclass
+class _Read:
+    """What the ticket is decided on, read in step 1's transaction: the experiment arm (and the
+    policy it runs), the ledger's offers for this order by category, the ledger mark the record
+    step re-checks under the lock, the customer's standing and the budgets' spend."""
+
+    arm: ArmChoice | None
+    policy: Policy
+    offers: dict[str, Offer]
+    mark: int
+    standing: CustomerStanding
+    spent_day: Decimal | None
+    spent_month: Decimal | None
+
+
+@dataclass
 class _Opened:
     ticket_id: str
     replay: TicketResponse | None
+    read: _Read | None = None
+    customer: Customer | None = None  # held: the session's identity map keeps it only weakly
 
 
 def _open(
@@ -186,15 +206,21 @@ def _open(
     *,
     channel: str,
     key: str | None,
-    base_currency: str = "USD",
+    policy: Policy,
+    now: datetime | None,
+    fx: FxRates,
 ) -> _Opened:
-    """Step 1: the ticket row and the customer's message, committed (or the stored reply)."""
+    """Step 1: the ticket row and the customer's message, committed (or the stored reply),
+    and in the same transaction what the decision rests on (no second session to read it)."""
     owned: list[str] = []  # the ticket this request created or took over, once it has an id
     try:
         with sessions.begin() as s:
-            return _open_in(
-                s, request, channel=channel, key=key, owned=owned, base_currency=base_currency
+            opened = _open_in(
+                s, request, channel=channel, key=key, owned=owned, base_currency=fx.base
             )
+            if opened.replay is None:
+                opened.read = _read_case(s, request, opened.customer, policy=policy, now=now, fx=fx)
+            return opened
     except DB_ERRORS:
         # The commit may or may not have landed: either way nobody is working on the ticket.
         for ticket_id in owned:
@@ -224,8 +250,9 @@ def _open_in(
             opened = _replay(s, prior, digest)
             if opened.replay is None:
                 owned.append(opened.ticket_id)
+            opened.customer = customer
             return opened
-    ticket = Ticket(
+    columns = dict(
         customer_id=customer.id,
         channel=channel,
         order_id=request.order.id,
@@ -238,14 +265,12 @@ def _open_in(
         request_hash=digest,
         state=TicketState.in_flight,
     )
-    s.add(ticket)
     try:
-        s.flush()
+        ticket_id = open_ticket(s, message=request.message, **columns)
     except IntegrityError:
         raise _RaceLost from None
-    owned.append(ticket.id)
-    s.add(Message(ticket_id=ticket.id, role=MessageRole.customer, text=request.message))
-    return _Opened(ticket.id, None)
+    owned.append(ticket_id)
+    return _Opened(ticket_id, None, customer=customer)
 
 
 def _attributes(request: TicketRequest) -> dict[str, Any] | None:
@@ -328,22 +353,22 @@ def handle_ticket(
         )
     fx.check(request.order.currency)
     try:
+        open_ticket_ = functools.partial(
+            _open, sessions, request, channel=channel, key=idempotency_key, policy=policy
+        )
         try:
-            opened = _open(
-                sessions, request, channel=channel, key=idempotency_key, base_currency=fx.base
-            )
-        except _RaceLost:
-            opened = _open(
-                sessions, request, channel=channel, key=idempotency_key, base_currency=fx.base
-            )
+            opened = open_ticket_(now=now, fx=fx)
+        except _RaceLost:  # another request created the customer or the key's ticket first
+            opened = open_ticket_(now=now, fx=fx)
         if opened.replay is not None:
             return opened.replay
+        assert opened.read is not None
         try:
             return _resolve_and_record(
                 sessions,
                 opened.ticket_id,
                 request,
-                policy=policy,
+                opened.read,
                 drafter=drafter,
                 triager=triager,
                 key=idempotency_key,
@@ -360,12 +385,35 @@ def handle_ticket(
         ) from exc
 
 
+def _read_case(
+    s: Session,
+    request: TicketRequest,
+    customer: Customer | None,
+    *,
+    policy: Policy,
+    now: datetime | None,
+    fx: FxRates,
+) -> _Read:
+    """Everything decided before the model runs, read once. After the ticket's insert: on
+    SQLite this transaction already holds the write lock, so no read precedes the write."""
+    arm = choose_arm_in(s, request.customer_id, now=now)  # a running experiment's arm
+    if arm is not None:
+        policy = arm.policy
+    # the ledger's offers for this order: a duplicate is answered from them, no model call
+    offers = {o.category: o for o in offers_of_order(s, request.order.id)}
+    customer = customer or s.get(Customer, request.customer_id)  # step 1's row: no second read
+    if customer is None:
+        raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
+    mark, st, spent_day, spent_month = _read_ledger(s, policy, customer, now=now, fx=fx)
+    return _Read(arm, policy, offers, mark, st, spent_day, spent_month)
+
+
 def _resolve_and_record(
     sessions: Sessions,
     ticket_id: str,
     request: TicketRequest,
+    read: _Read,
     *,
-    policy: Policy,
     drafter: Drafter,
     triager: Triager | None,
     key: str | None,
@@ -373,50 +421,36 @@ def _resolve_and_record(
     fx: FxRates,
 ) -> TicketResponse:
     """Steps 2 and 3: no transaction is open while the model runs."""
-    with sessions() as s:  # one read session for everything decided before the model runs
-        arm = choose_arm_in(s, request.customer_id, now=now)  # a running experiment's arm
-        if arm is not None:
-            policy = arm.policy
-        # the ledger's offers for this order: a duplicate is answered from them, no model call
-        prior_offers = {o.category: o for o in offers_of_order(s, request.order.id)}
-        # before the standing: an offer recorded in between re-checks (the mark matches the
-        # lock the record step takes: the whole ledger's with budgets, else the customer's)
-        mark = _ledger_mark(s, policy, request.customer_id)
-        customer = s.get(Customer, request.customer_id)
-        if customer is None:
-            raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
-        st = standing(s, customer, now=now, window_days=policy.abuse.window_days, fx=fx)
-        spent_day, spent_month = _budget_spent(s, policy, now)
     ticket = DomainTicket(
-        customer=_case_customer(st, request),
+        customer=_case_customer(read.standing, request),
         order=request.order,
         issue=request.issue,
         message=request.message,
     )
     result = resolve(
         ticket,
-        policy=policy,
+        policy=read.policy,
         drafter=drafter,
         triager=triager,
-        budget_spent=spent_day,
-        budget_spent_month=spent_month,
+        budget_spent=read.spent_day,
+        budget_spent_month=read.spent_month,
         fx=fx,
-        prior=_ledger_answer(prior_offers),
+        prior=_ledger_answer(read.offers),
     )
-    if arm is not None:
-        result.decision = arm.label(result.decision)
+    if read.arm is not None:
+        result.decision = read.arm.label(result.decision)
     return _record(
         sessions,
         ticket_id,
         request,
         result,
-        policy=policy,
+        policy=read.policy,
         key=key,
         now=now,
-        arm=arm,
+        arm=read.arm,
         fx=fx,
-        read=(mark, st),
-        known_offers=prior_offers,
+        read=(read.mark, read.standing),
+        known_offers=read.offers,
     )
 
 
@@ -460,16 +494,25 @@ def _ledger_mark(s: Session, policy: Policy, customer_id: str) -> int:
     return ledger_mark(s, None if _has_budgets(policy) else customer_id)
 
 
-def _budget_spent(
-    s: Session, policy: Policy, now: datetime | None
-) -> tuple[Decimal | None, Decimal | None]:
-    """Goodwill given today and this month (UTC, base currency), where the policy budgets it."""
+def _read_ledger(
+    s: Session, policy: Policy, customer: Customer, *, now: datetime | None, fx: FxRates
+) -> tuple[int, CustomerStanding, Decimal | None, Decimal | None]:
+    """The ledger mark matching the record step's lock (`_ledger_mark`), the customer's
+    standing, and the goodwill given today and this month (UTC, base currency) where the policy
+    budgets it: one query without budgets, two with (the whole ledger's mark comes first)."""
+    window = policy.abuse.window_days
+    if not _has_budgets(policy):
+        since = (now or utcnow()) - timedelta(days=window)
+        mark, st = customer_ledger(s, customer, since, fx)
+        return mark, st, None, None
     day = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
-    daily = goodwill_spent_since(s, day) if policy.budget.daily is not None else None
-    monthly = (
-        goodwill_spent_since(s, day.replace(day=1)) if policy.budget.monthly is not None else None
+    mark, daily, monthly = budget_ledger(
+        s,
+        day=day if policy.budget.daily is not None else None,
+        month=day.replace(day=1) if policy.budget.monthly is not None else None,
     )
-    return daily, monthly
+    st = standing(s, customer, now=now, window_days=window, fx=fx)
+    return mark, st, daily, monthly
 
 
 def _decide_again(
@@ -498,9 +541,8 @@ def _decide_again(
         return drafted, read_standing, False
     customer = s.get(Customer, request.customer_id)
     assert customer is not None
-    st = standing(s, customer, now=now, window_days=policy.abuse.window_days, fx=fx)
+    _, st, spent_day, spent_month = _read_ledger(s, policy, customer, now=now, fx=fx)
     assert result.case is not None
-    spent_day, spent_month = _budget_spent(s, policy, now)
     case = result.case.model_copy(update={"customer": _case_customer(st, request)})
     fresh = settle(
         case, result.triage, policy, budget_spent=spent_day, budget_spent_month=spent_month, fx=fx
@@ -534,10 +576,18 @@ def _record(
     read: tuple[int, CustomerStanding],
     known_offers: dict[str, Offer],
 ) -> TicketResponse:
-    """Step 3. `read` and `known_offers` are what step 2 read of the ledger (its mark and the
-    standing; the order's offers by category)."""
+    """Step 3. `read` and `known_offers` are what step 1 read of the ledger (its mark and the
+    standing; the order's offers by category). Nothing here is read back: the rows are plain
+    INSERTs (one per table), the ticket one UPDATE."""
     when = now or utcnow()
     reply = result.reply
+    events: list[dict[str, Any]] = []
+
+    def event(type_: EventType, payload: dict[str, Any]) -> None:
+        events.append(
+            {"ticket_id": ticket_id, "type": type_, "payload": payload, "created_at": when}
+        )
+
     with sessions.begin() as s:
         if _spends_goodwill(result):  # first: nothing below reads a ledger another ticket changes
             lock_ledger(s, ticket_id, customer_id=request.customer_id, budgets=_has_budgets(policy))
@@ -546,35 +596,19 @@ def _record(
         )
         if changed:
             reply = _template(decision, result, request)
-            s.add(
-                Event(
-                    ticket_id=ticket_id,
-                    type=EventType.decided_again,
-                    created_at=when,
-                    payload={
-                        "drafted": result.decision.offer.model_dump(mode="json"),
-                        "recorded": decision.offer.model_dump(mode="json"),
-                    },
-                )
+            event(
+                EventType.decided_again,
+                {
+                    "drafted": result.decision.offer.model_dump(mode="json"),
+                    "recorded": decision.offer.model_dump(mode="json"),
+                },
             )
-        ticket = s.get(Ticket, ticket_id)
-        assert ticket is not None
-        ticket.category = result.issue.category.value
-        ticket.severity = result.issue.severity
-        ticket.triage = result.triage.model_dump(mode="json") if result.triage else None
-        ticket.created_at = min(ticket.created_at, when)
         offer_kind = decision.offer.kind
         if result.from_ledger:
             # told the ledger's offer (or that it was turned down): nothing new to record
             existing = known_offers.get(result.issue.category.value)
             if existing is not None:
-                s.add(
-                    Event(
-                        ticket_id=ticket_id,
-                        type=EventType.duplicate_offer_suppressed,
-                        payload={"offer_id": existing.id},
-                    )
-                )
+                event(EventType.duplicate_offer_suppressed, {"offer_id": existing.id})
         elif offer_kind not in (OfferKind.none, OfferKind.apology_only):
             offer, inserted = record_offer(
                 s,
@@ -594,13 +628,7 @@ def _record(
                 # Someone resolved this order and issue first: answer with *their* offer.
                 decision = _existing_decision(offer, decision)
                 reply = _template(decision, result, request)
-                s.add(
-                    Event(
-                        ticket_id=ticket_id,
-                        type=EventType.duplicate_offer_suppressed,
-                        payload={"offer_id": offer.id},
-                    )
-                )
+                event(EventType.duplicate_offer_suppressed, {"offer_id": offer.id})
         else:
             existing = find_offer(
                 s, order_id=request.order.id, category=result.issue.category.value
@@ -608,7 +636,6 @@ def _record(
             if existing is not None:
                 decision = _existing_decision(existing, decision)
                 reply = _template(decision, result, request)
-        s.add(decision_row(ticket_id, decision, created_at=when))
         if arm is not None:
             record_exposure(
                 s,
@@ -619,70 +646,30 @@ def _record(
                 policy_version=arm.policy.version,
                 now=when,
             )
-        s.add(
-            Message(
-                ticket_id=ticket_id,
-                role=MessageRole.bot,
-                text=reply.text,
-                source=reply.source,
-                created_at=when,
-            )
-        )
-        s.add(
-            Event(
-                ticket_id=ticket_id,
-                type=EventType.model_call if result.usage.model_calls else EventType.template_reply,
-                payload=result.usage.as_event(),
-                created_at=when,
-            )
+        event(
+            EventType.model_call if result.usage.model_calls else EventType.template_reply,
+            result.usage.as_event(),
         )
         if result.usage.guard_rejections:
-            s.add(
-                Event(
-                    ticket_id=ticket_id,
-                    type=EventType.guard_rejected,
-                    created_at=when,
-                    payload={"violations": [v.model_dump() for v in result.usage.violations]},
-                )
+            event(
+                EventType.guard_rejected,
+                {"violations": [v.model_dump() for v in result.usage.violations]},
             )
         if decision.escalate:
-            s.add(
-                Event(
-                    ticket_id=ticket_id,
-                    type=EventType.escalated,
-                    payload={"reasons": decision.reasons[-1:]},
-                    created_at=when,
-                )
-            )
-        if result.triage is not None:
-            s.add(
-                Survey(
-                    ticket_id=ticket_id,
-                    phase=SurveyPhase.pre,
-                    score=result.triage.sentiment,
-                    source=SurveySource.estimated,
-                    created_at=when,
-                )
-            )
-        s.add(
-            ScoreSnapshot(
-                customer_id=request.customer_id,
-                ticket_id=ticket_id,
-                clv=st.clv,
-                residual_clv=st.residual_clv,
-                tier=st.tier,
-                segment=st.segment,
-                reason="ticket",
-                taken_at=when,
-            )
-        )
-        s.add(
-            Followup(ticket_id=ticket_id, due_at=when + timedelta(days=policy.followup.after_days))
-        )
+            event(EventType.escalated, {"reasons": decision.reasons[-1:]})
+        _insert_record_rows(s, ticket_id, decision, reply, result, st, policy, when, events)
         response = TicketResponse(ticket_id=ticket_id, decision=decision, reply=reply)
-        ticket.status = TicketStatus.escalated if decision.escalate else TicketStatus.resolved
-        ticket.state = TicketState.done
-        ticket.response = json.loads(response.model_dump_json())
+        finish_ticket(
+            s,
+            ticket_id,
+            when=when,
+            category=result.issue.category.value,
+            severity=result.issue.severity,
+            triage=result.triage.model_dump(mode="json") if result.triage else None,
+            status=TicketStatus.escalated if decision.escalate else TicketStatus.resolved,
+            state=TicketState.done,
+            response=json.loads(response.model_dump_json()),
+        )
     log.info(
         "ticket resolved",
         extra={
@@ -692,6 +679,48 @@ def _record(
         },
     )
     return response
+
+
+def _insert_record_rows(
+    s: Session,
+    ticket_id: str,
+    decision: OfferDecision,
+    reply: Reply,
+    result: Resolution,
+    st: CustomerStanding,
+    policy: Policy,
+    when: datetime,
+    events: list[dict[str, Any]],
+) -> None:
+    """The record step's rows, each table in one INSERT (the events in one executemany)."""
+    insert_rows(s, "decisions", [decision_values(ticket_id, decision, created_at=when)])
+    bot_message = {"ticket_id": ticket_id, "role": MessageRole.bot, "text": reply.text}
+    insert_rows(s, "messages", [{**bot_message, "source": reply.source, "created_at": when}])
+    insert_rows(s, "events", events)
+    if result.triage is not None:
+        survey = {"ticket_id": ticket_id, "phase": SurveyPhase.pre, "created_at": when}
+        insert_rows(
+            s,
+            "surveys",
+            [{**survey, "score": result.triage.sentiment, "source": SurveySource.estimated}],
+        )
+    snapshot = {"customer_id": st.customer_id, "ticket_id": ticket_id, "taken_at": when}
+    insert_rows(
+        s,
+        "score_snapshots",
+        [
+            {
+                **snapshot,
+                "clv": st.clv,
+                "residual_clv": st.residual_clv,
+                "tier": st.tier,
+                "segment": st.segment,
+                "reason": "ticket",
+            }
+        ],
+    )
+    due = when + timedelta(days=policy.followup.after_days)
+    insert_rows(s, "followups", [{"ticket_id": ticket_id, "due_at": due}])
 
 
 def _existing_decision(offer: Offer, fresh: OfferDecision) -> OfferDecision:

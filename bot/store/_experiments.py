@@ -88,15 +88,15 @@ def find_experiment(session: Session, name: str) -> Experiment | None:
 
 
 def running_experiment(session: Session) -> Experiment | None:
-    return (
-        session.execute(
-            select(Experiment)
-            .where(Experiment.status == ExperimentStatus.running)
-            .order_by(Experiment.started_at.desc())
-        )
-        .scalars()
-        .first()
-    )
+    return session.execute(_RUNNING).scalars().first()
+
+
+# Built once: every ticket runs it.
+_RUNNING = (
+    select(Experiment)
+    .where(Experiment.status == ExperimentStatus.running)
+    .order_by(Experiment.started_at.desc())
+)
 
 
 def list_experiments(session: Session) -> list[tuple[Experiment, dict[str, int]]]:

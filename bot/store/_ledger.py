@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Table, bindparam, case, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.fx import FxRates
@@ -22,6 +24,8 @@ from bot.store._models import Customer, Offer, Ticket, utcnow
 __all__ = [
     "GIVEN_STATUSES",
     "CustomerStanding",
+    "budget_ledger",
+    "customer_ledger",
     "find_offer",
     "goodwill_by_customer",
     "goodwill_given",
@@ -71,7 +75,7 @@ def goodwill_given(
     if since is not None:
         query = query.where(Offer.created_at >= since)
     count, total = session.execute(query).one()
-    return int(count), Decimal(str(total)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+    return int(count), _cents_up(total)
 
 
 def goodwill_spent_since(session: Session, start: datetime) -> Decimal:
@@ -108,11 +112,15 @@ def ledger_mark(session: Session, customer_id: str | None = None) -> int:
     the mark that matches the lock taken. A status change (accepted, declined, withdrawn)
     never lowers what a customer or a budget has left.
     """
-    # goodwill only: entitlements are recorded without the lock and spend no budget or residual
-    query = select(func.coalesce(func.max(Offer.id), 0)).where(Offer.basis == "goodwill")
-    if customer_id is not None:
-        query = query.where(Offer.customer_id == customer_id)
-    return int(session.execute(query).scalar_one())
+    if customer_id is None:
+        return int(session.execute(_MARK).scalar_one())
+    return int(session.execute(_CUSTOMER_MARK, {"customer_id": customer_id}).scalar_one())
+
+
+# Built once (a ticket runs them on every request): goodwill only, since entitlements are
+# recorded without the lock and spend no budget or residual.
+_MARK = select(func.coalesce(func.max(Offer.id), 0)).where(Offer.basis == "goodwill")
+_CUSTOMER_MARK = _MARK.where(Offer.customer_id == bindparam("customer_id"))
 
 
 def lock_ledger(
@@ -129,18 +137,16 @@ def lock_ledger(
     """
     if session.get_bind().dialect.name == "postgresql":
         if budgets:
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, hashtext(:customer))"),
-            {"space": _LEDGER_LOCK, "customer": customer_id},
-        )
+            session.execute(_LOCK_LEDGER, {"key": _LEDGER_LOCK})
+        session.execute(_LOCK_CUSTOMER, {"space": _LEDGER_LOCK, "customer": customer_id})
         return
-    session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    session.connection().execute(_TOUCH_TICKET, {"touch_id": ticket_id, "updated_at": utcnow()})
+
+
+_LOCK_LEDGER = text("SELECT pg_advisory_xact_lock(:key)")
+_LOCK_CUSTOMER = text("SELECT pg_advisory_xact_lock(:space, hashtext(:customer))")
+_TICKETS = cast(Table, Ticket.__table__)
+_TOUCH_TICKET = update(_TICKETS).where(_TICKETS.c.id == bindparam("touch_id"))
 
 
 def standing(
@@ -156,25 +162,79 @@ def standing(
     A customer scored in another currency (their purchase history's) has the CLV converted
     at the business's rate; goodwill is counted at each offer's base amount.
     """
-    now = now or utcnow()
+    since = (now or utcnow()) - timedelta(days=window_days)
+    return customer_ledger(session, customer, since, fx)[1]
+
+
+def customer_ledger(
+    session: Session, customer: Customer, since: datetime, fx: FxRates | None
+) -> tuple[int, CustomerStanding]:
+    """The customer's ledger mark (`ledger_mark`) and standing (`standing`, its window from
+    `since`), in one query: both from the same snapshot, so the mark is never newer than the
+    standing."""
     clv = customer.clv or Decimal(0)
     if fx is not None and customer.currency and customer.currency.upper() != fx.base:
         clv = clv * fx.rate(customer.currency)
     clv = clv.quantize(Decimal("0.01"))
-    _, total = goodwill_given(session, customer.id)
-    count_90, spend_90 = goodwill_given(
-        session, customer.id, since=now - timedelta(days=window_days)
-    )
-    return CustomerStanding(
+    mark, total, count_90, spend_90 = session.execute(
+        _CUSTOMER_LEDGER,
+        {"customer_id": customer.id, "since": since},
+    ).one()
+    total = _cents_up(total)
+    return int(mark), CustomerStanding(
         customer_id=customer.id,
         clv=clv,
         residual_clv=clv - total,
         tier=customer.tier or "bronze",
         segment=customer.segment or "new",
         goodwill_total=total,
-        appeasements_90d=count_90,
-        appeasement_spend_90d=spend_90.quantize(Decimal("0.01")),
+        appeasements_90d=int(count_90),
+        appeasement_spend_90d=_cents_up(spend_90),
     )
+
+
+_GIVEN = Offer.status.in_(GIVEN_STATUSES)
+_RECENT = _GIVEN & (Offer.created_at >= bindparam("since"))
+# goodwill rows only: the mark counts every status (`ledger_mark`), the sums the given ones
+_CUSTOMER_LEDGER = select(
+    func.coalesce(func.max(Offer.id), 0),
+    func.coalesce(func.sum(case((_GIVEN, _BASE_AMOUNT))), 0),
+    func.count(case((_RECENT, Offer.id))),
+    func.coalesce(func.sum(case((_RECENT, _BASE_AMOUNT))), 0),
+).where(Offer.customer_id == bindparam("customer_id"), Offer.basis == "goodwill")
+
+
+def budget_ledger(
+    session: Session, *, day: datetime | None, month: datetime | None
+) -> tuple[int, Decimal | None, Decimal | None]:
+    """The whole ledger's mark (`ledger_mark`) and the goodwill spent since `day` and since
+    `month` (`goodwill_spent_since`; None where not asked), in one query."""
+    given = Offer.status.in_(GIVEN_STATUSES)
+    since = [d for d in (day, month) if d is not None]
+    sums = [
+        func.coalesce(func.sum(case((given & (Offer.created_at >= d), _BASE_AMOUNT))), 0)
+        for d in since
+    ]
+    row = session.execute(
+        select(func.coalesce(func.max(Offer.id), 0), *sums).where(Offer.basis == "goodwill")
+    ).one()
+    spent = iter(Decimal(str(v)) for v in row[1:])
+    return (
+        int(row[0]),
+        next(spent) if day is not None else None,
+        next(spent) if month is not None else None,
+    )
+
+
+def _cents_up(total: Any) -> Decimal:
+    return Decimal(str(total)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+# Built once, the values bound at each call; ON CONFLICT on either unique key
+_OFFER_INSERTS: dict[str, Any] = {
+    "postgresql": pg_insert(Offer).on_conflict_do_nothing().returning(Offer),
+    "sqlite": sqlite_insert(Offer).on_conflict_do_nothing().returning(Offer),
+}
 
 
 def find_offer(session: Session, *, order_id: str, category: str) -> Offer | None:
@@ -226,22 +286,13 @@ def record_offer(
         base_currency=base_currency,
         fx_rate=rate,
     )
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(Offer).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(Offer).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - other databases are not supported targets
-        raise NotImplementedError(f"exactly-once offers need ON CONFLICT; {dialect} lacks it")
+    stmt = _OFFER_INSERTS.get(session.get_bind().dialect.name)
+    if stmt is None:  # pragma: no cover - other databases are not supported targets
+        raise NotImplementedError("exactly-once offers need ON CONFLICT; this database lacks it")
     # RETURNING says whether this call inserted, on both dialects (rowcount does not survive
     # the ORM's insert path on PostgreSQL), and hands back the new row: no second read.
     new = session.execute(
-        stmt.returning(Offer), execution_options={"populate_existing": True}
+        stmt, values, execution_options={"populate_existing": True}
     ).scalar_one_or_none()
     if new is not None:
         return new, True

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select, text, update
+from sqlalchemy import (
+    Insert,
+    Table,
+    and_,
+    bindparam,
+    case,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store import _models
 from bot.store._enums import FollowupStatus, MessageRole, TicketState
 from bot.store._models import (
     Customer,
@@ -41,12 +53,14 @@ __all__ = [
     "customers_of_tier",
     "due_followups",
     "file_imported",
+    "finish_ticket",
     "insert_rows",
     "latest_params",
     "mark_followup",
     "mark_ticket_failed",
     "offer_of_ticket",
     "offers_of_order",
+    "open_ticket",
     "ping",
     "rows_where_in",
     "ticket_by_key",
@@ -72,7 +86,33 @@ def ping(session: Session) -> None:
 
 
 def ticket_by_key(session: Session, key: str) -> Ticket | None:
-    return session.execute(select(Ticket).where(Ticket.idempotency_key == key)).scalar_one_or_none()
+    return session.execute(_TICKET_BY_KEY, {"key": key}).scalar_one_or_none()
+
+
+# Built once: every ticket with a key runs it.
+_TICKET_BY_KEY = select(Ticket).where(Ticket.idempotency_key == bindparam("key"))
+
+
+def _core_insert(model: type[Any]) -> Insert:
+    """A Core INSERT of the model's table, built once (executed with a list of rows)."""
+    stmt = _INSERTS.get(model)
+    if stmt is None:
+        stmt = _INSERTS[model] = insert(cast(Table, model.__table__))
+    return stmt
+
+
+_INSERTS: dict[type[Any], Insert] = {}
+
+
+def open_ticket(session: Session, *, message: str, **columns: Any) -> str:
+    """Insert a ticket (`columns`) and the customer's `message` on it; return the ticket's id.
+    Raises IntegrityError if a ticket with the same idempotency key exists."""
+    ticket_id = _models.new_id()
+    connection = session.connection()
+    connection.execute(_core_insert(Ticket), [{**columns, "id": ticket_id}])
+    row = {"ticket_id": ticket_id, "role": MessageRole.customer, "text": message}
+    connection.execute(_core_insert(Message), [row])
+    return ticket_id
 
 
 def claim_ticket(
@@ -95,6 +135,26 @@ def claim_ticket(
     return int(getattr(result, "rowcount", 0)) == 1
 
 
+def finish_ticket(session: Session, ticket_id: str, *, when: datetime, **values: Any) -> None:
+    """Set the ticket's recorded columns (`values`) in one UPDATE, with no read first; its
+    `created_at` becomes `when` if that is earlier (a ticket recorded as of a past `now`)."""
+    # Core on the session's connection: the columns given join the SET clause
+    session.connection().execute(_FINISH, {**values, "finish_id": ticket_id, "finish_when": when})
+
+
+_TICKETS = cast(Table, Ticket.__table__)
+_FINISH_WHEN = bindparam("finish_when", type_=_TICKETS.c.created_at.type)
+_FINISH = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("finish_id"))
+    .values(
+        created_at=case(
+            (_TICKETS.c.created_at > _FINISH_WHEN, _FINISH_WHEN), else_=_TICKETS.c.created_at
+        )
+    )
+)
+
+
 def mark_ticket_failed(session: Session, ticket_id: str, *, now: datetime) -> None:
     session.execute(
         update(Ticket)
@@ -115,8 +175,11 @@ def offer_of_ticket(session: Session, ticket_id: str) -> Offer | None:
 
 def offers_of_order(session: Session, order_id: str) -> list[Offer]:
     """Every offer for an order (one per issue category), oldest first."""
-    query = select(Offer).where(Offer.order_id == order_id).order_by(Offer.id)
-    return list(session.execute(query).scalars())
+    return list(session.execute(_OFFERS_OF_ORDER, {"order_id": order_id}).scalars())
+
+
+# Built once: every ticket runs it.
+_OFFERS_OF_ORDER = select(Offer).where(Offer.order_id == bindparam("order_id")).order_by(Offer.id)
 
 
 def answer_offer_row(
@@ -184,10 +247,11 @@ def customer_ids(session: Session) -> set[str]:
 
 
 def insert_rows(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk INSERT (executemany) of plain rows into customers, transactions or score snapshots."""
+    """Bulk INSERT (executemany) of plain rows into one of the tables of `_BULK`: no unit of
+    work, no ids read back (every row of one call carries the same columns)."""
     model = _BULK[table]
-    if rows:
-        session.execute(insert(model), list(rows))
+    if rows:  # Core on the session's connection: no ORM bulk path (a third of the time)
+        session.connection().execute(_core_insert(model), list(rows))
 
 
 def update_customers(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -259,4 +323,10 @@ _BULK: dict[str, type[Any]] = {
     "customers": Customer,
     "transactions": Transaction,
     "score_snapshots": ScoreSnapshot,
+    # a ticket's record step
+    "decisions": _models.Decision,
+    "events": _models.Event,
+    "followups": Followup,
+    "messages": Message,
+    "surveys": _models.Survey,
 }

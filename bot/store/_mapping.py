@@ -6,13 +6,20 @@ The service and the API read decisions and offers through these, never by pickin
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.domain import CaseCustomer, OfferDecision, OfferKind, Segment, Tier
 from bot.domain import Offer as DomainOffer
 from bot.store._ledger import CustomerStanding
 from bot.store._models import Decision, Offer, utcnow
 
-__all__ = ["case_customer", "decision_from_row", "decision_row", "offer_from_row"]
+__all__ = [
+    "case_customer",
+    "decision_from_row",
+    "decision_row",
+    "decision_values",
+    "offer_from_row",
+]
 
 
 def decision_from_row(row: Decision) -> OfferDecision:
@@ -33,18 +40,25 @@ def decision_from_row(row: Decision) -> OfferDecision:
 def decision_row(
     ticket_id: str, decision: OfferDecision, *, created_at: datetime | None = None
 ) -> Decision:
-    return Decision(
-        ticket_id=ticket_id,
-        kind=decision.offer.kind.value,
-        amount=decision.offer.amount,
-        currency=decision.offer.currency,
-        cap=decision.cap,
-        escalate=decision.escalate,
-        reasons=list(decision.reasons),
-        policy_version=decision.policy_version,
-        basis=decision.offer.basis,
-        created_at=created_at or utcnow(),
-    )
+    return Decision(**decision_values(ticket_id, decision, created_at=created_at))
+
+
+def decision_values(
+    ticket_id: str, decision: OfferDecision, *, created_at: datetime | None = None
+) -> dict[str, Any]:
+    """The decisions row's columns (for a plain INSERT, `insert_rows`)."""
+    return {
+        "ticket_id": ticket_id,
+        "kind": decision.offer.kind.value,
+        "amount": decision.offer.amount,
+        "currency": decision.offer.currency,
+        "cap": decision.cap,
+        "escalate": decision.escalate,
+        "reasons": list(decision.reasons),
+        "policy_version": decision.policy_version,
+        "basis": decision.offer.basis,
+        "created_at": created_at or utcnow(),
+    }
 
 
 def offer_from_row(row: Offer) -> DomainOffer:
