@@ -19,14 +19,11 @@ from bot.triage import Triager
 
 __all__ = [
     "AppState",
-    "DrafterDep",
-    "FxDep",
-    "PolicyDep",
+    "Pipeline",
+    "PipelineDep",
     "PrincipalDep",
     "SessionsDep",
-    "SettingsDep",
     "StateDep",
-    "TriagerDep",
 ]
 
 
@@ -59,26 +56,6 @@ def get_sessions(state: StateDep) -> Sessions:
     return state.sessions
 
 
-def get_policy(state: StateDep) -> Policy:
-    return state.policy
-
-
-def get_fx(state: StateDep) -> FxRates:
-    return state.fx
-
-
-def get_triager(state: StateDep) -> Triager | None:
-    return state.triager
-
-
-def get_drafter(state: StateDep) -> Drafter:
-    return state.drafter
-
-
-def get_settings_dep(state: StateDep) -> Settings:
-    return state.settings
-
-
 def get_principal(request: Request, state: StateDep) -> Principal:
     """`Authorization: Bearer KEY`; the key's role comes from APPEASE_API_KEYS."""
     header = request.headers.get("authorization", "")
@@ -100,10 +77,38 @@ def principal_for_key(state: AppState, key: str) -> Principal:
     return Principal(role=found.role, label=f"{found.role}-key")
 
 
+@dataclass(frozen=True)
+class Pipeline:
+    """What a route that resolves tickets hands to `bot.service`: one dependency, not six."""
+
+    sessions: Sessions
+    policy: Policy
+    drafter: Drafter
+    fx: FxRates
+    triager: Triager | None
+    settings: Settings
+
+    def tools(self) -> dict[str, Any]:
+        """The keyword arguments every ticket-resolving service function takes."""
+        return {
+            "policy": self.policy,
+            "drafter": self.drafter,
+            "fx": self.fx,
+            "triager": self.triager,
+        }
+
+
+def get_pipeline(state: StateDep) -> Pipeline:
+    return Pipeline(
+        sessions=state.sessions,
+        policy=state.policy,
+        drafter=state.drafter,
+        fx=state.fx,
+        triager=state.triager,
+        settings=state.settings,
+    )
+
+
 SessionsDep = Annotated[Sessions, Depends(get_sessions)]
-PolicyDep = Annotated[Policy, Depends(get_policy)]
-DrafterDep = Annotated[Drafter, Depends(get_drafter)]
-FxDep = Annotated[FxRates, Depends(get_fx)]
-TriagerDep = Annotated[Triager | None, Depends(get_triager)]
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -9,15 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.api._limits import check_message
-from bot.api.deps import (
-    DrafterDep,
-    FxDep,
-    PolicyDep,
-    PrincipalDep,
-    SessionsDep,
-    SettingsDep,
-    TriagerDep,
-)
+from bot.api.deps import PipelineDep, PrincipalDep, SessionsDep
 from bot.service import TicketRequest, approve_draft, create_assist_draft
 
 router = APIRouter(prefix="/v1/assist", tags=["assist"])
@@ -35,25 +27,17 @@ class Approval(BaseModel):
 async def create_draft(
     body: TicketRequest,
     principal: PrincipalDep,
-    sessions: SessionsDep,
-    policy: PolicyDep,
-    drafter: DrafterDep,
-    settings: SettingsDep,
-    fx: FxDep,
-    triager: TriagerDep,
+    pipeline: PipelineDep,
 ) -> dict[str, Any]:
     """Draft a reply for an agent: the text, the decision and the reasons behind it."""
     principal.require("agent")
-    check_message(settings, body.message)
+    check_message(pipeline.settings, body.message)
     return await run_in_threadpool(
         create_assist_draft,
-        sessions,
+        pipeline.sessions,
         body,
-        policy=policy,
-        drafter=drafter,
         agent=principal.label,
-        fx=fx,
-        triager=triager,
+        **pipeline.tools(),
     )
 
 

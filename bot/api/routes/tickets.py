@@ -8,15 +8,7 @@ from fastapi import APIRouter, Header, Query
 from starlette.concurrency import run_in_threadpool
 
 from bot.api._limits import check_message
-from bot.api.deps import (
-    DrafterDep,
-    FxDep,
-    PolicyDep,
-    PrincipalDep,
-    SessionsDep,
-    SettingsDep,
-    TriagerDep,
-)
+from bot.api.deps import PipelineDep, PrincipalDep, SessionsDep
 from bot.service import TicketRequest, TicketResponse, handle_ticket, offers_for_order
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
@@ -26,27 +18,19 @@ router = APIRouter(prefix="/v1", tags=["tickets"])
 async def create_ticket(
     body: TicketRequest,
     principal: PrincipalDep,
-    sessions: SessionsDep,
-    policy: PolicyDep,
-    drafter: DrafterDep,
-    settings: SettingsDep,
-    fx: FxDep,
-    triager: TriagerDep,
+    pipeline: PipelineDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> TicketResponse:
     """Resolve a ticket: decision, guarded reply. Same Idempotency-Key + body: same response."""
     principal.require("service")
-    check_message(settings, body.message)
+    check_message(pipeline.settings, body.message)
     return await run_in_threadpool(
         handle_ticket,
-        sessions,
+        pipeline.sessions,
         body,
-        policy=policy,
-        drafter=drafter,
         channel="api",
         idempotency_key=idempotency_key,
-        fx=fx,
-        triager=triager,
+        **pipeline.tools(),
     )
 
 

@@ -24,15 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bot.api._limits import check_message
-from bot.api.deps import (
-    DrafterDep,
-    FxDep,
-    PolicyDep,
-    PrincipalDep,
-    SessionsDep,
-    SettingsDep,
-    TriagerDep,
-)
+from bot.api.deps import PipelineDep, PrincipalDep, SessionsDep
 from bot.domain import Order
 from bot.errors import InputError, NotFound
 from bot.service import TicketCustomer, TicketRequest, answer_offer, handle_ticket, ticket_offer
@@ -175,19 +167,16 @@ async def _answer(
 async def zendesk(
     body: ZendeskPayload,
     principal: PrincipalDep,
-    sessions: SessionsDep,
-    policy: PolicyDep,
-    drafter: DrafterDep,
-    settings: SettingsDep,
-    fx: FxDep,
-    triager: TriagerDep,
+    pipeline: PipelineDep,
 ) -> dict[str, Any]:
     principal.require("service")
     fields = {str(f.id): f.value for f in body.ticket.custom_fields}
     answer = _offer_answer(fields)
     if answer is not None:
-        return await _answer(sessions, body.ticket.id, body.ticket.requester.external_id, *answer)
-    check_message(settings, body.ticket.description, "body.ticket.description")
+        return await _answer(
+            pipeline.sessions, body.ticket.id, body.ticket.requester.external_id, *answer
+        )
+    check_message(pipeline.settings, body.ticket.description, "body.ticket.description")
     order = _order(fields)
     try:
         customer = TicketCustomer(attributes=_attributes(fields, "customer"))
@@ -203,16 +192,13 @@ async def zendesk(
     )
     out = await run_in_threadpool(
         handle_ticket,
-        sessions,
+        pipeline.sessions,
         request,
-        policy=policy,
-        drafter=drafter,
         channel="webhook",
         idempotency_key=f"zendesk-{body.ticket.id}",
-        fx=fx,
-        triager=triager,
+        **pipeline.tools(),
     )
-    offer = await run_in_threadpool(ticket_offer, sessions, ticket_id=out.ticket_id)
+    offer = await run_in_threadpool(ticket_offer, pipeline.sessions, ticket_id=out.ticket_id)
     tags = ["appease", f"offer_{out.decision.offer.kind.value}"]
     if out.decision.escalate:
         tags.append("appease_escalated")
