@@ -32,6 +32,17 @@ def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _lambda(params: str, body: str) -> str:
+    """A list lambda in the syntax this DuckDB reads: `lambda x: ...` from 1.3 (2.0 refuses the
+    arrow form by default), `(x) -> ...` before."""
+    import duckdb
+
+    major, minor = (int(part) for part in duckdb.__version__.split(".")[:2])
+    if (major, minor) >= (1, 3):
+        return f"lambda {params}: {body}"
+    return f"({params}) -> {body}"
+
+
 def _double(value: float) -> str:
     """A float as SQL that DuckDB reads back to the same bits (repr round-trips; a literal
     would be a DECIMAL)."""
@@ -169,11 +180,15 @@ class DuckDBEngine:
                 raise InputError(field, f"row {row}: {text}")
 
     def _summarize(self, inp: Input, as_of: str | None, unit: Unit) -> None:
-        """One pass over the transactions: per customer and day, then per customer.
+        """One pass over the transactions, grouped by customer alone.
 
-        The same pass counts invalid rows; only if there are any does `_validate` scan again to
-        name the first. Without --as-of the end day is the last purchase day, taken from the
-        per-customer table rather than from a scan of its own.
+        Each customer's days and amounts are gathered as two lists: the distinct days are the
+        purchases, and the first day's spend is the amounts whose day is the first. Grouping by
+        (customer, day) first, then by customer, built a hash table of nearly one entry a
+        transaction and took 1.5x as long at 10M transactions. The same pass counts invalid
+        rows; only if there are any does `_validate` scan again to name the first. Without
+        --as-of the end day is the last purchase day, taken from the per-customer table rather
+        than from a scan of its own.
         """
         import duckdb
 
@@ -186,23 +201,26 @@ class DuckDBEngine:
         if as_of is not None:
             end = (pd.Timestamp(as_of).floor("D") - pd.Timestamp(0)).days
             keep = f" FILTER (WHERE day <= {end})"
+        first_day_spend = _lambda("a, i", "days[i] = first_day")
         # The summary is ordered where it is written: let the scan and aggregations run unordered.
         self.con.execute("SET preserve_insertion_order = false")
         try:
             self.con.execute(
                 f"""CREATE TEMP TABLE per_customer AS
-                WITH daily AS (
-                    SELECT customer_id, {day} AS day, sum(amount) AS amt,
+                WITH gathered AS (
+                    SELECT customer_id, list(day){keep} AS days, list(amount){keep} AS amounts,
+                           min(day){keep} AS first_day, max(day){keep} AS last_day,
+                           sum(amount){keep} AS total,
                            count(*) FILTER (WHERE {invalid}) AS invalid
-                    FROM typed GROUP BY customer_id, day
+                    FROM (SELECT customer_id, {day} AS day, amount, ts, stray_dot FROM typed)
+                    GROUP BY customer_id
                 )
-                -- the spend after the first day as all days less the first: no window over
-                -- every row (3x slower at 10M rows), last-bit differences only
-                SELECT customer_id, count(*){keep} - 1 AS n, min(day){keep} AS first_day,
-                       max(day){keep} AS last_day,
-                       sum(amt){keep} - arg_min(amt, day){keep} AS repeat_sum,
-                       sum(invalid) AS invalid
-                FROM daily GROUP BY customer_id"""
+                -- the spend after the first day as all spend less the first day's
+                SELECT customer_id, coalesce(len(list_distinct(days)), 0) - 1 AS n, first_day,
+                       last_day,
+                       total - list_sum(list_filter(amounts, {first_day_spend})) AS repeat_sum,
+                       invalid
+                FROM gathered"""
             )
         except duckdb.Error:
             self._validate(inp)  # an invalid value broke the arithmetic: name it
