@@ -108,6 +108,7 @@ class DuckDBEngine:
         self.con.execute(
             f"""CREATE VIEW typed AS SELECT
                 trim(CAST({_ident(c.customer)} AS VARCHAR)) AS customer_id,
+                CAST({_ident(c.customer)} AS VARCHAR) AS untrimmed_id,
                 {date_sql} AS ts,
                 {amount_sql} AS amount,
                 {stray} AS stray_dot,
@@ -202,17 +203,17 @@ class DuckDBEngine:
             end = (pd.Timestamp(as_of).floor("D") - pd.Timestamp(0)).days
             keep = f" FILTER (WHERE day <= {end})"
         first_day_spend = _lambda("a, i", "days[i] = first_day")
-        # The summary is ordered where it is written: let the scan and aggregations run unordered.
-        self.con.execute("SET preserve_insertion_order = false")
-        try:
+
+        def per_customer(customer_id: str) -> None:
             self.con.execute(
-                f"""CREATE TEMP TABLE per_customer AS
+                f"""CREATE OR REPLACE TEMP TABLE per_customer AS
                 WITH gathered AS (
                     SELECT customer_id, list(day){keep} AS days, list(amount){keep} AS amounts,
                            min(day){keep} AS first_day, max(day){keep} AS last_day,
                            sum(amount){keep} AS total,
                            count(*) FILTER (WHERE {invalid}) AS invalid
-                    FROM (SELECT customer_id, {day} AS day, amount, ts, stray_dot FROM typed)
+                    FROM (SELECT {customer_id} AS customer_id, {day} AS day, amount, ts,
+                                 stray_dot FROM typed)
                     GROUP BY customer_id
                 )
                 -- the spend after the first day as all spend less the first day's
@@ -222,6 +223,19 @@ class DuckDBEngine:
                        invalid
                 FROM gathered"""
             )
+
+        # The summary is ordered where it is written: let the scan and aggregations run unordered.
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            # Ids as they are, trimmed once per customer rather than once per transaction
+            # (0.45 CPU-s of 10M transactions): only if some id has spaces to trim (two raw ids
+            # may then be one customer) is the pass run again on the trimmed ids.
+            per_customer("untrimmed_id")
+            untidy = self.con.execute(
+                "SELECT count(*) FROM per_customer WHERE customer_id <> trim(customer_id)"
+            ).fetchone()[0]
+            if untidy:
+                per_customer("customer_id")
         except duckdb.Error:
             self._validate(inp)  # an invalid value broke the arithmetic: name it
             raise

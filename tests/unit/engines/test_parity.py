@@ -237,3 +237,14 @@ def test_a_missing_input_is_named(tmp_path) -> None:
     )
     assert result.exit_code == 2
     assert "no file matches this pattern" in result.stderr
+
+
+def test_duckdb_trims_ids_so_spaced_ids_are_one_customer(tmp_path) -> None:
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,date,amount\na,2024-01-01,5\n a ,2024-01-03,7\nb,2024-01-02,1\n")
+    engine = open_engine("duckdb", Input.resolve(path))
+    try:
+        rows = engine.con.execute("SELECT * FROM summary ORDER BY customer_id").fetchall()
+    finally:
+        engine.close()
+    assert rows == [("a", 1.0, 2.0, 2.0, 7.0), ("b", 0.0, 0.0, 1.0, 0.0)]
