@@ -9,12 +9,12 @@ compute spend, CLV, segments and tiers where the data lives, pandas calls `score
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from bot.errors import InputError
 from bot.scoring import (
@@ -25,7 +25,19 @@ from bot.scoring import (
     quintile_edges,
 )
 
-__all__ = ["SUMMARY_COLUMNS", "Engine", "Models", "ScoreSettings", "fit_models", "population_edges"]
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "Engine",
+    "Models",
+    "Rows",
+    "ScoreSettings",
+    "fit_models",
+    "population_edges",
+]
+
+# The fit's compressed rows: column name to values, a pandas frame or NumPy arrays (DuckDB hands
+# over arrays, so its runs never import pandas).
+Rows = Mapping[str, Any]
 
 SUMMARY_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 OUT_COLUMNS = [
@@ -64,11 +76,11 @@ class Engine(Protocol):
 
     def write_summary(self, out: Path) -> None: ...
 
-    def bgnbd_rows(self) -> pd.DataFrame:
+    def bgnbd_rows(self) -> Rows:
         """frequency, recency, T, weight: distinct rows sorted by those three columns."""
         ...
 
-    def gamma_gamma_rows(self) -> pd.DataFrame:
+    def gamma_gamma_rows(self) -> Rows:
         """frequency, monetary_value, weight for customers with repeat spend, sorted."""
         ...
 
@@ -83,7 +95,7 @@ def fit_models(engine: Engine) -> Models:
     bg = BgNbd().fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["weight"])
     spend = engine.gamma_gamma_rows()
     gg = None
-    if len(spend):
+    if len(spend["weight"]):
         gg = GammaGamma().fit(spend["frequency"], spend["monetary_value"], weights=spend["weight"])
     return Models(bg, gg)
 
@@ -96,17 +108,17 @@ def population_edges(engine: Engine) -> tuple[QuintileEdges, QuintileEdges, Quin
     spend). So no engine aggregates its customers again for them.
     """
     rows = engine.bgnbd_rows()
-    weight = rows["weight"].to_numpy(dtype=float)
-    since_last = rows["T"].to_numpy(dtype=float) - rows["recency"].to_numpy(dtype=float)
+    weight = np.asarray(rows["weight"], dtype=float)
+    since_last = np.asarray(rows["T"], dtype=float) - np.asarray(rows["recency"], dtype=float)
     spend = engine.gamma_gamma_rows()
-    m = spend["monetary_value"].to_numpy(dtype=float)
-    m_weight = spend["weight"].to_numpy(dtype=float)
+    m = np.asarray(spend["monetary_value"], dtype=float)
+    m_weight = np.asarray(spend["weight"], dtype=float)
     zero = float(weight.sum() - m_weight.sum())
     if zero > 0:
         m, m_weight = np.append(m, 0.0), np.append(m_weight, zero)
     return (
         _edges(since_last, weight, higher_is_better=False),
-        _edges(rows["frequency"].to_numpy(dtype=float), weight, higher_is_better=True),
+        _edges(np.asarray(rows["frequency"], dtype=float), weight, higher_is_better=True),
         _edges(m, m_weight, higher_is_better=True),
     )
 

@@ -9,9 +9,9 @@ counts it can aggregate where the data lives), then maps `score_batch` over its 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bot.errors import ConvergenceError
@@ -19,6 +19,9 @@ from bot.scoring._bgnbd import BgNbd, compress
 from bot.scoring._gammagamma import GammaGamma
 from bot.scoring._segments import TierThresholds, segment_names
 from bot.scoring._value import purchase_terms
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -137,6 +140,8 @@ def score_batch(
     unit: str = "D",
 ) -> pd.DataFrame:
     """Score one batch of summary rows (customer_id, frequency, recency, T, monetary_value)."""
+    import pandas as pd
+
     x = summary["frequency"].to_numpy(dtype=float)
     t_x = summary["recency"].to_numpy(dtype=float)
     T = summary["T"].to_numpy(dtype=float)

@@ -8,49 +8,25 @@ mean of the repeat purchases (the first is excluded, as in the CLV literature an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from bot.domain import MAX_MONEY
 from bot.errors import InputError
 
+# Moved to the pandas-free `_formats` (the SQL engines import them), still importable from here.
+from bot.scoring._formats import SPEND_ROUNDING_LIMIT as SPEND_ROUNDING_LIMIT
+from bot.scoring._formats import CsvFormat as CsvFormat
+from bot.scoring._formats import Unit as Unit
+from bot.scoring._formats import round_spend as round_spend
+from bot.scoring._formats import spend_rounding_sql as spend_rounding_sql
+
 __all__ = ["CsvFormat", "parse_dates", "read_transactions", "summarize", "validate_transactions"]
 
-Unit = Literal["D", "W"]
 _DAYS_PER_UNIT = {"D": 1.0, "W": 7.0}
 _CLOCK_WORDS = frozenset({"now", "today", "tomorrow", "yesterday"})
-
-
-@dataclass(frozen=True)
-class CsvFormat:
-    """How a business's export writes its file: field separator, decimal mark, date layout.
-
-    `date_format` is a strftime pattern (`%d/%m/%Y`); `dayfirst` reads numeric dates such as
-    05/06/2026 day first (True) or month first (False). With neither, numeric dates are read
-    only when the column itself settles the order (a 13/06 somewhere); otherwise refused.
-    """
-
-    sep: str = ","
-    decimal: str = "."
-    date_format: str | None = None
-    dayfirst: bool | None = None
-
-    def __post_init__(self) -> None:
-        if len(self.sep) != 1 or self.sep in '"\r\n':
-            raise InputError(
-                "sep", f"must be one character (not a quote or newline), got {self.sep!r}"
-            )
-        if self.decimal not in (".", ","):
-            raise InputError("decimal", f"must be '.' or ',', got {self.decimal!r}")
-        if self.decimal == self.sep:
-            raise InputError("decimal", f"the decimal mark {self.decimal!r} is also the separator")
-        if self.date_format is not None and self.dayfirst is not None:
-            raise InputError("date_format", "give either a date format or day-first, not both")
 
 
 def read_transactions(
@@ -277,25 +253,6 @@ def _year(text: str) -> str:
 def _row(mask: pd.Series) -> int:
     """The first offending data row, counted from 1 as a spreadsheet user would."""
     return int(np.flatnonzero(mask.to_numpy())[0]) + 1
-
-
-# Repeat spend is rounded to a millionth of the currency unit (below a billion, where a double
-# still resolves that): sums of the same amounts in another order, or as all days less the
-# first (the DuckDB and Spark engines), differ in the last bits, and a last bit decides an RFM
-# score when a value sits on a quintile edge. Engines write the same formula in SQL.
-SPEND_ROUNDING_LIMIT = 1e9
-
-
-def round_spend(total: NDArray[np.float64]) -> NDArray[np.float64]:
-    """floor(total * 1e6 + 0.5) / 1e6 below SPEND_ROUNDING_LIMIT (`spend_rounding_sql`)."""
-    rounded = np.floor(total * 1e6 + 0.5) / 1e6
-    return np.asarray(np.where(np.abs(total) < SPEND_ROUNDING_LIMIT, rounded, total))
-
-
-def spend_rounding_sql(total: str) -> str:
-    """`round_spend` as SQL (DuckDB and Spark SQL alike)."""
-    # 1e6, 5e-1, 1e9: double literals in both dialects (1000000.0 is a DECIMAL in Spark SQL)
-    return f"CASE WHEN abs({total}) < 1e9 THEN floor({total} * 1e6 + 5e-1) / 1e6 ELSE {total} END"
 
 
 def summarize(
