@@ -25,10 +25,10 @@ LANGS = ("en", "es", "fr", "de", "it", "pt")
 
 def complaints() -> list[dict[str, Any]]:
     from bench._complaints import generated
-    from bot.demo import _order_ids, load_complaints
+    from bot.demo import load_complaints, order_ids
 
     demo = load_complaints()
-    orders = _order_ids(demo)  # the order numbers the demo's tickets carry
+    orders = order_ids(demo)  # the order numbers the demo's tickets carry
     return [{**c, "order_id": orders[c["id"]]} for c in demo] + generated()
 
 

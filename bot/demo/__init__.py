@@ -30,7 +30,7 @@ import pandas as pd
 
 from bot.config import Settings
 
-__all__ = ["DEMO_EXPERIMENT", "DemoResult", "load_complaints", "run_demo"]
+__all__ = ["DEMO_EXPERIMENT", "DemoResult", "load_complaints", "order_ids", "run_demo"]
 
 
 @dataclass
@@ -200,7 +200,7 @@ def run_demo(
         task = progress.add_task(
             f"tickets through POST /v1/tickets ({settings.llm} model)", total=len(complaints)
         )
-        orders = _order_ids(complaints)
+        orders = order_ids(complaints)
         with TestClient(app) as client:
             for c in complaints:
                 body = {
@@ -333,7 +333,7 @@ def _start_experiment(sessions: Any, settings: Settings, policy: Any) -> None:
     )
 
 
-def _order_ids(complaints: list[dict[str, Any]]) -> dict[str, str]:
+def order_ids(complaints: list[dict[str, Any]]) -> dict[str, str]:
     """The order number the customer wrote (`A10293`), so the reply names the order they know.
 
     A complaint that names none (or one another complaint already used) gets the kind of number

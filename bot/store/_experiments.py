@@ -47,7 +47,6 @@ class ExposureRow:
     customer_id: str
     retained: bool
     simulated: bool = False  # a purchase in the window was simulated (the demo)
-    currency: str = "USD"  # the order's (and so the goodwill's)
     clv_currency: str = "USD"  # the customer's (and so the CLV's)
     # Goodwill sent or accepted on the ticket in the ledger's base currency (at the offer's
     # own rate), so tickets in every order currency are measured together.
@@ -183,7 +182,6 @@ def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[Expos
                 Exposure.ticket_id,
                 Exposure.customer_id,
                 Ticket.created_at,
-                Ticket.currency,
                 Customer.currency,
             )
             .join(Experiment, Experiment.id == Exposure.experiment_id)
@@ -201,22 +199,24 @@ def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[Expos
             )
         ):
             purchases.setdefault(str(customer_id), []).append((date, str(source)))
-        spend: dict[str, tuple[Decimal, str]] = {}
+        spend: dict[str, tuple[Decimal, str]] = {}  # ticket id -> (base amount, base currency)
         for ticket_id, amount, base in session.execute(
             select(
                 Offer.ticket_id, _BASE_AMOUNT, func.coalesce(Offer.base_currency, Offer.currency)
             ).where(
                 Offer.ticket_id.in_({r[3] for r in rows}),
+                # what the KPIs count as spent (SPENT_STATUSES): proposed is not given yet
                 Offer.status.in_((OfferStatus.sent, OfferStatus.accepted)),
             )
         ):
             before = spend.get(str(ticket_id), (Decimal(0), str(base)))[0]
             spend[str(ticket_id)] = (before + Decimal(str(amount)), str(base))
-        for name, window, arm, ticket_id, customer_id, created, currency, clv_cur in rows:
+        for name, window, arm, ticket_id, customer_id, created, clv_cur in rows:
             end = created + timedelta(days=int(window))
             seen = [
                 src for date, src in purchases.get(str(customer_id), []) if created < date <= end
             ]
+            given = spend.get(str(ticket_id))
             out.append(
                 ExposureRow(
                     str(name),
@@ -225,10 +225,9 @@ def exposures_for_tickets(session: Session, ticket_ids: list[str]) -> list[Expos
                     str(customer_id),
                     retained=bool(seen),
                     simulated="simulated" in seen,
-                    currency=str(currency),
                     clv_currency=str(clv_cur),
-                    spend_base=spend.get(str(ticket_id), (Decimal(0), None))[0],
-                    base_currency=spend.get(str(ticket_id), (Decimal(0), None))[1],
+                    spend_base=given[0] if given else Decimal(0),
+                    base_currency=given[1] if given else None,
                 )
             )
     return out
