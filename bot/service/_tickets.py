@@ -353,13 +353,20 @@ def handle_ticket(
         )
     fx.check(request.order.currency)
     try:
-        open_ticket_ = functools.partial(
-            _open, sessions, request, channel=channel, key=idempotency_key, policy=policy
+        open_once = functools.partial(
+            _open,
+            sessions,
+            request,
+            channel=channel,
+            key=idempotency_key,
+            policy=policy,
+            now=now,
+            fx=fx,
         )
         try:
-            opened = open_ticket_(now=now, fx=fx)
+            opened = open_once()
         except _RaceLost:  # another request created the customer or the key's ticket first
-            opened = open_ticket_(now=now, fx=fx)
+            opened = open_once()
         if opened.replay is not None:
             return opened.replay
         assert opened.read is not None
@@ -694,31 +701,35 @@ def _insert_record_rows(
 ) -> None:
     """The record step's rows, each table in one INSERT (the events in one executemany)."""
     insert_rows(s, "decisions", [decision_values(ticket_id, decision, created_at=when)])
-    bot_message = {"ticket_id": ticket_id, "role": MessageRole.bot, "text": reply.text}
-    insert_rows(s, "messages", [{**bot_message, "source": reply.source, "created_at": when}])
+    message = {
+        "ticket_id": ticket_id,
+        "role": MessageRole.bot,
+        "text": reply.text,
+        "source": reply.source,
+        "created_at": when,
+    }
+    insert_rows(s, "messages", [message])
     insert_rows(s, "events", events)
     if result.triage is not None:
-        survey = {"ticket_id": ticket_id, "phase": SurveyPhase.pre, "created_at": when}
-        insert_rows(
-            s,
-            "surveys",
-            [{**survey, "score": result.triage.sentiment, "source": SurveySource.estimated}],
-        )
-    snapshot = {"customer_id": st.customer_id, "ticket_id": ticket_id, "taken_at": when}
-    insert_rows(
-        s,
-        "score_snapshots",
-        [
-            {
-                **snapshot,
-                "clv": st.clv,
-                "residual_clv": st.residual_clv,
-                "tier": st.tier,
-                "segment": st.segment,
-                "reason": "ticket",
-            }
-        ],
-    )
+        survey = {
+            "ticket_id": ticket_id,
+            "phase": SurveyPhase.pre,
+            "score": result.triage.sentiment,
+            "source": SurveySource.estimated,
+            "created_at": when,
+        }
+        insert_rows(s, "surveys", [survey])
+    snapshot = {
+        "customer_id": st.customer_id,
+        "ticket_id": ticket_id,
+        "clv": st.clv,
+        "residual_clv": st.residual_clv,
+        "tier": st.tier,
+        "segment": st.segment,
+        "reason": "ticket",
+        "taken_at": when,
+    }
+    insert_rows(s, "score_snapshots", [snapshot])
     due = when + timedelta(days=policy.followup.after_days)
     insert_rows(s, "followups", [{"ticket_id": ticket_id, "due_at": due}])
 

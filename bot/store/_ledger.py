@@ -209,10 +209,9 @@ def budget_ledger(
 ) -> tuple[int, Decimal | None, Decimal | None]:
     """The whole ledger's mark (`ledger_mark`) and the goodwill spent since `day` and since
     `month` (`goodwill_spent_since`; None where not asked), in one query."""
-    given = Offer.status.in_(GIVEN_STATUSES)
     since = [d for d in (day, month) if d is not None]
     sums = [
-        func.coalesce(func.sum(case((given & (Offer.created_at >= d), _BASE_AMOUNT))), 0)
+        func.coalesce(func.sum(case((_GIVEN & (Offer.created_at >= d), _BASE_AMOUNT))), 0)
         for d in since
     ]
     row = session.execute(
