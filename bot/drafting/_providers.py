@@ -286,6 +286,7 @@ class _Locked:
     def __init__(self, model: Any) -> None:
         self.model = model
         self.lock = threading.Lock()
+        self.formatter: Any = None  # the GGUF's chat template, built on first use
 
 
 def _role(message: BaseMessage) -> str:
@@ -317,8 +318,8 @@ class LocalLlamaChat(BaseChatModel):
         return {
             "messages": [{"role": _role(m), "content": str(m.content)} for m in messages],
             "max_tokens": int(kwargs.get("max_tokens") or self.max_tokens),
-            "temperature": self.temperature,
-            "seed": self.seed,
+            "temperature": float(kwargs.get("temperature", self.temperature)),
+            "seed": int(kwargs.get("seed", self.seed)),
             "stop": stop or None,
             "repeat_penalty": float(kwargs.get("repeat_penalty") or self.repeat_penalty),
         }
@@ -331,9 +332,16 @@ class LocalLlamaChat(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         client = self._client()
+        payload = self._payload(messages, stop, **kwargs)
         with client.lock:
-            out = client.model.create_chat_completion(**self._payload(messages, stop, **kwargs))
-        text = out["choices"][0]["message"]["content"] or ""
+            if messages and isinstance(messages[-1], AIMessage):
+                out = client.model.create_completion(
+                    _continued(client, payload.pop("messages")), **payload
+                )
+                text = out["choices"][0]["text"] or ""
+            else:
+                out = client.model.create_chat_completion(**payload)
+                text = out["choices"][0]["message"]["content"] or ""
         usage = out.get("usage") or {}
         meta = {
             "input_tokens": int(usage.get("prompt_tokens", 0)),
@@ -366,6 +374,30 @@ class LocalLlamaChat(BaseChatModel):
                 count += 1  # streamed chunks are tokens; llama.cpp reports no usage streaming
                 yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
         self._last_usage = {"input_tokens": prompt_tokens, "output_tokens": count}
+
+
+def _continued(client: _Locked, messages: list[dict[str, str]]) -> str:
+    """The prompt for continuing the last (assistant) message, in the model's own template.
+
+    A chat completion closes every message; a reply that must begin "I'm sorry" is better
+    started for the model than asked of it, and every sample of one prompt shares its cache.
+    """
+    if client.formatter is None:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = client.model
+        client.formatter = Jinja2ChatFormatter(
+            template=llm.metadata["tokenizer.chat_template"],
+            eos_token=llm.detokenize([llm.token_eos()]).decode(errors="ignore"),
+            bos_token=llm.detokenize([llm.token_bos()]).decode(errors="ignore"),
+        )
+    *before, last = messages
+    return str(client.formatter(messages=before).prompt) + last["content"]
+
+
+def prefills(chat_model: BaseChatModel | None) -> bool:
+    """Whether a trailing AIMessage is continued rather than answered (the embedded model)."""
+    return isinstance(chat_model, LocalLlamaChat)
 
 
 def _local(settings: Settings) -> BaseChatModel:

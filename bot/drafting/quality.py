@@ -307,29 +307,32 @@ def opens_with_apology(text: str, language: str) -> bool:
 # acknowledgement must name the problem, not only the thing ("I'm sorry you received a wool
 # blanket" to "I ordered a wool blanket and received something different" says the opposite).
 _PROBLEM_WORDS = {
-    "late_delivery": "late delay delayed still yet waiting wait not never nothing overdue retraso todavía "
+    "late_delivery": "late delay delayed still yet waiting wait not never nothing overdue didn't hasn't "
+    "isn't wasn't haven't retraso todavía "
     "aún espera retard toujours attente pas Verspätung spät noch immer warten nicht ritardo ancora "
     "attesa atraso ainda não non no",
     "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched "
-    "torn ruined dead soaked crushed leaking leaks faulty pieces dañado roto rota aplastada "
+    "torn ruined dead soaked crushed leaking leaks faulty pieces snapped defect defective dañado roto "
+    "rota aplastada "
     "endommagé endommagée cassé cassée fendu abîmé écrasé beschädigt kaputt zerbrochen Riss "
     "danneggiato danneggiata rotto rotta crepato danificado danificada partido partida rachado "
     "estragado amassada",
     "wrong_item": "wrong instead different other incorrect mix-up not equivocado distinto otro "
     "lugar mauvais autre lieu falsch falsche falschen anderen statt sbagliato sbagliata diverso "
     "invece errado errada diferente vez",
-    "missing_item": "missing not without nothing incomplete only falta faltaba faltara sin manque manquait "
+    "missing_item": "missing not without nothing incomplete only wasn't isn't didn't falta faltaba faltara sin manque manquait "
     "manquant sans pas fehlt fehlte ohne nicht manca mancava mancante senza faltava sem não no",
     # a charge must be named: "you've had to cancel your subscription" to a customer billed after
     # cancelling names none
     "billing_error": "charged charge charges overcharged billed bill billing debited payment "
     "cobrado cobraron cobro débité prélevé prélèvement facturé abgebucht berechnet Abbuchung "
     "addebitato addebito cobrada cobrança cobraram",
-    "service_outage": "down outage crashing crashed crash crashes not couldn't could't working "
+    "service_outage": "down outage crashing crashed crash crashes not couldn't could't "
+    "can't working "
     "slow timed "
     "error caída cae cierra panne plante Ausfall abgestürzt stürzt nicht bloccato funziona "
     "bloqueia não non no",
-    "poor_service": "rude nobody ignored dismissive hung not unanswered never grosero nadie impoli "
+    "poor_service": "rude nobody ignored dismissive hung not unanswered never didn't no-one grosero nadie impoli "
     "personne unhöflich niemand scortese nessuno mal-educada ninguém",
 }
 # The customer's voice after the apology ("Je suis désolé : j'ai été débité deux fois"): the
@@ -373,6 +376,16 @@ _BROKEN_ENGLISH = (
         re.I,
     ),
     re.compile(r",\s+(?:it's|it is|that's|that is|not great|not good)\b", re.I),
+    # a span of time as a point ("did not arrive on time for a few days ago")
+    re.compile(r"\b(?:for|in|since|during)\s+(?:\w+\s+){0,3}ago\b", re.I),
+    # only tracking and parcels stop moving ("the blender has not moved in 13 days")
+    re.compile(
+        r"\b(?!(?:tracking|parcel|package|order|shipment|status|it|delivery)\b)[a-z]+\s+"
+        r"(?:has\s+not|hasn't|have\s+not|haven't|did\s+not|didn't|does\s+not|doesn't)\s+moved?\b",
+        re.I,
+    ),
+    # approval is the decision's word, not the apology's ("the order was not approved")
+    re.compile(r"\b(?:approved|approval|denied|authori[sz]ed)\b", re.I),
 )
 
 
