@@ -17,6 +17,7 @@ from bot.api.deps import AppState
 from bot.api.routes import assist, chat, health, kpi, offers, surveys, tickets, webhooks
 from bot.config import Settings, load_fx
 from bot.drafting import Drafter
+from bot.pipeline import warm_up
 from bot.policy import Policy, load_policy
 from bot.store import make_engine, make_sessionmaker, upgrade
 from bot.triage import load_triager
@@ -97,6 +98,9 @@ def create_app(
         fx=load_fx(settings),
         triager=load_triager(),
     )
+    # before uvicorn listens, so /healthz answers only once the first ticket costs what the rest do
+    if state.triager is not None:
+        warm_up(state.policy, state.triager, state.fx)
     app = FastAPI(
         title="appease",
         version="0.1.0",
