@@ -6,10 +6,10 @@ import logging
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api import _errors
 from bot.api._limits import make_limiter
@@ -17,6 +17,7 @@ from bot.api.deps import AppState
 from bot.api.routes import assist, chat, health, kpi, offers, surveys, tickets, webhooks
 from bot.config import Settings, load_fx
 from bot.drafting import Drafter
+from bot.pipeline import warm_up
 from bot.policy import Policy, load_policy
 from bot.store import make_engine, make_sessionmaker, upgrade
 from bot.triage import load_triager
@@ -75,6 +76,32 @@ class _TooLarge(Exception):
     pass
 
 
+class NoSniff:
+    """`X-Content-Type-Options: nosniff` on every response that does not set it, as plain ASGI.
+
+    Why not `@app.middleware("http")`: that runs every request through a task group and a
+    memory stream, a cost paid on each ticket for one header.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                if not any(k.lower() == b"x-content-type-options" for k, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -97,6 +124,9 @@ def create_app(
         fx=load_fx(settings),
         triager=load_triager(),
     )
+    # before uvicorn listens, so /healthz answers only once the first ticket costs what the rest do
+    if state.triager is not None:
+        warm_up(state.policy, state.triager, state.fx)
     app = FastAPI(
         title="appease",
         version="0.1.0",
@@ -124,12 +154,7 @@ def create_app(
     async def assist_page() -> HTMLResponse:
         return HTMLResponse(static.joinpath("assist.html").read_text(encoding="utf-8"))
 
-    @app.middleware("http")
-    async def _no_store(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
-
+    app.add_middleware(NoSniff)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     _state_limits_in_schema(app, settings)
     return app

@@ -57,6 +57,7 @@ from bot.service._seam import store_errors
 from bot.store import (
     DB_ERRORS,
     Customer,
+    CustomerScore,
     CustomerStanding,
     Draft,
     DraftStatus,
@@ -79,6 +80,7 @@ from bot.store import (
     case_customer,
     claim_ticket,
     customer_ledger,
+    customer_score,
     decision_from_row,
     decision_values,
     find_offer,
@@ -87,13 +89,13 @@ from bot.store import (
     insert_rows,
     latest_decision,
     ledger_mark,
-    lock_ledger,
     mark_ticket_failed,
     offer_from_row,
     offer_of_ticket,
     offers_of_order,
     open_ticket,
     record_exposure,
+    record_goodwill_offer,
     record_offer,
     standing,
     ticket_by_key,
@@ -197,7 +199,7 @@ class _Opened:
     ticket_id: str
     replay: TicketResponse | None
     read: _Read | None = None
-    customer: Customer | None = None  # held: the session's identity map keeps it only weakly
+    customer: Customer | CustomerScore | None = None  # held: an ORM row is held only weakly
 
 
 def _open(
@@ -238,20 +240,12 @@ def _open_in(
     base_currency: str,
 ) -> _Opened:
     digest = _hash(request)
-    customer = s.get(Customer, request.customer_id)
+    customer: Customer | CustomerScore | None = customer_score(s, request.customer_id)
     if customer is None:  # a guest or a new requester: scored as a new customer, answered
         try:
             customer = new_customer(s, request.customer_id, currency=base_currency)
         except IntegrityError:  # another request created them first
             raise _RaceLost from None
-    if key is not None:
-        prior = ticket_by_key(s, key)
-        if prior is not None:
-            opened = _replay(s, prior, digest)
-            if opened.replay is None:
-                owned.append(opened.ticket_id)
-            opened.customer = customer
-            return opened
     columns = dict(
         customer_id=customer.id,
         channel=channel,
@@ -265,10 +259,17 @@ def _open_in(
         request_hash=digest,
         state=TicketState.in_flight,
     )
-    try:
-        ticket_id = open_ticket(s, message=request.message, **columns)
-    except IntegrityError:
-        raise _RaceLost from None
+    ticket_id = open_ticket(s, message=request.message, **columns)
+    if ticket_id is None:  # this key's ticket exists: answer from it, or resume it
+        assert key is not None, "only an idempotency key can collide"
+        prior = ticket_by_key(s, key)
+        if prior is None:  # pragma: no cover - it conflicted, so it is there
+            raise _RaceLost
+        opened = _replay(s, prior, digest)
+        if opened.replay is None:
+            owned.append(opened.ticket_id)
+        opened.customer = customer
+        return opened
     owned.append(ticket_id)
     return _Opened(ticket_id, None, customer=customer)
 
@@ -284,7 +285,7 @@ def _attributes(request: TicketRequest) -> dict[str, Any] | None:
 
 
 class _RaceLost(Exception):
-    """Another request with the same idempotency key inserted first."""
+    """Another request created the same customer (or took the key) first: open again."""
 
 
 def _replay(s: Session, prior: Ticket, digest: str) -> _Opened:
@@ -365,7 +366,7 @@ def handle_ticket(
         )
         try:
             opened = open_once()
-        except _RaceLost:  # another request created the customer or the key's ticket first
+        except _RaceLost:  # another request created the customer (or the key's ticket) first
             opened = open_once()
         if opened.replay is not None:
             return opened.replay
@@ -395,7 +396,7 @@ def handle_ticket(
 def _read_case(
     s: Session,
     request: TicketRequest,
-    customer: Customer | None,
+    customer: Customer | CustomerScore | None,
     *,
     policy: Policy,
     now: datetime | None,
@@ -408,7 +409,7 @@ def _read_case(
         policy = arm.policy
     # the ledger's offers for this order: a duplicate is answered from them, no model call
     offers = {o.category: o for o in offers_of_order(s, request.order.id)}
-    customer = customer or s.get(Customer, request.customer_id)  # step 1's row: no second read
+    customer = customer or customer_score(s, request.customer_id)  # step 1's: no second read
     if customer is None:
         raise NotFound(f"customer {request.customer_id!r} is not known; import them first")
     mark, st, spent_day, spent_month = _read_ledger(s, policy, customer, now=now, fx=fx)
@@ -502,7 +503,12 @@ def _ledger_mark(s: Session, policy: Policy, customer_id: str) -> int:
 
 
 def _read_ledger(
-    s: Session, policy: Policy, customer: Customer, *, now: datetime | None, fx: FxRates
+    s: Session,
+    policy: Policy,
+    customer: Customer | CustomerScore,
+    *,
+    now: datetime | None,
+    fx: FxRates,
 ) -> tuple[int, CustomerStanding, Decimal | None, Decimal | None]:
     """The ledger mark matching the record step's lock (`_ledger_mark`), the customer's
     standing, and the goodwill given today and this month (UTC, base currency) where the policy
@@ -596,11 +602,21 @@ def _record(
         )
 
     with sessions.begin() as s:
-        if _spends_goodwill(result):  # first: nothing below reads a ledger another ticket changes
-            lock_ledger(s, ticket_id, customer_id=request.customer_id, budgets=_has_budgets(policy))
-        decision, st, changed = _decide_again(
-            s, request, result, policy=policy, fx=fx, now=now, arm=arm, read=read
+        # first: nothing below reads a ledger another ticket changes. The common case records
+        # the offer here, with the ledger where step 1 read it: nothing to decide again.
+        recorded = _spends_goodwill(result) and record_goodwill_offer(
+            s,
+            mark=read[0],
+            budgets=_has_budgets(policy),
+            fx=fx,
+            **_offer_row(ticket_id, request, result, result.decision, key),
         )
+        if recorded:
+            decision, st, changed = result.decision, read[1], False
+        else:
+            decision, st, changed = _decide_again(
+                s, request, result, policy=policy, fx=fx, now=now, arm=arm, read=read
+            )
         if changed:
             reply = _template(decision, result, request)
             event(
@@ -616,20 +632,14 @@ def _record(
             existing = known_offers.get(result.issue.category.value)
             if existing is not None:
                 event(EventType.duplicate_offer_suppressed, {"offer_id": existing.id})
+        elif recorded:
+            pass  # the goodwill offer went in first, under the lock
         elif offer_kind not in (OfferKind.none, OfferKind.apology_only):
             offer, inserted = record_offer(
                 s,
-                ticket_id=ticket_id,
-                customer_id=request.customer_id,
-                order_id=request.order.id,
-                category=result.issue.category.value,
-                kind=offer_kind.value,
-                amount=decision.offer.amount,
-                currency=decision.offer.currency,
-                policy_version=decision.policy_version,
-                idempotency_key=key,
                 basis=decision.offer.basis,
                 fx=fx,
+                **_offer_row(ticket_id, request, result, decision, key),
             )
             if not inserted:
                 # Someone resolved this order and issue first: answer with *their* offer.
@@ -686,6 +696,27 @@ def _record(
         },
     )
     return response
+
+
+def _offer_row(
+    ticket_id: str,
+    request: TicketRequest,
+    result: Resolution,
+    decision: OfferDecision,
+    key: str | None,
+) -> dict[str, Any]:
+    """The ledger row's columns for the decided offer (`record_offer`'s keywords)."""
+    return {
+        "ticket_id": ticket_id,
+        "customer_id": request.customer_id,
+        "order_id": request.order.id,
+        "category": result.issue.category.value,
+        "kind": decision.offer.kind.value,
+        "amount": decision.offer.amount,
+        "currency": decision.offer.currency,
+        "policy_version": decision.policy_version,
+        "idempotency_key": key,
+    }
 
 
 def _insert_record_rows(

@@ -238,3 +238,29 @@ def test_fifty_concurrent_duplicate_tickets_over_http_make_one_offer(settings) -
     money = {r.json()["decision"]["offer"]["amount"] for r in results}
     assert len(money) == 1, "every duplicate is told about the same single offer"
     assert len(offers) == (1 if float(money.pop()) > 0 else 0)
+
+
+def test_every_response_says_nosniff_json_pages_errors_and_streams(client: TestClient) -> None:
+    """The header comes from a plain ASGI middleware: streamed replies and errors carry it too."""
+    answers = [
+        client.get("/healthz"),
+        client.get("/widget.js"),
+        client.post("/v1/tickets", json={}, headers=SERVICE),  # 422
+        client.get("/v1/offers?order_id=A1"),  # 401
+    ]
+    session = client.post(
+        "/v1/chat/sessions",
+        headers={"Authorization": f"Bearer {mint_widget_token('test-secret', '5')}"},
+        json={"order": {"id": "NS-1", "value": "60", "currency": "USD"}},
+    )
+    answers.append(session)
+    body = session.json()
+    answers.append(
+        client.post(
+            f"/v1/chat/sessions/{body['session_id']}/messages",
+            headers={"Authorization": f"Bearer {body['token']}"},
+            json={"message": "My parcel is late."},
+        )
+    )
+    assert [r.headers.get("x-content-type-options") for r in answers] == ["nosniff"] * 6
+    assert [r.status_code for r in answers] == [200, 200, 422, 401, 201, 200]

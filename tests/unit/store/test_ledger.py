@@ -14,13 +14,16 @@ from bot.store import (
     GIVEN_STATUSES,
     Customer,
     Decision,
+    Offer,
     Ticket,
     case_customer,
     decision_from_row,
     decision_row,
+    ledger_mark,
     make_engine,
     make_sessionmaker,
     new_id,
+    record_goodwill_offer,
     record_offer,
     standing,
     upgrade,
@@ -169,4 +172,48 @@ def test_a_decision_survives_the_round_trip_through_its_row(tmp_path) -> None:
             assert decision_from_row(s.get(Decision, row_id)) == decision
 
     check()
+    engine.dispose()
+
+
+def test_a_goodwill_offer_goes_in_only_while_the_ledger_stands_where_it_was_read(
+    db_url: str,
+) -> None:
+    """The record step's one-statement path: a moved mark or a taken order inserts nothing."""
+    engine, sessions = _setup(db_url)
+
+    def offer(s, order_id: str, mark: int, *, customer: str = "c1", budgets: bool = False) -> bool:
+        return record_goodwill_offer(
+            s,
+            mark=mark,
+            budgets=budgets,
+            ticket_id=_ticket(s, customer, order_id),
+            customer_id=customer,
+            order_id=order_id,
+            category="late_delivery",
+            kind="store_credit",
+            amount=Decimal("20.00"),
+            currency="USD",
+            policy_version="p1",
+            idempotency_key=None,
+        )
+
+    with sessions.begin() as s:
+        s.add_all([Customer(id="c1", clv=Decimal("500")), Customer(id="c2", clv=Decimal("500"))])
+        s.flush()
+        read = ledger_mark(s, "c1")
+        assert offer(s, "o1", read)
+        assert not offer(s, "o2", read)  # c1's ledger moved since `read`
+        assert offer(s, "o2", ledger_mark(s, "c1"))
+        assert not offer(s, "o2", ledger_mark(s, "c1"))  # this order and issue have one
+        whole = ledger_mark(s)
+        assert offer(s, "o3", ledger_mark(s, "c2"), customer="c2")  # c2's mark: c1's unchanged
+        assert not offer(s, "o4", whole, budgets=True)  # the whole ledger's mark moved
+    with sessions() as s:
+        rows = s.query(Offer).order_by(Offer.id).all()
+        assert [(o.order_id, o.customer_id, o.status) for o in rows] == [
+            ("o1", "c1", "sent"),
+            ("o2", "c1", "sent"),
+            ("o3", "c2", "sent"),
+        ]
+        assert rows[0].base_amount == Decimal("20.00") and rows[0].base_currency == "USD"
     engine.dispose()
