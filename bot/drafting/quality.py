@@ -371,8 +371,8 @@ def _names_the_problem(text: str, category: str) -> bool:
 _BROKEN_ENGLISH = (
     re.compile(r"\b(?:the|a|an)\s+(?:one\s+of|a|an|the)\b", re.I),
     re.compile(
-        r"\bthe\s+(?:\w+\s+)?(?:month|week|day|year|time)s?\s+(?:has|have|had|is|was|were)\s+"
-        r"(?:not|never)\b",
+        r"\bthe\s+(?:\w+\s+)?(?:month|week|day|year|time)s?\s+(?:\w+\s+){0,2}?"
+        r"(?:has|have|had|is|was|were)\s+(?:been\s+)?(?:not|never|late|delayed)\b",
         re.I,
     ),
     re.compile(r",\s+(?:it's|it is|that's|that is|not great|not good)\b", re.I),

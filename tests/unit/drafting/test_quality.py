@@ -452,6 +452,12 @@ _DEMO_BROKEN += [
         "missing_item",
         "I'm sorry the order was not approved.",
     ),
+    (
+        "Second time this month a delivery from you has been late. Order A10377 is now a week "
+        "overdue.",
+        "late_delivery",
+        "I'm sorry the second time this month has been late.",
+    ),
 ]
 _DEMO_GOOD = [
     (
