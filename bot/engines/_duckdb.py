@@ -56,6 +56,30 @@ def _double(value: float) -> str:
     return f"CAST('{value!r}' AS DOUBLE)"
 
 
+def _positions(rows: dict[str, Any], customers: dict[str, Any]) -> np.ndarray:
+    """Where each customer's (x, t_x, T) is among the distinct rows (sorted by those columns).
+
+    Each column's values become their rank among the distinct rows' values (exact: the same
+    numbers), the ranks one integer key, sorted as the rows are; a binary search then finds
+    each customer's row.
+    """
+    row_key = np.zeros(len(next(iter(rows.values()))), dtype=np.int64)
+    customer_key = np.zeros(len(next(iter(customers.values()))), dtype=np.int64)
+    span = 1
+    for name in rows:
+        values = np.unique(np.asarray(rows[name], dtype=float))
+        # distinct days bound each column: 3 columns of a century of days are far below this
+        span *= len(values)
+        if span >= 2**62:
+            raise InputError(name, "too many distinct values to score")
+        row_key = row_key * len(values) + np.searchsorted(values, rows[name])
+        customer_key = customer_key * len(values) + np.searchsorted(values, customers[name])
+    at = np.searchsorted(row_key, customer_key)
+    if not np.array_equal(row_key[np.minimum(at, len(row_key) - 1)], customer_key):
+        raise AssertionError("a customer's (frequency, recency, T) is not among the fit's rows")
+    return at
+
+
 def _sorted(rows: dict[str, Any], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Distinct rows in the order of `keys`, sorted in NumPy: DuckDB's ORDER BY over three
     double columns took 0.7 s of 0.9 s for the 0.9M distinct rows at 10M transactions, a
@@ -303,7 +327,7 @@ class DuckDBEngine:
                    ({end} - first_day) / {per} AS "T",
                    CASE WHEN n > 0 THEN ({spend_rounding_sql("repeat_sum")}) / n ELSE 0.0 END
                        AS monetary_value
-            FROM per_customer WHERE n >= 0"""
+            FROM per_customer WHERE n >= 0 ORDER BY customer_id"""
         )
         self.con.execute("DROP TABLE per_customer")
         if self.customers() == 0:
@@ -325,7 +349,7 @@ class DuckDBEngine:
             tmp.unlink(missing_ok=True)
 
     def write_summary(self, out: Path) -> None:
-        self._copy("SELECT * FROM summary ORDER BY customer_id", out)
+        self._copy("SELECT * FROM summary", out)  # stored in customer order
 
     def bgnbd_rows(self) -> Rows:
         # The fit and the scorer both need them: aggregated once.
@@ -352,19 +376,16 @@ class DuckDBEngine:
         return self._gamma_gamma_rows
 
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
-        """Score each distinct (x, t_x, T) row once in Python, everything per customer in SQL.
+        """Score each distinct (x, t_x, T) row once in Python, the customers by position.
 
         The purchase terms (p_alive, expected purchases, discounted purchases per unit of
         spend) depend on (x, t_x, T) alone: about 0.9M distinct rows for 1.9M customers at 10M
-        transactions, and the fit already has them. They go to DuckDB as NumPy arrays and
-        are joined back to the customers; spend, CLV, RFM scores, segment and tier are SQL
-        expressions with the fitted parameters and population cut points as literals. No
-        customer passes through pandas.
-
-        Two passes over the join and no table in between: the first brings back only the CLV
-        column (for the tier cut points and the finiteness check), the second computes every
-        column and streams it, sorted, into the file. Materialising the scored customers and
-        reading them back cost more than joining twice.
+        transactions, and the fit already has them. The summary is stored sorted by customer
+        id, so its (x, t_x, T, m) columns come to NumPy in output order; each customer's row is
+        found by a binary search, the terms gathered, and CLV computed as `clv` computes it.
+        Those three columns go back to DuckDB as arrays, joined by position (no hash join, no
+        sort of the scored rows), and RFM scores, segment and tier are SQL expressions with the
+        population cut points as literals. No customer passes through pandas.
         """
         gg = need_spend_model(models)
         r_edges, f_edges, m_edges = population_edges(self)
@@ -381,36 +402,25 @@ class DuckDBEngine:
                 unit=settings.unit,
             )
         )
-        # A row whose p_alive or expected purchases is not finite makes its customers' CLV NaN
-        # in the first pass, so one count names every customer without a finite score (and
-        # the second pass only runs when there is none: then this is per_spend unchanged).
-        checked = np.where(np.isfinite(p_alive) & np.isfinite(expected), per_spend, np.nan)
-        # Dicts of NumPy arrays, which DuckDB scans as they are (an Arrow table built from them
-        # would import pandas: 0.3 s of start-up)
-        columns = {c: np.asarray(rows[c], dtype=float) for c in ("frequency", "recency", "T")}
-        par = gg.params_
-        assert par is not None
-        p, q, v = (_double(val) for val in (par.p, par.q, par.v))
-        # GammaGamma.expected_spend, the same operations in the same order: the same bits.
-        spend = f"({p} * ({v} + s.frequency * s.monetary_value)) / ({p} * s.frequency + {q} - 1)"
-        clv_sql = f"greatest({spend} * t.per_spend, 0.0)"
-        join = 'summary s JOIN terms t USING (frequency, recency, "T")'
-        self.con.register("terms", {**columns, "per_spend": checked})
-        try:
-            clv = np.asarray(
-                self.con.execute(f"SELECT {clv_sql} AS clv FROM {join}").fetchnumpy()["clv"],
-                dtype=float,
-            )
-        finally:
-            self.con.unregister("terms")
-        unfit = int(np.count_nonzero(~np.isfinite(clv)))
+        keys = ("frequency", "recency", "T")
+        customers = self.con.execute(
+            'SELECT frequency, recency, "T", monetary_value FROM summary'
+        ).fetchnumpy()
+        at = _positions({k: rows[k] for k in keys}, {k: customers[k] for k in keys})
+        x = np.asarray(customers["frequency"], dtype=float)
+        m = np.asarray(customers["monetary_value"], dtype=float)
+        del customers
+        clv = np.maximum(gg.expected_spend(x, m) * per_spend[at], 0.0)
+        p_alive_c, expected_c = p_alive[at], expected[at]
+        unfit = int(
+            np.count_nonzero(~(np.isfinite(clv) & np.isfinite(p_alive_c) & np.isfinite(expected_c)))
+        )
         if unfit:
             raise ConvergenceError(
                 f"the fitted models give no finite score for {unfit} customers "
                 "(too little or too extreme purchase history to fit); nothing was scored"
             )
         cuts = settings.thresholds.cut_points(clv)
-        del clv
         silver, gold, platinum = (_double(float(val)) for val in cuts)
         tier = (
             f"CASE WHEN clv >= {platinum} THEN 'platinum' WHEN clv >= {gold} THEN 'gold' "
@@ -421,16 +431,21 @@ class DuckDBEngine:
         M = m_edges.sql("s.monetary_value")
         scored = f"""SELECT
             s.customer_id, s.frequency, s.recency, s."T", s.monetary_value,
-            t.p_alive, t.expected_purchases, {clv_sql} AS clv,
+            t.p_alive, t.expected_purchases, t.clv,
             {segment_sql("s.frequency", "R", "F", "M")} AS segment
-        FROM {join}, LATERAL (SELECT {R} AS R, {F} AS F, {M} AS M)"""
+        FROM summary s POSITIONAL JOIN scores t,
+            LATERAL (SELECT {R} AS R, {F} AS F, {M} AS M)"""
         cols = ", ".join(tier if col == "tier" else _ident(col) for col in OUT_COLUMNS)
-        terms = {**columns, "p_alive": p_alive, "expected_purchases": expected}
-        self.con.register("terms", {**terms, "per_spend": per_spend})
+        # A dict of NumPy arrays, which DuckDB scans as it is (an Arrow table built from them
+        # would import pandas: 0.3 s of start-up)
+        self.con.register(
+            "scores", {"p_alive": p_alive_c, "expected_purchases": expected_c, "clv": clv}
+        )
         try:
-            self._copy(f"SELECT {cols} FROM ({scored}) ORDER BY customer_id", out)
+            # in the summary's order (insertion order is preserved outside `_summarize`)
+            self._copy(f"SELECT {cols} FROM ({scored})", out)
         finally:
-            self.con.unregister("terms")
+            self.con.unregister("scores")
 
     def close(self) -> None:
         self.con.close()
