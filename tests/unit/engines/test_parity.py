@@ -303,3 +303,17 @@ def test_no_finite_score_is_refused_alike(tmp_path, engine) -> None:
     finally:
         eng.close()
     assert not (tmp_path / "scores.parquet").exists()
+
+
+def test_duckdb_scores_weeks_as_pandas_does(data_dir, tmp_path) -> None:
+    """Weeks: recency and T are fractional, so DuckDB finds each customer's row by rank (the
+    whole-day shortcut does not apply) and still scores every customer as pandas does."""
+    scores = {}
+    for name in ("pandas", "duckdb"):
+        eng = open_engine(name, Input.resolve(data_dir / "generated.parquet"), unit="W")
+        try:
+            eng.score(tmp_path / f"{name}.parquet", fit_models(eng), ScoreSettings(unit="W"))
+        finally:
+            eng.close()
+        scores[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
+    assert_same_scores(scores["duckdb"], scores["pandas"])
