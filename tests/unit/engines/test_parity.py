@@ -317,3 +317,13 @@ def test_duckdb_scores_weeks_as_pandas_does(data_dir, tmp_path) -> None:
             eng.close()
         scores[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
     assert_same_scores(scores["duckdb"], scores["pandas"])
+
+
+def test_duckdb_scores_by_join_past_the_positional_limit(data_dir, tmp_path, monkeypatch) -> None:
+    """Past `positional_max` customers DuckDB joins and sorts in SQL: the same scores."""
+    from bot.engines._duckdb import DuckDBEngine
+
+    _, ref = reference(data_dir / "generated.csv")
+    monkeypatch.setattr(DuckDBEngine, "positional_max", 0)
+    _, _, scores = run_engine("duckdb", data_dir / "generated.parquet", tmp_path)
+    assert_same_scores(scores, ref.scores)
