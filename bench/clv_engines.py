@@ -4,7 +4,8 @@ Generated transactions (about 5 a customer over two years, cents around a mean o
 own, tz-aware UTC timestamps) are written as Parquet partitions once; then `appease clv score DIR
 --engine E --out scores.parquet` runs as a whole process per engine (this checkout's code:
 `python -c "from bot.cli import main; main()"` from the repository root), and we report its wall time and the peak memory of its
-whole process tree (the JVM and Python workers included for Spark), sampled from /proc.
+whole process tree (the JVM and Python workers included for Spark), sampled from /proc, and its
+CPU time (user + system: the process's own exactly, its descendants' as last sampled).
 
     python -m bench clv_engines                        # 10M transactions: pandas, duckdb, spark
     python -m bench clv_engines -- --sizes 10M 100M    # 100M too (DuckDB and Spark only)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -82,27 +84,39 @@ def generate(n_transactions: int, out: Path, seed: int = 0) -> tuple[int, int]:
     return written, customers
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
+def tree_usage(pid: int) -> tuple[float, dict[int, float]]:
+    """Resident memory (MB) of a process and all its descendants, and each one's CPU seconds
+    so far (user + system), from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            fields = stat.rsplit(")", 1)[1].split()
+            ppid = int(fields[1])
             pages = int(Path(f"/proc/{entry}/statm").read_text().split()[1])
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry))
         rss[int(entry)] = pages
-    total, stack = 0, [pid]
+        # utime, stime (fields 14 and 15 of stat; 11 and 12 after the command)
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, stack, tree_cpu = 0, [pid], {}
     while stack:
         p = stack.pop()
         total += rss.get(p, 0)
+        tree_cpu[p] = cpu.get(p, 0.0)
         stack.extend(children.get(p, []))
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20, tree_cpu
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc."""
+    return tree_usage(pid)[0]
 
 
 def run_engine(
@@ -118,6 +132,9 @@ def run_engine(
     if engine == "spark":
         env.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 6g pyspark-shell")
     peak = 0.0
+    cpu: dict[int, float] = {}  # each process's CPU seconds, last seen
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children.ru_utime + children.ru_stime
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
     done = threading.Event()
@@ -125,7 +142,10 @@ def run_engine(
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_mb(proc.pid))
+            rss, seen = tree_usage(proc.pid)
+            peak = max(peak, rss)
+            for p, seconds in seen.items():
+                cpu[p] = max(cpu.get(p, 0.0), seconds)
             done.wait(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -134,9 +154,14 @@ def run_engine(
     elapsed = time.perf_counter() - t0
     done.set()
     sampler.join()
+    # The process itself, exactly (it is waited for); its descendants (the JVM, Spark's Python
+    # workers) as last sampled, so up to a quarter of a second of theirs may be missed.
+    cpu[proc.pid] = 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = usage.ru_utime + usage.ru_stime - before
     if proc.returncode != 0:
         raise RuntimeError(f"{engine} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return {"seconds": elapsed, "peak_mb": peak}
+    return {"seconds": elapsed, "peak_mb": peak, "cpu": own + sum(cpu.values())}
 
 
 def main(argv: list[str]) -> int:
@@ -181,7 +206,8 @@ def main(argv: list[str]) -> int:
                     note += f", memory limit {args.duckdb_memory_limit}"
                 rows.append((n_tx, engine, result, note))
                 print(
-                    f"  {engine:>6}: {result['seconds']:.1f}s, peak {result['peak_mb']:.0f} MB "
+                    f"  {engine:>6}: {result['seconds']:.1f}s, {result['cpu']:.1f} CPU-s, "
+                    f"peak {result['peak_mb']:.0f} MB "
                     f"({note})",
                     flush=True,
                 )
@@ -195,15 +221,15 @@ def main(argv: list[str]) -> int:
         "scores.parquet` as a whole process, this checkout's code: read Parquet, summary, fit, "
         "score, write).",
         "",
-        "| transactions | engine | wall time (s) | peak memory (MB) | note |",
-        "|---:|---|---:|---:|---|",
+        "| transactions | engine | wall time (s) | CPU (user+sys, s) | peak memory (MB) | note |",
+        "|---:|---|---:|---:|---:|---|",
     ]
     for n_tx, engine, result, note in rows:
         if result is None:
-            lines.append(f"| {n_tx:,} | {engine} | - | - | {note} |")
+            lines.append(f"| {n_tx:,} | {engine} | - | - | - | {note} |")
         else:
             lines.append(
-                f"| {n_tx:,} | {engine} | {result['seconds']:.1f} | "
+                f"| {n_tx:,} | {engine} | {result['seconds']:.1f} | {result['cpu']:.1f} | "
                 f"{result['peak_mb']:.0f} | {note} |"
             )
     RESULTS.parent.mkdir(exist_ok=True)

@@ -83,6 +83,9 @@ def spark_session(master: str = "local[*]") -> Any:
 
 class SparkEngine:
     name = "spark"
+    # Up to this many customers the scores are sorted and written on the driver (about 100 bytes
+    # a customer in Arrow); past it, by Spark's global sort and a write of parts.
+    driver_sort_max = 20_000_000
 
     def __init__(
         self,
@@ -322,7 +325,9 @@ class SparkEngine:
         (the fit's): scored there, they go back as a small table joined (broadcast) to the
         customers, and spend, CLV, RFM scores, segment and tier are Spark SQL expressions with
         the fitted parameters and population cut points as exact double literals. No Python
-        worker runs; only the CLV column comes back to the driver, for the tier cut points.
+        worker runs. Up to `driver_sort_max` customers the scored rows then come to the driver
+        in one job, where tiers, sort and the file are made; past it only the CLV column does
+        (for the tier cut points) and Spark sorts and writes.
         """
         import numpy as np
         import pyarrow as pa
@@ -367,7 +372,11 @@ class SparkEngine:
             .withColumn("__m", F.expr(m_edges.sql("monetary_value")))
             .withColumn("segment", F.expr(segment_sql("frequency", "__r", "__f", "__m")))
             .select(*[c for c in OUT_COLUMNS if c != "tier"])
-        ).persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        if self._n <= self.driver_sort_max:
+            self._write_through_driver(scored, out, settings)
+            return
+        scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         clv = _to_pandas(scored.select("clv"))["clv"].to_numpy(dtype=float)
         if not np.isfinite(clv).all():
             raise _unfit(int((~np.isfinite(clv)).sum()))
@@ -382,6 +391,41 @@ class SparkEngine:
         final = scored.withColumn("tier", tier).select(*OUT_COLUMNS).orderBy("customer_id")
         self._write(final, out)
         scored.unpersist()
+
+    def _write_through_driver(self, scored: Any, out: Path, settings: ScoreSettings) -> None:
+        """One Spark job: the scored customers come to the driver as Arrow, where the tiers are
+        cut, the rows sorted and the one output file written.
+
+        The file is written by the driver in any case (Spark writes a folder of parts); taking
+        the rows there directly replaces three jobs (the CLV column for the cut points, the
+        range sampling of a global sort, the sorted write) and the parts' round trip on disk.
+        Above `driver_sort_max` customers the rows stay on the executors (`score`'s other path).
+        """
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        from bot.engines._base import tier_of
+
+        table = scored.toArrow()
+        clv = table.column("clv").to_numpy()
+        if not np.isfinite(clv).all():
+            raise _unfit(int((~np.isfinite(clv)).sum()))
+        cuts = settings.thresholds.cut_points(clv)
+        tier = pa.array(tier_of(clv, (float(cuts[0]), float(cuts[1]), float(cuts[2]))), pa.string())
+        table = table.append_column("tier", tier).select(OUT_COLUMNS)
+        # Arrow compares strings as bytes, as Spark's and DuckDB's ORDER BY do.
+        table = table.sort_by("customer_id")
+        tmp = out.with_name(f".{out.name}.tmp")
+        try:
+            if out.suffix.lower() in (".parquet", ".pq"):
+                pq.write_table(table, tmp)
+            else:
+                pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def close(self) -> None:
         self._per.unpersist()

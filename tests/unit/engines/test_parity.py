@@ -256,10 +256,14 @@ def test_a_duckdb_score_does_not_import_pandas(tmp_path) -> None:
     import sys
 
     path = tmp_path / "tx.csv"
+    # 1 to 9 purchases a customer: data the fit converges on (every customer with the same
+    # ten purchases gives no finite expected purchases, which the engines refuse)
     path.write_text(
         "customer_id,date,amount\n"
         + "".join(
-            f"c{i % 40},2024-{1 + i % 12:02d}-{1 + i % 27:02d},{5 + i % 7}.5\n" for i in range(400)
+            f"c{c},2024-{1 + (c + 5 * j) % 12:02d}-{1 + (3 * c + j) % 27:02d},{5 + (c + j) % 7}.5\n"
+            for c in range(40)
+            for j in range(1 + (c * 7) % 9)
         )
     )
     out = tmp_path / "scores.parquet"
@@ -276,3 +280,50 @@ def test_a_duckdb_score_does_not_import_pandas(tmp_path) -> None:
     )
     assert done.stdout.strip() == "False", done.stderr
     assert len(pd.read_parquet(out)) == 40
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_no_finite_score_is_refused_alike(tmp_path, engine) -> None:
+    """Forty customers with the same ten purchases: the fit gives no finite expected purchases.
+    Every engine refuses to write scores (DuckDB used to read the NaNs as NULL and write a file
+    of NULL expected purchases, zero CLVs and every customer platinum)."""
+    from bot.errors import ConvergenceError
+
+    path = tmp_path / "tx.csv"
+    path.write_text(
+        "customer_id,date,amount\n"
+        + "".join(
+            f"c{i % 40},2024-{1 + i % 12:02d}-{1 + i % 27:02d},{5 + i % 7}.5\n" for i in range(400)
+        )
+    )
+    eng = open_engine(engine, Input.resolve(path))
+    try:
+        with pytest.warns(Warning), pytest.raises(ConvergenceError, match="40 customers"):
+            eng.score(tmp_path / "scores.parquet", fit_models(eng), ScoreSettings())
+    finally:
+        eng.close()
+    assert not (tmp_path / "scores.parquet").exists()
+
+
+def test_duckdb_scores_weeks_as_pandas_does(data_dir, tmp_path) -> None:
+    """Weeks: recency and T are fractional, so DuckDB finds each customer's row by rank (the
+    whole-day shortcut does not apply) and still scores every customer as pandas does."""
+    scores = {}
+    for name in ("pandas", "duckdb"):
+        eng = open_engine(name, Input.resolve(data_dir / "generated.parquet"), unit="W")
+        try:
+            eng.score(tmp_path / f"{name}.parquet", fit_models(eng), ScoreSettings(unit="W"))
+        finally:
+            eng.close()
+        scores[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
+    assert_same_scores(scores["duckdb"], scores["pandas"])
+
+
+def test_duckdb_scores_by_join_past_the_positional_limit(data_dir, tmp_path, monkeypatch) -> None:
+    """Past `positional_max` customers DuckDB joins and sorts in SQL: the same scores."""
+    from bot.engines._duckdb import DuckDBEngine
+
+    _, ref = reference(data_dir / "generated.csv")
+    monkeypatch.setattr(DuckDBEngine, "positional_max", 0)
+    _, _, scores = run_engine("duckdb", data_dir / "generated.parquet", tmp_path)
+    assert_same_scores(scores, ref.scores)

@@ -55,6 +55,27 @@ def test_spark_matches_the_pandas_reference(session, data_dir, tmp_path, dataset
     assert_same_scores(pd.read_csv(tmp_path / "scores.csv", dtype={"customer_id": str}), ref.scores)
 
 
+def test_spark_sorts_on_the_executors_past_the_driver_limit(
+    session,
+    data_dir,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+) -> None:
+    """Past `driver_sort_max` customers Spark cuts tiers, sorts and writes: the same scores."""
+    import pandas as pd
+
+    from bot.engines._spark import SparkEngine
+
+    _, ref = reference(data_dir / "generated.csv")
+    monkeypatch.setattr(SparkEngine, "driver_sort_max", 0)
+    engine = SparkEngine(Input.resolve(data_dir / "generated.parquet"), session=session)
+    try:
+        engine.score(tmp_path / "scores.parquet", fit_models(engine), ScoreSettings())
+    finally:
+        engine.close()
+    assert_same_scores(pd.read_parquet(tmp_path / "scores.parquet"), ref.scores)
+
+
 def test_java_date_patterns() -> None:
     from bot.engines._spark import java_date_pattern
 
