@@ -103,8 +103,8 @@ def demo(
         f"{len(result.tickets)} complaints replayed; replies failing the guard sent: {len(unsafe)}; "
         f"failed requests: {len(failed)}"
     )
-    console.print(f"KPI report: {result.report.resolve()}")
-    console.print(f"database:   {result.database_url}")
+    console.print(f"KPI report: {result.report.resolve()}", soft_wrap=True, highlight=False)
+    console.print(f"database:   {result.database_url}", soft_wrap=True, highlight=False)
     if not serve:
         console.print("Run `appease demo --serve` to open the widget, agent assist and dashboard.")
         return
@@ -121,12 +121,7 @@ def demo(
     )
     token = mint_widget_token(result.widget_secret, result.sample_customer, ttl_s=8 * 3600)
     base = f"http://127.0.0.1:{port}"
-    console.print(f"widget:       {base}/widget?token={token}&order_id=W-1&order_value=60")
-    console.print(
-        f"agent assist: {base}/assist?key={result.keys['agent']}&customer={result.sample_customer}"
-    )
-    console.print(f"dashboard:    {base}/dashboard?key={result.keys['admin']}")
-    console.print(f"API keys:     service {result.keys['service']}  admin {result.keys['admin']}")
+    print_addresses(console, base, token, result.keys, result.sample_customer)
     from bot.cli._logging import configure_logging
 
     configure_logging()  # uvicorn's loggers through the redacting filter (`?key=` URLs)
@@ -186,3 +181,18 @@ def _samples(result: Any, n: int = 3) -> list[str]:
         lines.append(f"  customer: {t['complaint']['message'][:160]}")
         lines.append(f"  reply ({t['reply']['source']}): {t['reply']['text']}")
     return lines
+
+
+def print_addresses(
+    console: Any, base: str, token: str, keys: dict[str, str], customer: str
+) -> None:
+    """One line each, never wrapped: rich wraps at 80 columns into a log, which cut the widget's
+    token in two for anyone copying the address from `make serve > log`."""
+    lines = [
+        f"widget:       {base}/widget?token={token}&order_id=W-1&order_value=60",
+        f"agent assist: {base}/assist?key={keys['agent']}&customer={customer}",
+        f"dashboard:    {base}/dashboard?key={keys['admin']}",
+        f"API keys:     service {keys['service']}  admin {keys['admin']}",
+    ]
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)

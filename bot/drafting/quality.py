@@ -384,6 +384,12 @@ _BROKEN_ENGLISH = (
         r"(?:has\s+not|hasn't|have\s+not|haven't|did\s+not|didn't|does\s+not|doesn't)\s+moved?\b",
         re.I,
     ),
+    # the customer as the one who did the harm ("the box was soaked, and you've ruined")
+    re.compile(
+        r"\byou(?:'ve|\s+have|\s+had)?\s+(?:ruined|broken|broke|damaged|cracked|smashed|crushed"
+        r"|soaked|dented|scratched|spilled|spilt)\b",
+        re.I,
+    ),
     # approval is the decision's word, not the apology's ("the order was not approved")
     re.compile(r"\b(?:approved|approval|denied|authori[sz]ed)\b", re.I),
 )

@@ -458,6 +458,11 @@ _DEMO_BROKEN += [
         "late_delivery",
         "I'm sorry the second time this month has been late.",
     ),
+    (  # a later chat turn, read in the widget
+        "Also the box was soaked, the manual is ruined.",
+        "damaged_item",
+        "I'm sorry the box was soaked, and you've ruined.",
+    ),
 ]
 _DEMO_GOOD = [
     (
