@@ -320,10 +320,12 @@ def test_duckdb_scores_weeks_as_pandas_does(data_dir, tmp_path) -> None:
 
 
 def test_duckdb_scores_by_join_past_the_positional_limit(data_dir, tmp_path, monkeypatch) -> None:
-    """Past `positional_max` customers DuckDB joins and sorts in SQL: the same scores."""
+    """Past `positional_max` customers DuckDB joins and sorts in SQL: the same scores, and the
+    summary (then stored unsorted) still written in customer order."""
     from bot.engines._duckdb import DuckDBEngine
 
-    _, ref = reference(data_dir / "generated.csv")
+    expected, ref = reference(data_dir / "generated.csv")
     monkeypatch.setattr(DuckDBEngine, "positional_max", 0)
-    _, _, scores = run_engine("duckdb", data_dir / "generated.parquet", tmp_path)
+    summary, _, scores = run_engine("duckdb", data_dir / "generated.parquet", tmp_path)
     assert_same_scores(scores, ref.scores)
+    assert_same_summary(summary, expected)
