@@ -22,6 +22,7 @@ from bot.scoring import (
     GammaGamma,
     QuintileEdges,
     TierThresholds,
+    purchase_terms,
     quintile_edges,
 )
 
@@ -31,8 +32,10 @@ __all__ = [
     "Models",
     "Rows",
     "ScoreSettings",
+    "ScoringTerms",
     "fit_models",
     "population_edges",
+    "scoring_terms",
 ]
 
 # The fit's compressed rows: column name to values, a pandas frame or NumPy arrays (DuckDB hands
@@ -127,6 +130,38 @@ def _edges(values: np.ndarray, weights: np.ndarray, *, higher_is_better: bool) -
     uniq, inverse = np.unique(values, return_inverse=True)
     counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
     return quintile_edges(uniq, counts, higher_is_better=higher_is_better)
+
+
+@dataclass
+class ScoringTerms:
+    """What every engine's scorer starts from: the spend model, the population's quintile edges
+    and the purchase terms of each distinct (frequency, recency, T) row of the fit."""
+
+    spend: GammaGamma
+    edges: tuple[QuintileEdges, QuintileEdges, QuintileEdges]
+    rows: Rows
+    p_alive: np.ndarray
+    expected: np.ndarray
+    per_spend: np.ndarray
+
+
+def scoring_terms(engine: Engine, models: Models, settings: ScoreSettings) -> ScoringTerms:
+    spend = need_spend_model(models)
+    edges = population_edges(engine)
+    rows = engine.bgnbd_rows()
+    p_alive, expected, per_spend = (
+        np.asarray(values, dtype=float)
+        for values in purchase_terms(
+            models.bgnbd,
+            rows["frequency"],
+            rows["recency"],
+            rows["T"],
+            horizon_months=settings.horizon_months,
+            discount_rate=settings.discount_rate,
+            unit=settings.unit,
+        )
+    )
+    return ScoringTerms(spend, edges, rows, p_alive, expected, per_spend)
 
 
 def need_spend_model(models: Models) -> GammaGamma:

@@ -21,12 +21,11 @@ from bot.engines._base import (
     Models,
     Rows,
     ScoreSettings,
-    need_spend_model,
-    population_edges,
+    scoring_terms,
 )
 from bot.engines._input import Input
 from bot.errors import ConvergenceError, InputError
-from bot.scoring import Unit, purchase_terms, segment_sql, spend_rounding_sql
+from bot.scoring import Unit, segment_sql, spend_rounding_sql
 
 __all__ = ["DuckDBEngine"]
 
@@ -415,21 +414,9 @@ class DuckDBEngine:
         if self.customers() > self.positional_max:
             self._score_by_join(out, models, settings)
             return
-        gg = need_spend_model(models)
-        r_edges, f_edges, m_edges = population_edges(self)
-        rows = self.bgnbd_rows()
-        p_alive, expected, per_spend = (
-            np.asarray(values, dtype=float)
-            for values in purchase_terms(
-                models.bgnbd,
-                rows["frequency"],
-                rows["recency"],
-                rows["T"],
-                horizon_months=settings.horizon_months,
-                discount_rate=settings.discount_rate,
-                unit=settings.unit,
-            )
-        )
+        terms = scoring_terms(self, models, settings)
+        gg, (r_edges, f_edges, m_edges), rows = terms.spend, terms.edges, terms.rows
+        p_alive, expected, per_spend = terms.p_alive, terms.expected, terms.per_spend
         keys = ("frequency", "recency", "T")
         customers = self.con.execute(
             'SELECT frequency, recency, "T", monetary_value FROM summary'
@@ -490,21 +477,9 @@ class DuckDBEngine:
         column and streams it, sorted, into the file. Materialising the scored customers and
         reading them back cost more than joining twice.
         """
-        gg = need_spend_model(models)
-        r_edges, f_edges, m_edges = population_edges(self)
-        rows = self.bgnbd_rows()
-        p_alive, expected, per_spend = (
-            np.asarray(values, dtype=float)
-            for values in purchase_terms(
-                models.bgnbd,
-                rows["frequency"],
-                rows["recency"],
-                rows["T"],
-                horizon_months=settings.horizon_months,
-                discount_rate=settings.discount_rate,
-                unit=settings.unit,
-            )
-        )
+        terms = scoring_terms(self, models, settings)
+        gg, (r_edges, f_edges, m_edges), rows = terms.spend, terms.edges, terms.rows
+        p_alive, expected, per_spend = terms.p_alive, terms.expected, terms.per_spend
         # A row whose p_alive or expected purchases is not finite makes its customers' CLV NaN
         # in the first pass, so one count names every customer without a finite score (and
         # the second pass only runs when there is none: then this is per_spend unchanged).
@@ -549,8 +524,8 @@ class DuckDBEngine:
             {segment_sql("s.frequency", "R", "F", "M")} AS segment
         FROM {join}, LATERAL (SELECT {R} AS R, {F} AS F, {M} AS M)"""
         cols = ", ".join(tier if col == "tier" else _ident(col) for col in OUT_COLUMNS)
-        terms = {**columns, "p_alive": p_alive, "expected_purchases": expected}
-        self.con.register("terms", {**terms, "per_spend": per_spend})
+        table = {**columns, "p_alive": p_alive, "expected_purchases": expected}
+        self.con.register("terms", {**table, "per_spend": per_spend})
         try:
             self._copy(f"SELECT {cols} FROM ({scored}) ORDER BY customer_id", out)
         finally:

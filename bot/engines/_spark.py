@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 
 from bot.domain import MAX_MONEY
-from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, need_spend_model, population_edges
+from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, scoring_terms
 from bot.engines._input import Input
 from bot.errors import ConvergenceError, InputError
-from bot.scoring import Unit, purchase_terms, segment_sql, spend_rounding_sql
+from bot.scoring import Unit, segment_sql, spend_rounding_sql
 
 __all__ = ["SparkEngine", "java_date_pattern", "spark_session"]
 
@@ -334,18 +334,9 @@ class SparkEngine:
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
-        gg = need_spend_model(models)
-        r_edges, f_edges, m_edges = population_edges(self)
-        rows = self.bgnbd_rows()
-        p_alive, expected, per_spend = purchase_terms(
-            models.bgnbd,
-            rows["frequency"],
-            rows["recency"],
-            rows["T"],
-            horizon_months=settings.horizon_months,
-            discount_rate=settings.discount_rate,
-            unit=settings.unit,
-        )
+        terms = scoring_terms(self, models, settings)
+        gg, (r_edges, f_edges, m_edges), rows = terms.spend, terms.edges, terms.rows
+        p_alive, expected, per_spend = terms.p_alive, terms.expected, terms.per_spend
         if not (np.isfinite(p_alive).all() and np.isfinite(expected).all()):
             raise _unfit(int((~(np.isfinite(p_alive) & np.isfinite(expected))).sum()))
         cols = ("frequency", "recency", "T")
