@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.errors import InputError
+from bot.errors import ConvergenceError, InputError
 from bot.scoring import (
     BgNbd,
     GammaGamma,
@@ -36,6 +36,7 @@ __all__ = [
     "fit_models",
     "population_edges",
     "scoring_terms",
+    "unfit_error",
 ]
 
 # The fit's compressed rows: column name to values, a pandas frame or NumPy arrays (DuckDB hands
@@ -162,6 +163,14 @@ def scoring_terms(engine: Engine, models: Models, settings: ScoreSettings) -> Sc
         )
     )
     return ScoringTerms(spend, edges, rows, p_alive, expected, per_spend)
+
+
+def unfit_error(n: int) -> ConvergenceError:
+    """Every engine refuses to write scores some customers lack (pandas' rule)."""
+    return ConvergenceError(
+        f"the fitted models give no finite score for {n} customers (too little or too extreme "
+        "purchase history to fit); nothing was scored"
+    )
 
 
 def need_spend_model(models: Models) -> GammaGamma:

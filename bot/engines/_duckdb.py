@@ -22,9 +22,10 @@ from bot.engines._base import (
     Rows,
     ScoreSettings,
     scoring_terms,
+    unfit_error,
 )
 from bot.engines._input import Input
-from bot.errors import ConvergenceError, InputError
+from bot.errors import InputError
 from bot.scoring import Unit, segment_sql, spend_rounding_sql
 
 __all__ = ["DuckDBEngine"]
@@ -431,16 +432,8 @@ class DuckDBEngine:
             np.count_nonzero(~(np.isfinite(clv) & np.isfinite(p_alive_c) & np.isfinite(expected_c)))
         )
         if unfit:
-            raise ConvergenceError(
-                f"the fitted models give no finite score for {unfit} customers "
-                "(too little or too extreme purchase history to fit); nothing was scored"
-            )
-        cuts = settings.thresholds.cut_points(clv)
-        silver, gold, platinum = (_double(float(val)) for val in cuts)
-        tier = (
-            f"CASE WHEN clv >= {platinum} THEN 'platinum' WHEN clv >= {gold} THEN 'gold' "
-            f"WHEN clv >= {silver} THEN 'silver' ELSE 'bronze' END AS tier"
-        )
+            raise unfit_error(unfit)
+        tier = _tier_case(clv, settings)
         R = r_edges.sql('s."T" - s.recency')
         F = f_edges.sql("s.frequency")
         M = m_edges.sql("s.monetary_value")
@@ -504,17 +497,9 @@ class DuckDBEngine:
             self.con.unregister("terms")
         unfit = int(np.count_nonzero(~np.isfinite(clv)))
         if unfit:
-            raise ConvergenceError(
-                f"the fitted models give no finite score for {unfit} customers "
-                "(too little or too extreme purchase history to fit); nothing was scored"
-            )
-        cuts = settings.thresholds.cut_points(clv)
+            raise unfit_error(unfit)
+        tier = _tier_case(clv, settings)
         del clv
-        silver, gold, platinum = (_double(float(val)) for val in cuts)
-        tier = (
-            f"CASE WHEN clv >= {platinum} THEN 'platinum' WHEN clv >= {gold} THEN 'gold' "
-            f"WHEN clv >= {silver} THEN 'silver' ELSE 'bronze' END AS tier"
-        )
         R = r_edges.sql('s."T" - s.recency')
         F = f_edges.sql("s.frequency")
         M = m_edges.sql("s.monetary_value")
@@ -534,3 +519,12 @@ class DuckDBEngine:
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()
+
+
+def _tier_case(clv: np.ndarray, settings: ScoreSettings) -> str:
+    """The tier column as SQL, cut at the population's CLV cut points (both scorers)."""
+    silver, gold, platinum = (_double(float(val)) for val in settings.thresholds.cut_points(clv))
+    return (
+        f"CASE WHEN clv >= {platinum} THEN 'platinum' WHEN clv >= {gold} THEN 'gold' "
+        f"WHEN clv >= {silver} THEN 'silver' ELSE 'bronze' END AS tier"
+    )

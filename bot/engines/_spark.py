@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 from bot.domain import MAX_MONEY
-from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, scoring_terms
+from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, scoring_terms, unfit_error
 from bot.engines._input import Input
-from bot.errors import ConvergenceError, InputError
+from bot.errors import InputError
 from bot.scoring import Unit, segment_sql, spend_rounding_sql
 
 __all__ = ["SparkEngine", "java_date_pattern", "spark_session"]
@@ -338,7 +338,7 @@ class SparkEngine:
         gg, (r_edges, f_edges, m_edges), rows = terms.spend, terms.edges, terms.rows
         p_alive, expected, per_spend = terms.p_alive, terms.expected, terms.per_spend
         if not (np.isfinite(p_alive).all() and np.isfinite(expected).all()):
-            raise _unfit(int((~(np.isfinite(p_alive) & np.isfinite(expected))).sum()))
+            raise unfit_error(int((~(np.isfinite(p_alive) & np.isfinite(expected))).sum()))
         cols = ("frequency", "recency", "T")
         terms = self.spark.createDataFrame(
             pa.table(
@@ -370,7 +370,7 @@ class SparkEngine:
         scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         clv = _to_pandas(scored.select("clv"))["clv"].to_numpy(dtype=float)
         if not np.isfinite(clv).all():
-            raise _unfit(int((~np.isfinite(clv)).sum()))
+            raise unfit_error(int((~np.isfinite(clv)).sum()))
         cuts = settings.thresholds.cut_points(clv)
         value = F.col("clv")
         tier = (
@@ -402,7 +402,7 @@ class SparkEngine:
         table = scored.toArrow()
         clv = table.column("clv").to_numpy()
         if not np.isfinite(clv).all():
-            raise _unfit(int((~np.isfinite(clv)).sum()))
+            raise unfit_error(int((~np.isfinite(clv)).sum()))
         cuts = settings.thresholds.cut_points(clv)
         tier = pa.array(tier_of(clv, (float(cuts[0]), float(cuts[1]), float(cuts[2]))), pa.string())
         table = table.append_column("tier", tier).select(OUT_COLUMNS)
@@ -425,13 +425,6 @@ class SparkEngine:
 def _double(value: float) -> str:
     """A float as Spark SQL that reads back to the same bits (repr round-trips)."""
     return f"CAST('{value!r}' AS DOUBLE)"
-
-
-def _unfit(n: int) -> ConvergenceError:
-    return ConvergenceError(
-        f"the fitted models give no finite score for {n} customers (too little or too extreme "
-        "purchase history to fit); nothing was scored"
-    )
 
 
 def _to_pandas(df: Any) -> pd.DataFrame:
