@@ -425,25 +425,20 @@ class Drafter:
             )
         )
         opening = _OPENINGS.get(language) if prefills(self.chat_model) else None
+        shown = [text for pair in chosen for text in pair]
+        asked = HumanMessage(_unreferenced(message))
         feedback = ""
-        tries = _CANDIDATES if opening else 2
-        for attempt in range(tries):
+        for attempt in range(_CANDIDATES if opening else 2):
             options = sentence_options(self.chat_model)
+            prompt = [SystemMessage(system + feedback), *shots, asked]
             if opening:
-                # The same prompt every time (its cache is reused): the first candidate greedy,
-                # the others sampled; no feedback, which would change the prompt.
-                prompt = [SystemMessage(system), *shots, HumanMessage(_unreferenced(message))]
+                # The same prompt every time (its cache is reused, so no feedback in it): the
+                # first candidate greedy, the others sampled.
                 prompt.append(AIMessage(opening))
                 if attempt:
                     options |= {"temperature": _SAMPLE_TEMPERATURE, "seed": _SEED + attempt}
                     if deadline - time.perf_counter() < _MIN_CALL_S:
                         return None
-            else:  # the first sentence, and one retry with the reasons
-                prompt = [
-                    SystemMessage(system + feedback),
-                    *shots,
-                    HumanMessage(_unreferenced(message)),
-                ]
             try:
                 raw = self._call(prompt, usage, deadline, options)
             except Exception as exc:  # any provider failure: the library's sentence answers
@@ -453,7 +448,6 @@ class Drafter:
                 )
                 return None
             sentence = _framed(_first_sentence((opening or "") + raw), language)
-            shown = [text for pair in chosen for text in pair]
             why = self._judge(
                 sentence,
                 silent,
@@ -467,7 +461,8 @@ class Drafter:
             )
             if why is None:
                 return sentence
-            feedback = f"\nYour last sentence was not usable: {why}. Write a different one."
+            if not opening:  # a retry with the reasons
+                feedback = f"\nYour last sentence was not usable: {why}. Write a different one."
         return None
 
     # -- the three kinds of message ---------------------------------------------------------
