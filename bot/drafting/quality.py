@@ -395,6 +395,48 @@ _BROKEN_ENGLISH = (
 )
 
 
+# Counts the small model moves out of the phrase that gave them their meaning: "one of the 3
+# candles is missing" -> "the 3 candles are missing"; "the second book wasn't included. Only
+# book one arrived" -> "the book one wasn't included" (read in the demo's replies).
+_COUNT_WORDS = {
+    "en": "one two three four five six seven eight nine ten eleven twelve first second third "
+    "fourth fifth sixth seventh eighth ninth tenth both half",
+}
+_PARTITIVE = frozenset({"of", "de", "von", "di", "du", "des"})
+
+
+def _count_out_of_context(text: str, message: str, language: str) -> str | None:
+    """The first count in `text` that the customer never wrote with the same next word and the
+    same partitive ("of") before it; None when every count keeps its context."""
+    counts = set(_COUNT_WORDS.get(language, "").split())
+
+    def words(s: str) -> list[str]:
+        return re.findall(r"[\w'’-]+|[.!?;,]", s.lower())  # a phrase's end is a token
+
+    said, mine = words(message), words(text)
+
+    def contexts(ws: list[str], i: int) -> tuple[str, bool]:
+        return (ws[i + 1] if i + 1 < len(ws) else "", bool(_PARTITIVE & set(ws[max(0, i - 2) : i])))
+
+    def is_count(w: str) -> bool:
+        return (w.isdigit() and len(w) <= 3) or w in counts  # longer: ids and years
+
+    heard = {(w, contexts(said, i)) for i, w in enumerate(said) if is_count(w)}
+    # where the customer's phrase ended at the count ("in size 8."), going on is no move
+    ended = {
+        (w, contexts(said, i)[1])
+        for i, w in enumerate(said)
+        if is_count(w) and contexts(said, i)[0] in {"", ".", "!", "?", ";", ","}
+    }
+    for i, w in enumerate(mine):
+        if not is_count(w):
+            continue
+        context = contexts(mine, i)
+        if (w, context) not in heard and (w, context[1]) not in ended:
+            return " ".join(mine[max(0, i - 2) : i + 2])
+    return None
+
+
 def check_acknowledgement(
     sentence: str,
     *,
@@ -445,6 +487,8 @@ def check_acknowledgement(
     for token in re.findall(r"\w*\d\w*", text):
         if token not in message:
             problems.append(QualityProblem("invented", token))
+    if (moved := _count_out_of_context(rest, message, language)) is not None:
+        problems.append(QualityProblem("off_topic", f"a count out of its context: {moved}"))
     if vocabulary is not None:
         # Outside English the small model invents words ("derzeugendes", "schnells"): every word
         # must be the customer's, or one the approved library uses in this language.

@@ -516,3 +516,61 @@ def test_good_demo_sentences_are_not_called_broken(
         sentence, customer_message=message, language="en", category=category
     )
     assert not any(p.text.startswith("broken English") for p in problems), problems
+
+
+# Counts moved out of the phrase that gave them their meaning (read in the demo, 2026-12-03).
+_COUNT_MOVED = [
+    (
+        "one of the 3 candles from the set is missing. order A10402. thanks",
+        "missing_item",
+        "I'm sorry the 3 candles from your set are missing.",
+    ),
+    (
+        "The second book in the bundle wasn't included. Only book one arrived. Order A10536.",
+        "missing_item",
+        "I'm sorry the book one wasn't included in your bundle.",
+    ),
+]
+_COUNT_KEPT = [
+    (
+        "one of the 3 candles from the set is missing. order A10402. thanks",
+        "missing_item",
+        "I'm sorry one of the 3 candles from your set is missing.",
+    ),
+    (
+        "I've been bounced between four different people about a warranty question and nobody "
+        "owns it.",
+        "poor_service",
+        "I'm sorry you've been bounced between four different people about a warranty question.",
+    ),
+    (
+        "I called support three times about my return. The last one hung up on me.",
+        "poor_service",
+        "I'm sorry the last one hung up on you.",
+    ),
+    *_DEMO_GOOD,
+]
+
+
+@pytest.mark.parametrize(("message", "category", "sentence"), _COUNT_MOVED)
+def test_a_count_taken_out_of_its_phrase_is_refused(
+    message: str, category: str, sentence: str
+) -> None:
+    from bot.drafting.quality import check_acknowledgement
+
+    problems = check_acknowledgement(
+        sentence, customer_message=message, language="en", category=category
+    )
+    assert any(p.text.startswith("a count out of its context") for p in problems), problems
+
+
+@pytest.mark.parametrize(("message", "category", "sentence"), _COUNT_KEPT)
+def test_a_count_in_the_customers_own_phrase_passes(
+    message: str, category: str, sentence: str
+) -> None:
+    from bot.drafting.quality import check_acknowledgement
+
+    problems = check_acknowledgement(
+        sentence, customer_message=message, language="en", category=category
+    )
+    assert not any(p.text.startswith("a count out of its context") for p in problems), problems
