@@ -7,10 +7,11 @@ and prompts see the visible text; the stored message keeps every character the c
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
-__all__ = ["normalise", "visible_text"]
+__all__ = ["normalise", "visible_text", "word_scan"]
 
 _KEEP = frozenset("\n\t\r")
 
@@ -72,6 +73,7 @@ def visible_text(text: str) -> str:
     return "".join(ch for ch in text if not _hidden(ch))
 
 
+@functools.lru_cache(maxsize=512)  # one reply and one message are read by several checks
 def normalise(text: str) -> str:
     """NFKC, look-alike letters to Latin, invisible characters removed, spaces folded.
 
@@ -79,3 +81,15 @@ def normalise(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
     return re.sub(r"[ \t\r\f\v]+", " ", text)
+
+
+def word_scan(pattern: str, flags: int = re.IGNORECASE, *, also: str = "") -> re.Pattern[str]:
+    """`pattern` compiled for scanning text, for patterns whose every match starts with a word
+    character (or one of `also`: "$" for "$20").
+
+    Why: Python's re tries every branch of a large case-insensitive alternation at every
+    position of the text, spaces and punctuation included; one character class in front skips
+    those positions first. The guard's and the gate's scans of a reply take about half the time
+    (measured 1.4-2.5x per pattern); the matches are the same (tests/property/test_word_scan.py).
+    """
+    return re.compile(rf"(?=[\w{re.escape(also)}])(?:{pattern})", flags)

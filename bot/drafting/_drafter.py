@@ -548,6 +548,7 @@ class Drafter:
             language=language,
             topic_words=[plain, order_id],
             category=str(category),
+            check_language=False,
         )
         if not quality.ok:  # the library's own sentences: worth a log line, still sent
             usage.quality_problems.extend(p.as_dict() for p in quality.problems)

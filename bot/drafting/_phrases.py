@@ -111,12 +111,13 @@ _STOCK = re.compile(
 )
 
 
-def _key_pairs(text: str) -> set[tuple[str, str]]:
+@functools.lru_cache(maxsize=4096)  # the library's variants, asked for on every reply
+def _key_pairs(text: str) -> frozenset[tuple[str, str]]:
     """Word pairs that carry meaning, and stock words: said twice, they read like a machine."""
     lowered = text.lower()
     words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", lowered)
     pairs = {(a, b) for a, b in itertools.pairwise(words) if not {a, b} <= _STOP}
-    return pairs | {("stock", m.group(0)[:5]) for m in _STOCK.finditer(lowered)}
+    return frozenset(pairs | {("stock", m.group(0)[:5]) for m in _STOCK.finditer(lowered)})
 
 
 def _pick(variants: Variants, slots: dict[str, str], seed: str, avoid: tuple[str, ...] = ()) -> str:

@@ -25,7 +25,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from bot.domain import GuardResult, OfferDecision, OfferKind, Violation
-from bot.text import normalise
+from bot.text import normalise, word_scan
 
 __all__ = ["check_draft", "find_amounts", "find_money", "normalise"]
 
@@ -33,11 +33,12 @@ _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "�
 _CODES = "USD|EUR|GBP|JPY|CAD|AUD|CHF|SEK|NOK|DKK|PLN|INR|BRL|MXN|KWD|US\\$|CA\\$|AU\\$"
 _NUM = r"\d{1,3}(?:[ ,.\u202f\u00a0']\d{3})*(?:[.,]\d{1,3})?|\d+(?:[.,]\d{1,3})?"
 _SYM = r"[$€£¥₹₩]"
-_AMOUNT_RE = re.compile(
+_AMOUNT_RE = word_scan(
     rf"(?:\b(?:{_CODES})\s?|{_SYM}\s?)(?P<a>{_NUM})"
     rf"|(?P<b>{_NUM})\s?(?:{_SYM}|(?:{_CODES})\b|\$US|dollars?\b|bucks\b|euros?\b|pounds?\b|yen\b"
     r"|usd\b|eur\b|gbp\b|dollari\b|dólar(?:es)?\b|sterline?\b|libras?\b|reais\b)",
     re.IGNORECASE,
+    also="$€£¥₹₩",
 )
 
 _DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "MXN", "SGD", "HKD"})
@@ -118,7 +119,7 @@ _UNITS = {
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _WORD = "|".join(sorted([*_UNITS, *_SCALES], key=len, reverse=True))
-_WORD_AMOUNT_RE = re.compile(
+_WORD_AMOUNT_RE = word_scan(
     rf"\b(?P<w>(?:(?:{_WORD})[\s-]+(?:and[\s-]+)?)*(?:{_WORD}))[\s-]+"
     r"(?:dollars?|bucks|euros?|pounds?|quid|yen)\b",
     re.IGNORECASE,
@@ -210,12 +211,12 @@ _ROMANCE_UNITS = {
 _ROMANCE_SCALES = {"cento": 100, "cem": 100, "mille": 1000, "mila": 1000, "mil": 1000}
 _ROMANCE_LEXICON = sorted([*_ROMANCE_UNITS, *_ROMANCE_SCALES], key=len, reverse=True)
 _ROMANCE_TOKEN = "(?:" + "|".join(_ROMANCE_LEXICON) + ")+"
-_ROMANCE_AMOUNT_RE = re.compile(
+_ROMANCE_AMOUNT_RE = word_scan(
     rf"\b(?P<w>{_ROMANCE_TOKEN}(?:[\s-]+(?:e[\s-]+)?{_ROMANCE_TOKEN})*)[\s-]+"
     r"(?:euros?|dollari|dólar(?:es)?|sterline?|libras?|reais)\b",
     re.IGNORECASE,
 )
-_PERCENT_RE = re.compile(
+_PERCENT_RE = word_scan(
     r"\d+(?:[.,]\d+)?\s?(?:%|percent\b|per\s?cent\b|pct\b)|\bhalf[\s-]+(?:off|price)\b"
     r"|\b(?:twenty|thirty|forty|fifty|ten|fifteen|hundred)\s+percent\b|\bper\s+cento\b|\bpor\s+cento\b"
     r"|\bmetà\s+prezzo\b|\bmetade\s+do\s+preço\b",
@@ -224,7 +225,7 @@ _PERCENT_RE = re.compile(
 
 # offer words -> the kinds that authorize them
 _OFFERS: list[tuple[re.Pattern[str], frozenset[OfferKind]]] = [
-    (re.compile(p, re.IGNORECASE), frozenset(k))
+    (word_scan(p), frozenset(k))
     for p, k in [
         (
             r"\brefund\w*|\breimburs\w*|\bmoney[\s-]+back\b|\bchargeback\b|\breembols\w*|\brembours\w*"
@@ -271,7 +272,7 @@ _OFFERS: list[tuple[re.Pattern[str], frozenset[OfferKind]]] = [
 ]
 
 # How much of the order a refund covers: words that make a partial refund the whole order.
-_FULL_SCOPE = re.compile(
+_FULL_SCOPE = word_scan(
     r"\b(?:full|fully|whole|entire|entirely|complete|completely|total|in\s+full|100\s*%|every\s+(?:cent|penny)"
     r"|everything\s+you\s+(?:paid|spent)|all\s+(?:of\s+)?(?:your|the)\s+money|all\s+you\s+paid"
     r"|(?:the|your)\s+(?:whole|entire|full)\s+(?:order|purchase|amount|price)"
@@ -280,18 +281,18 @@ _FULL_SCOPE = re.compile(
     r"|tutto\s+l'importo|tutto\s+quanto\s+(?:ha\s+)?pagato|todo\s+o\s+valor|tudo\s+o\s+que\s+pagou)\b",
     re.IGNORECASE,
 )
-_PARTIAL_SCOPE = re.compile(
+_PARTIAL_SCOPE = word_scan(
     r"\b(?:partial\w*|part\s+of|parcial\w*|partiel\w*|teil\w*|parzial\w*|parte\s+d[eio]l?)\b",
     re.IGNORECASE,
 )
-_REFUND_WORD = re.compile(
+_REFUND_WORD = word_scan(
     r"\brefund\w*|\breimburs\w*|\bmoney[\s-]+back\b|\breembols\w*|\brembours\w*|\berstatt\w*"
     r"|\brimbors\w*",
     re.IGNORECASE,
 )
 
 # Future commitments: what we will do or what will happen, beyond the decision's own sentence.
-_FUTURE = re.compile(
+_FUTURE = word_scan(
     r"\b(?:we|i|our\s+team)(?:'ll|\s+will|\s+shall|\s+are\s+going\s+to)\s+(?:also\s+|definitely\s+|personally\s+|always\s+)?"
     r"(?:make\s+sure|ensure|always|prioriti[sz]e|expedite|upgrade|waive|cover|pay|give\s+you|send\s+you|"
     r"credit|match|compensate|double|throw\s+in|add\s+(?:a|an|another|some)|include|deliver\s+(?:it\s+)?(?:by|tomorrow|today))\b"
@@ -322,7 +323,7 @@ _USE_OF_OFFER = re.compile(
     rf"\b{_USE_VERB}\b.*\b{_SPENDABLE_NOUN}\b|\b{_SPENDABLE_NOUN}\b.*\b{_USE_VERB}\b", re.IGNORECASE
 )
 
-_COMMITMENTS = re.compile(
+_COMMITMENTS = word_scan(
     r"\bguarantee\w*|\bpromis\w*|\bnever\s+(?:ever\s+)?happen\w*\s+again\b|\bwon'?t\s+happen\s+again\b"
     r"|\bwill\s+not\s+happen\s+again\b|\bevery\s+(?:single\s+)?time\b|\bfor\s+life\b|\bforever\b"
     r"|\blifetime\s+(?:discount|free|supply|membership)\b|\b(?:all|any)\s+future\s+(?:orders?|purchases?)\b"
@@ -341,7 +342,7 @@ _COMMITMENTS = re.compile(
     r"|\bpróxim[oa]s?\s+(?:\w+\s+)?(?:pedidos?|encomendas?)\s+(?:será|serão|é|são)\s+(?:grátis|gratuit\w*|oferta)\b",
     re.IGNORECASE,
 )
-_INTERNAL = re.compile(
+_INTERNAL = word_scan(
     r"\bclv\b|\blifetime\s+value\b|\bcustomer\s+value\b|\bresidual\b|\bp_alive\b"
     r"|\b(?:bronze|silver|gold|platinum)\s+(?:tier|customer|member|status|level)\b|\btier\b"
     r"|\bsegment\w*|\bchampions\s+segment\b|\bcan'?t\s+lose\s+them\b|\b(?:offer|goodwill|spending)\s+cap\b"

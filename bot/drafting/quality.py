@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.language import language_scores
-from bot.text import normalise
+from bot.text import normalise, word_scan
 
 __all__ = [
     "QUALITY_KINDS",
@@ -64,7 +64,7 @@ class QualityResult:
         return "; ".join(f"{p.kind}: {p.text}" for p in self.problems)
 
 
-_SELF = re.compile(
+_SELF = word_scan(
     r"\bas an?\s+(?:ai|a\.i\.|language model|llm|assistant|chatbot|bot|virtual assistant"
     r"|(?:customer\s+)?(?:support|service|care)\s+(?:writer|agent|assistant|representative|bot|service))\b"
     r"|\bi(?:'m|\s+am)\s+(?:not\s+|just\s+|only\s+)?(?:an?\s+)?(?:ai|chatbot|bot|language model|robot"
@@ -95,7 +95,7 @@ _ECHO = re.compile(
     r"|\bissue:\s|\border\s+id\b|\b(?:user|assistant|system)\s*:",
     re.IGNORECASE,
 )
-_REGISTER = re.compile(
+_REGISTER = word_scan(
     r"\bsorry\s+for\s+your\s+loss\b|\bcondolences?\b|\bpassed\s+away\b|\brest\s+in\s+peace\b"
     r"|\bthoughts\s+(?:and\s+prayers\s+)?are\s+with\s+you\b|\bcongratulations?\b|\bhappy\s+birthday\b"
     r"|\bmy\s+deepest\s+sympath\w*|\bgrief\b|\bbereave\w*|\bmi\s+más\s+sentido\s+pésame\b|\bpésame\b"
@@ -109,7 +109,7 @@ _REGISTER_OK = re.compile(
     r"\b(?:died|passed\s+away|funeral|death|dead|bereave\w*|birthday|congratulat\w*|grief)\b",
     re.IGNORECASE,
 )
-_FILLER = re.compile(
+_FILLER = word_scan(
     r"\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:always\s+)?here\s+to\s+(?:help|assist|support)\b"
     r"|\bany\s+(?:issues?|problems?|questions?|concerns?)\s+(?:you(?:'re|\s+are|\s+may\s+be|\s+might\s+be)\s+)?(?:facing|having|experiencing|have)\b"
     r"|\b(?:please\s+)?(?:feel\s+free|don'?t\s+hesitate)\s+to\s+(?:contact|reach|ask)\b"
@@ -570,6 +570,7 @@ def check_quality(
     max_chars: int = _MAX_CHARS,
     engage_from: int = 2,
     category: str | None = None,
+    check_language: bool = True,
 ) -> QualityResult:
     """Every reason a support lead would not send `text` in answer to `customer_message`.
 
@@ -580,6 +581,8 @@ def check_quality(
     must echo one (a one-sentence acknowledgement: 1; a whole reply: 2).
     `category`: the issue triage read; a reply that names it in its own words ("the service was
     down" for an outage) engages with the complaint even without the customer's exact words.
+    `check_language`: False for the phrase library's own reply, written in `language` by
+    construction (detecting it again was a second language detection per ticket).
     """
     text = normalise(text).strip()
     problems = list(
@@ -597,7 +600,8 @@ def check_quality(
     issue_words = _CATEGORY_WORDS.get(category or "", "")
     if len(asked) >= engage_from and not _engages(text, asked, topic_words, issue_words):
         problems.append(QualityProblem("off_topic", "shares no word with the customer's message"))
-    problems += _language(text, language)
+    if check_language:
+        problems += _language(text, language)
     unique = list(dict.fromkeys(problems))
     return QualityResult(ok=not unique, problems=unique)
 
