@@ -202,6 +202,9 @@ def template_reply(
 ) -> str:
     """A safe, complete reply that needs no model."""
     lang = _lang(language)
-    body = _TEMPLATE[lang].format(plain=category_plain(category, lang), order_id=order_id)
+    plain = category_plain(category, lang)
+    if lang == "en" and str(category) == "other":
+        plain = "a problem"  # not "a problem with your order with order A1"
+    body = _TEMPLATE[lang].format(plain=plain, order_id=order_id)
     offer = render_offer_sentence(decision, lang)
     return f"{body} {offer}".strip()

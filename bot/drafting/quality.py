@@ -288,7 +288,7 @@ _APOLOGY_WORDS = frozenset(
 # Words that name the problem itself: an acknowledgement may use them though the customer did not.
 _CATEGORY_WORDS = {
     "late_delivery": "delay delayed late wait waiting arrive arrived arrival delivery delivered parcel package tracking shipment retraso retrasado espera llegado retard attente livraison colis Verspätung verspätet Lieferung Paket warten ritardo ritardi aspettando attesa arrivato consegna pacco tracciamento atraso atrasado atrasada espera chegou chegado chegada entrega encomenda",
-    "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched torn ruined arrived dañado roto rota llegó endommagé cassé cassée abîmé beschädigt kaputt zerbrochen danneggiato danneggiata rotto rotta crepato graffiato arrivato danificado danificada partido partida estragado rachado chegou chegado chegada",
+    "damaged_item": "damaged damage broken broke bent cracked crack dented smashed shattered scratched torn ruined arrived dañado roto rota llegó endommagé cassé cassée abîmé beschädigt kaputt zerbrochen danneggiato danneggiata rotto rotta crepato graffiato arrivato danificado danificada partido partida estragado rachado chegou chegado chegada",
     "wrong_item": "wrong instead different received sent ordered equivocado distinto recibido mauvais autre reçu falsch falschen anderen bekommen sbagliato sbagliata diverso ricevuto errado errada diferente recebido recebi",
     "missing_item": "missing incomplete parcel package box included faltaba falta paquete caja manque manquait colis carton fehlt fehlte Paket Karton mancante mancava manca pacco scatola falta faltava faltar caixa embalagem",
     "billing_error": "charged charge billed bill twice double overcharged payment cobrado cobro dos veces débité prélevé facturé deux fois abgebucht berechnet zweimal doppelt addebitato addebito due volte cobrado cobrança cobraram duas vezes",
@@ -311,7 +311,7 @@ _PROBLEM_WORDS = {
     "isn't wasn't haven't retraso todavía "
     "aún espera retard toujours attente pas Verspätung spät noch immer warten nicht ritardo ancora "
     "attesa atraso ainda não non no",
-    "damaged_item": "damaged damage broken broke cracked crack dented smashed shattered scratched "
+    "damaged_item": "damaged damage broken broke bent cracked crack dented smashed shattered scratched "
     "torn ruined dead soaked crushed leaking leaks faulty pieces snapped defect defective dañado roto "
     "rota aplastada "
     "endommagé endommagée cassé cassée fendu abîmé écrasé beschädigt kaputt zerbrochen Riss "
@@ -437,6 +437,59 @@ def _count_out_of_context(text: str, message: str, language: str) -> str | None:
     return None
 
 
+# Harm said of a thing the customer never said was harmed: "Also one of the two cups is missing
+# from the box" -> "I'm sorry the box was ruined" (read in the widget's second turn).
+_HARM = (
+    r"damaged|broken|broke|cracked|crushed|smashed|shattered|soaked|wet|dented|scratched|torn"
+    r"|ripped|ruined|bent|stained|leaking|dead|faulty|defective|snapped|squashed|melted|mouldy|moldy"
+)
+_HARM_CLAIM = re.compile(
+    r"\b(?:the|your|its|their|a|an)\s+(?:[a-z-]+\s+){0,2}?(?P<thing>[a-z-]+)\s+"
+    r"(?:was|were|is|are|arrived|came|got|has\s+been|have\s+been|had\s+been)\s+"
+    rf"(?:[a-z]+\s+)?(?:{_HARM})\b",
+    re.IGNORECASE,
+)
+_HARM_SAID = frozenset(
+    _stem(w)
+    for w in (
+        _HARM.replace("|", " ") + " damage crack pieces shards leak leaks stain torn hole holes "
+        "dent dents scratch scratches broke snapped spoiled rotten"
+    ).split()
+)
+
+
+_ANY_THING = frozenset(
+    _stem(w)
+    for w in [
+        "order",
+        "parcel",
+        "package",
+        "item",
+        "items",
+        "delivery",
+        "shipment",
+        "product",
+        "purchase",
+    ]
+)
+
+
+def _harm_not_described(text: str, message: str) -> str | None:
+    """The first "the X was <harmed>" in `text` where no sentence of the customer's names X
+    beside a word of harm; None when every such claim is the customer's own."""
+    sentences = [
+        {_stem(w) for w in re.findall(r"[^\W\d_]+", s.lower())} for s in _sentences(message)
+    ]
+    harmed = [said for said in sentences if said & _HARM_SAID]
+    for m in _HARM_CLAIM.finditer(text):
+        thing = _stem(m.group("thing"))
+        if thing in _ANY_THING and harmed:
+            continue  # "the order was damaged": whatever the customer said was harmed
+        if not any(thing in said for said in harmed):
+            return m.group(0)
+    return None
+
+
 def check_acknowledgement(
     sentence: str,
     *,
@@ -487,6 +540,10 @@ def check_acknowledgement(
     for token in re.findall(r"\w*\d\w*", text):
         if token not in message:
             problems.append(QualityProblem("invented", token))
+    if language == "en" and (claim := _harm_not_described(rest, message)) is not None:
+        problems.append(
+            QualityProblem("off_topic", f"a harm the customer did not describe: {claim}")
+        )
     if (moved := _count_out_of_context(rest, message, language)) is not None:
         problems.append(QualityProblem("off_topic", f"a count out of its context: {moved}"))
     if vocabulary is not None:

@@ -329,3 +329,14 @@ def test_the_embedded_model_writes_only_in_the_languages_it_was_measured_right_i
     )
     assert english.usage.model_calls >= 1
     assert Drafter.from_settings(Settings(llm="template")).model_languages is None
+
+
+@pytest.mark.parametrize("category", list(IssueCategory))
+def test_the_safe_template_names_the_order_once(category: IssueCategory) -> None:
+    """Read in agent assist: "sorry about a problem with your order with order A10293"."""
+    from bot.drafting import template_reply
+
+    text = template_reply(DECISION, category=category, order_id="A10293", language="en")
+    first = text.split(". ")[0]
+    assert first.lower().count("order") == 1, first
+    assert "A10293" in first

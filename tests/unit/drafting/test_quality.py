@@ -574,3 +574,54 @@ def test_a_count_in_the_customers_own_phrase_passes(
         sentence, customer_message=message, language="en", category=category
     )
     assert not any(p.text.startswith("a count out of its context") for p in problems), problems
+
+
+_HARM_INVENTED = [
+    (  # the widget's second turn, 2026-12-03
+        "Also one of the two cups is missing from the box.",
+        "missing_item",
+        "I'm sorry the box was ruined and one of two cups is missing.",
+    ),
+    (
+        "The mug arrived with a chip on the handle. The box was fine.",
+        "damaged_item",
+        "I'm sorry the lid was cracked.",
+    ),
+]
+_HARM_DESCRIBED = [
+    (
+        "The ceramic vase I ordered arrived in pieces. The box was crushed.",
+        "damaged_item",
+        "I'm sorry the vase was broken.",
+    ),
+    ("The teapot arrived cracked.", "damaged_item", "I'm sorry the order was damaged."),
+    (
+        "The delivery was late AND the box arrived damaged, the lid of the pan is bent.",
+        "damaged_item",
+        "I'm sorry the lid of the pan is bent.",
+    ),
+    *_DEMO_GOOD,
+]
+
+
+@pytest.mark.parametrize(("message", "category", "sentence"), _HARM_INVENTED)
+def test_harm_the_customer_never_described_is_refused(
+    message: str, category: str, sentence: str
+) -> None:
+    from bot.drafting.quality import check_acknowledgement
+
+    problems = check_acknowledgement(
+        sentence, customer_message=message, language="en", category=category
+    )
+    assert any(p.text.startswith("a harm the customer did not describe") for p in problems)
+
+
+@pytest.mark.parametrize(("message", "category", "sentence"), _HARM_DESCRIBED)
+def test_harm_the_customer_described_passes(message: str, category: str, sentence: str) -> None:
+    from bot.drafting.quality import check_acknowledgement
+
+    problems = check_acknowledgement(
+        sentence, customer_message=message, language="en", category=category
+    )
+    assert not any(p.text.startswith("a harm") for p in problems), problems
+    assert not any(p.text.startswith("names no") for p in problems), problems
