@@ -494,30 +494,6 @@ _DEMO_GOOD = [
 ]
 
 
-@pytest.mark.parametrize(("message", "category", "sentence"), _DEMO_BROKEN)
-def test_broken_english_from_the_model_is_refused(
-    message: str, category: str, sentence: str
-) -> None:
-    from bot.drafting.quality import check_acknowledgement
-
-    problems = check_acknowledgement(
-        sentence, customer_message=message, language="en", category=category
-    )
-    assert any(p.text.startswith("broken English") for p in problems), problems
-
-
-@pytest.mark.parametrize(("message", "category", "sentence"), _DEMO_GOOD)
-def test_good_demo_sentences_are_not_called_broken(
-    message: str, category: str, sentence: str
-) -> None:
-    from bot.drafting.quality import check_acknowledgement
-
-    problems = check_acknowledgement(
-        sentence, customer_message=message, language="en", category=category
-    )
-    assert not any(p.text.startswith("broken English") for p in problems), problems
-
-
 # Counts moved out of the phrase that gave them their meaning (read in the demo, 2026-12-03).
 _COUNT_MOVED = [
     (
@@ -552,30 +528,6 @@ _COUNT_KEPT = [
 ]
 
 
-@pytest.mark.parametrize(("message", "category", "sentence"), _COUNT_MOVED)
-def test_a_count_taken_out_of_its_phrase_is_refused(
-    message: str, category: str, sentence: str
-) -> None:
-    from bot.drafting.quality import check_acknowledgement
-
-    problems = check_acknowledgement(
-        sentence, customer_message=message, language="en", category=category
-    )
-    assert any(p.text.startswith("a count out of its context") for p in problems), problems
-
-
-@pytest.mark.parametrize(("message", "category", "sentence"), _COUNT_KEPT)
-def test_a_count_in_the_customers_own_phrase_passes(
-    message: str, category: str, sentence: str
-) -> None:
-    from bot.drafting.quality import check_acknowledgement
-
-    problems = check_acknowledgement(
-        sentence, customer_message=message, language="en", category=category
-    )
-    assert not any(p.text.startswith("a count out of its context") for p in problems), problems
-
-
 _HARM_INVENTED = [
     (  # the widget's second turn, 2026-12-03
         "Also one of the two cups is missing from the box.",
@@ -604,24 +556,40 @@ _HARM_DESCRIBED = [
 ]
 
 
-@pytest.mark.parametrize(("message", "category", "sentence"), _HARM_INVENTED)
-def test_harm_the_customer_never_described_is_refused(
-    message: str, category: str, sentence: str
+# (the reason the check gives, customer's message, category, the model's sentence)
+_REFUSED = [
+    *(("broken English", *case) for case in _DEMO_BROKEN),
+    *(("a count out of its context", *case) for case in _COUNT_MOVED),
+    *(("a harm the customer did not describe", *case) for case in _HARM_INVENTED),
+]
+_PASSED = [
+    *(("broken English", *case) for case in _DEMO_GOOD),
+    *(("a count out of its context", *case) for case in _COUNT_KEPT),
+    *(("a harm", *case) for case in _HARM_DESCRIBED),
+    *(("names no", *case) for case in _HARM_DESCRIBED),
+]
+
+
+def _reasons(message: str, category: str, sentence: str) -> list[str]:
+    from bot.drafting.quality import check_acknowledgement
+
+    problems = check_acknowledgement(
+        sentence, customer_message=message, language="en", category=category
+    )
+    return [p.text for p in problems]
+
+
+@pytest.mark.parametrize(("reason", "message", "category", "sentence"), _REFUSED)
+def test_demo_sentences_read_as_wrong_are_refused_for_that_reason(
+    reason: str, message: str, category: str, sentence: str
 ) -> None:
-    from bot.drafting.quality import check_acknowledgement
-
-    problems = check_acknowledgement(
-        sentence, customer_message=message, language="en", category=category
-    )
-    assert any(p.text.startswith("a harm the customer did not describe") for p in problems)
+    reasons = _reasons(message, category, sentence)
+    assert any(r.startswith(reason) for r in reasons), reasons
 
 
-@pytest.mark.parametrize(("message", "category", "sentence"), _HARM_DESCRIBED)
-def test_harm_the_customer_described_passes(message: str, category: str, sentence: str) -> None:
-    from bot.drafting.quality import check_acknowledgement
-
-    problems = check_acknowledgement(
-        sentence, customer_message=message, language="en", category=category
-    )
-    assert not any(p.text.startswith("a harm") for p in problems), problems
-    assert not any(p.text.startswith("names no") for p in problems), problems
+@pytest.mark.parametrize(("reason", "message", "category", "sentence"), _PASSED)
+def test_demo_sentences_read_as_right_pass_that_check(
+    reason: str, message: str, category: str, sentence: str
+) -> None:
+    reasons = _reasons(message, category, sentence)
+    assert not any(r.startswith(reason) for r in reasons), reasons
