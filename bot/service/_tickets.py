@@ -86,7 +86,6 @@ from bot.store import (
     find_offer,
     finish_ticket,
     first_customer_message,
-    insert_rows,
     latest_decision,
     ledger_mark,
     mark_ticket_failed,
@@ -674,12 +673,12 @@ def _record(
             )
         if decision.escalate:
             event(EventType.escalated, {"reasons": decision.reasons[-1:]})
-        _insert_record_rows(s, ticket_id, decision, reply, result, st, policy, when, events)
         response = TicketResponse(ticket_id=ticket_id, decision=decision, reply=reply)
         finish_ticket(
             s,
             ticket_id,
             when=when,
+            rows=_record_rows(ticket_id, decision, reply, result, st, policy, when, events),
             category=result.issue.category.value,
             severity=result.issue.severity,
             triage=result.triage.model_dump(mode="json") if result.triage else None,
@@ -719,8 +718,7 @@ def _offer_row(
     }
 
 
-def _insert_record_rows(
-    s: Session,
+def _record_rows(
     ticket_id: str,
     decision: OfferDecision,
     reply: Reply,
@@ -729,9 +727,12 @@ def _insert_record_rows(
     policy: Policy,
     when: datetime,
     events: list[dict[str, Any]],
-) -> None:
-    """The record step's rows, each table in one INSERT (the events in one executemany)."""
-    insert_rows(s, "decisions", [decision_values(ticket_id, decision, created_at=when)])
+) -> dict[str, list[dict[str, Any]]]:
+    """The record step's rows by table, for `finish_ticket` to write with the ticket."""
+    rows: dict[str, list[dict[str, Any]]] = {
+        "decisions": [decision_values(ticket_id, decision, created_at=when)],
+        "events": events,
+    }
     message = {
         "ticket_id": ticket_id,
         "role": MessageRole.bot,
@@ -739,8 +740,7 @@ def _insert_record_rows(
         "source": reply.source,
         "created_at": when,
     }
-    insert_rows(s, "messages", [message])
-    insert_rows(s, "events", events)
+    rows["messages"] = [message]
     if result.triage is not None:
         survey = {
             "ticket_id": ticket_id,
@@ -749,7 +749,7 @@ def _insert_record_rows(
             "source": SurveySource.estimated,
             "created_at": when,
         }
-        insert_rows(s, "surveys", [survey])
+        rows["surveys"] = [survey]
     snapshot = {
         "customer_id": st.customer_id,
         "ticket_id": ticket_id,
@@ -760,9 +760,10 @@ def _insert_record_rows(
         "reason": "ticket",
         "taken_at": when,
     }
-    insert_rows(s, "score_snapshots", [snapshot])
+    rows["score_snapshots"] = [snapshot]
     due = when + timedelta(days=policy.followup.after_days)
-    insert_rows(s, "followups", [{"ticket_id": ticket_id, "due_at": due}])
+    rows["followups"] = [{"ticket_id": ticket_id, "due_at": due}]
+    return rows
 
 
 def _existing_decision(offer: Offer, fresh: OfferDecision) -> OfferDecision:

@@ -205,3 +205,48 @@ def test_the_monthly_budget_holds_across_tickets(sessions, drafter) -> None:
     assert sum(amounts) <= Decimal("30")
     assert amounts[0] > 0, "the first ticket is paid from a fresh budget"
     assert amounts[-1] == 0, "once the month's budget is spent, no more money goes out"
+
+
+def test_the_record_step_writes_every_row_in_few_round_trips(sessions, policy, drafter) -> None:
+    """On PostgreSQL the record step's rows go in as one statement with the ticket's UPDATE
+    (each statement is a round trip); the rows and their defaults must be the same as on
+    SQLite, where each table gets its own INSERT."""
+    from sqlalchemy import event
+
+    from bot.store import Decision, Event, Followup, Survey
+
+    cid = richest(sessions)
+    engine = sessions.kw["bind"]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        out = handle_ticket(sessions, request(cid, order_id="RT-1"), policy=policy, drafter=drafter)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    postgres = engine.dialect.name == "postgresql"
+    # open: customer, ticket, message, experiment, the order's offers, the ledger; record:
+    # the offer (with its lock on PostgreSQL), then the rows and the ticket
+    assert len(statements) <= (10 if postgres else 14), statements
+    with sessions() as s:
+        t = s.get(Ticket, out.ticket_id)
+        assert t.state == "done" and t.updated_at is not None and t.response is not None
+        for model in (Decision, Survey, ScoreSnapshot, Followup):
+            row = s.execute(select(model).where(model.ticket_id == t.id)).scalar_one()
+            assert row.created_at if hasattr(row, "created_at") else row.taken_at
+        assert (
+            s.execute(select(Followup.status).where(Followup.ticket_id == t.id)).scalar_one()
+            == "due"
+        )
+        assert s.execute(
+            select(ScoreSnapshot.model).where(ScoreSnapshot.ticket_id == t.id)
+        ).scalar_one()
+        kinds = s.execute(select(Event.type).where(Event.ticket_id == t.id)).scalars().all()
+        assert "template_reply" in kinds
+        bot = s.execute(
+            select(Message).where(Message.ticket_id == t.id, Message.role == "bot")
+        ).scalar_one()
+        assert bot.text == out.reply.text and bot.created_at is not None
