@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     case,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -116,12 +117,39 @@ def open_ticket(session: Session, *, message: str, **columns: Any) -> str | None
     """
     ticket_id = _models.new_id()
     connection = session.connection()
+    row = {"ticket_id": ticket_id, "role": MessageRole.customer, "text": message}
+    if connection.dialect.name == "postgresql":  # one round trip: the message only if opened
+        return _open_in_one(connection, {**columns, "id": ticket_id}, row)
     stmt = _OPEN_TICKET[connection.dialect.name]
     if connection.execute(stmt, {**columns, "id": ticket_id}).first() is None:
         return None
-    row = {"ticket_id": ticket_id, "role": MessageRole.customer, "text": message}
     connection.execute(_core_insert(Message), [row])
     return ticket_id
+
+
+def _open_in_one(connection: Any, ticket: dict[str, Any], message: dict[str, Any]) -> str | None:
+    """The ticket's INSERT as a WITH clause, and the message inserted from what it returns:
+    a key already taken returns no ticket id, so no message goes in either."""
+    tickets, messages = cast(Table, Ticket.__table__), cast(Table, Message.__table__)
+    opened = (
+        pg_insert(tickets)
+        .values(_with_defaults(tickets, ticket))
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(tickets.c.id)
+        .cte("opened")
+    )
+    full = _with_defaults(messages, message)
+    names = [k for k in full if k != "ticket_id"]
+    stmt = (
+        insert(messages)
+        .from_select(
+            ["ticket_id", *names],
+            select(opened.c.id, *(literal(full[k], messages.c[k].type) for k in names)),
+        )
+        .returning(messages.c.ticket_id)
+    )
+    found = connection.execute(stmt).first()
+    return None if found is None else str(found[0])
 
 
 # Built once: every ticket runs one. A key already taken inserts nothing and returns no row.

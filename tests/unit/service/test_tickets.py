@@ -230,7 +230,7 @@ def test_the_record_step_writes_every_row_in_few_round_trips(sessions, policy, d
     postgres = engine.dialect.name == "postgresql"
     # open: customer, ticket, message, experiment, the order's offers, the ledger; record:
     # the offer (with its lock on PostgreSQL), then the rows and the ticket
-    assert len(statements) <= (10 if postgres else 14), statements
+    assert len(statements) <= (9 if postgres else 14), statements
     with sessions() as s:
         t = s.get(Ticket, out.ticket_id)
         assert t.state == "done" and t.updated_at is not None and t.response is not None
