@@ -281,7 +281,7 @@ def newton(objective: Objective, start: Array, *, max_iter: int = 30) -> NewtonR
             # at the optimum f changes by rounding only: a smaller gradient is then progress
             if ok and (
                 f2 <= f + 1e-4 * t * slope
-                or (f2 - f <= 1e-14 * abs(f) and np.max(np.abs(g2)) < np.max(np.abs(g)))
+                or (f2 - f <= 1e-12 * abs(f) and np.max(np.abs(g2)) < np.max(np.abs(g)))
             ):
                 break
             t /= 2
