@@ -25,6 +25,7 @@ from bot.scoring import (
     purchase_terms,
     quintile_edges,
 )
+from bot.scoring._bgnbd import one_blas_thread
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -94,13 +95,32 @@ class Engine(Protocol):
 
 
 def fit_models(engine: Engine) -> Models:
-    """BG/NBD and Gamma-Gamma on the engine's compressed rows."""
+    """BG/NBD and Gamma-Gamma on the engine's compressed rows.
+
+    BG/NBD fits on a thread of its own while the engine aggregates the spend rows and
+    Gamma-Gamma fits: the engine's query (DuckDB's, Spark's) runs without the GIL, and the two
+    fits' NumPy work on large arrays releases it too, so the second core is not left idle for
+    the longer fit (about 0.7 s at 10M transactions). Each fit sees the same arrays as it would
+    alone: the same parameters.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     rows = engine.bgnbd_rows()
-    bg = BgNbd().fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["weight"])
-    spend = engine.gamma_gamma_rows()
-    gg = None
-    if len(spend["weight"]):
-        gg = GammaGamma().fit(spend["frequency"], spend["monetary_value"], weights=spend["weight"])
+    # BLAS on one thread for both fits at once (each fit also asks for it, and restores it on
+    # leaving: inside this, to one thread again)
+    with one_blas_thread(), ThreadPoolExecutor(1, thread_name_prefix="appease-fit") as pool:
+        fitting = pool.submit(
+            BgNbd().fit, rows["frequency"], rows["recency"], rows["T"], weights=rows["weight"]
+        )
+        try:
+            spend = engine.gamma_gamma_rows()
+            gg = None
+            if len(spend["weight"]):
+                gg = GammaGamma().fit(
+                    spend["frequency"], spend["monetary_value"], weights=spend["weight"]
+                )
+        finally:
+            bg = fitting.result()
     return Models(bg, gg)
 
 

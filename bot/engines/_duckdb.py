@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -56,36 +57,22 @@ def _double(value: float) -> str:
     return f"CAST('{value!r}' AS DOUBLE)"
 
 
-def _positions(rows: dict[str, Any], customers: dict[str, Any]) -> np.ndarray:
-    """Where each customer's (x, t_x, T) is among the distinct rows (sorted by those columns).
+def _import_scipy() -> threading.Thread:
+    """Import what the fits and scorer use from SciPy on a thread of its own, started while
+    DuckDB builds the summary (its queries run without the GIL): 0.5-0.8 s of a run's start
+    that no longer adds to it. Joined before the summary is done, so no other import runs
+    alongside it."""
 
-    Each column's values become their rank among the distinct rows' values (exact: the same
-    numbers), the ranks one integer key, sorted as the rows are; a binary search then finds
-    each customer's row.
-    """
-    row_key = np.zeros(len(next(iter(rows.values()))), dtype=np.int64)
-    customer_key = np.zeros(len(next(iter(customers.values()))), dtype=np.int64)
-    span = 1
-    for name in rows:
-        ours = np.asarray(rows[name], dtype=float)
-        theirs = np.asarray(customers[name], dtype=float)
-        if np.all(ours >= 0) and np.all(ours == np.floor(ours)) and ours.max() < 2**31:
-            # whole days (or counts): the value is its own rank, no search (0.3 s less at 10M)
-            size, row_rank, customer_rank = int(ours.max()) + 1, ours, theirs
-        else:
-            values = np.unique(ours)
-            size = len(values)
-            row_rank, customer_rank = np.searchsorted(values, ours), np.searchsorted(values, theirs)
-        # distinct days bound each column: 3 columns of a century of days are far below this
-        span *= size
-        if span >= 2**62:
-            raise InputError(name, "too many distinct values to score")
-        row_key = row_key * size + row_rank.astype(np.int64)
-        customer_key = customer_key * size + customer_rank.astype(np.int64)
-    at = np.searchsorted(row_key, customer_key)
-    if not np.array_equal(row_key[np.minimum(at, len(row_key) - 1)], customer_key):
-        raise AssertionError("a customer's (frequency, recency, T) is not among the fit's rows")
-    return at
+    def load() -> None:
+        try:
+            import scipy.optimize
+            import scipy.special  # noqa: F401
+        except ImportError:  # pragma: no cover - a core dependency; the fit names it
+            pass
+
+    thread = threading.Thread(target=load, name="appease-import-scipy", daemon=True)
+    thread.start()
+    return thread
 
 
 def _sorted(rows: dict[str, Any], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -304,6 +291,7 @@ class DuckDBEngine:
 
         # The summary is ordered where it is written: let the scan and aggregations run unordered.
         self.con.execute("SET preserve_insertion_order = false")
+        importing = _import_scipy()
         try:
             # Ids as they are, trimmed once per customer rather than once per transaction
             # (0.45 CPU-s of 10M transactions): only if some id has spaces to trim (two raw ids
@@ -326,6 +314,7 @@ class DuckDBEngine:
             raise
         finally:
             self.con.execute("SET preserve_insertion_order = true")
+            importing.join()
         invalid_rows, rows = self.con.execute(
             "SELECT coalesce(sum(invalid), 0), count(*) FROM per_customer"
         ).fetchone()
@@ -401,16 +390,16 @@ class DuckDBEngine:
         The purchase terms (p_alive, expected purchases, discounted purchases per unit of
         spend) depend on (x, t_x, T) alone: about 0.9M distinct rows for 1.9M customers at 10M
         transactions, and the fit already has them. The summary is stored sorted by customer
-        id, so its (x, t_x, T, m) columns come to NumPy in output order; each customer's row is
-        found by a binary search, the terms gathered, and CLV computed as `clv` computes it.
-        Those three columns go back to DuckDB as arrays, joined by position (no hash join, no
-        sort of the scored rows), and RFM scores, segment and tier are SQL expressions with the
-        population cut points as literals. No customer passes through pandas.
+        id; a hash join gives each customer's distinct row with the customer's rowid (position),
+        the terms are gathered into output order, and CLV computed as `clv` computes it.
+        Those three columns go back to DuckDB as arrays, joined by position (no join on keys
+        and no sort of the scored rows), and RFM scores, segment and tier are SQL expressions
+        with the population cut points as literals. No customer passes through pandas.
 
         Past `positional_max` customers `_score_by_join` runs: at 100M transactions (19M
         customers) a whole run on this path took 189 s against 88 s, for 130 CPU-s against 116
-        (so mostly one-core work; the binary searches over 9M distinct rows, random reads, are
-        the likely part: not profiled yet).
+        (so mostly one-core work; the binary searches over 9M distinct rows it then made, random
+        reads, were the likely part: not profiled, and not measured since the hash join).
         """
         if self.customers() > self.positional_max:
             self._score_by_join(out, models, settings)
@@ -418,14 +407,30 @@ class DuckDBEngine:
         terms = scoring_terms(self, models, settings)
         gg, (r_edges, f_edges, m_edges), rows = terms.spend, terms.edges, terms.rows
         p_alive, expected, per_spend = terms.p_alive, terms.expected, terms.per_spend
+        # Each customer's distinct row by a hash join in DuckDB (both cores), placed by the
+        # customer's rowid: its position in the summary, which is stored in output order. A
+        # binary search per customer in NumPy took 0.8 s of one core at 10M transactions.
         keys = ("frequency", "recency", "T")
-        customers = self.con.execute(
-            'SELECT frequency, recency, "T", monetary_value FROM summary'
-        ).fetchnumpy()
-        at = _positions({k: rows[k] for k in keys}, {k: customers[k] for k in keys})
-        x = np.asarray(customers["frequency"], dtype=float)
-        m = np.asarray(customers["monetary_value"], dtype=float)
-        del customers
+        fit_rows = {k: np.asarray(rows[k], dtype=float) for k in keys}
+        self.con.register("fit_rows", {**fit_rows, "at": np.arange(len(fit_rows["T"]))})
+        try:
+            found = self.con.execute(
+                "SELECT s.rowid AS pos, r.at, s.frequency, s.monetary_value "
+                'FROM summary s JOIN fit_rows r USING (frequency, recency, "T")'
+            ).fetchnumpy()
+        finally:
+            self.con.unregister("fit_rows")
+        n = self.customers()
+        pos = np.asarray(found["pos"], dtype=np.intp)
+        if len(pos) != n:
+            raise AssertionError("a customer's (frequency, recency, T) is not among the fit's rows")
+        at = np.empty(n, dtype=np.intp)
+        at[pos] = found["at"]
+        x = np.empty(n)
+        x[pos] = found["frequency"]
+        m = np.empty(n)
+        m[pos] = found["monetary_value"]
+        del found, pos
         clv = np.maximum(gg.expected_spend(x, m) * per_spend[at], 0.0)
         p_alive_c, expected_c = p_alive[at], expected[at]
         unfit = int(

@@ -15,13 +15,19 @@ import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
 
 from bot.errors import ConvergenceError, InputError, NotFittedError
+
+if TYPE_CHECKING:
+    from scipy import optimize
+
+# SciPy is imported where it is used, not with this module: its special functions and optimiser
+# are 0.5-0.8 s of a process's start, which the DuckDB engine spends on a thread of its own while
+# the summary runs (`bot.engines._duckdb`).
 
 __all__ = ["BgNbd", "BgNbdParams", "ConvergenceWarning"]
 
@@ -123,6 +129,8 @@ def _loglik_and_grad_stats(theta: Array, st: _Stats) -> tuple[float, Array]:
     + (r + x)(log(alpha + T) - log(alpha + t_x)) is the one per-row quantity, and its
     logistic sigma(d) weights every per-row gradient term.
     """
+    from scipy import special
+
     r, alpha, a, b = theta
     ux = st.ux
     W = st.total
@@ -281,7 +289,7 @@ def newton(objective: Objective, start: Array, *, max_iter: int = 30) -> NewtonR
             # at the optimum f changes by rounding only: a smaller gradient is then progress
             if ok and (
                 f2 <= f + 1e-4 * t * slope
-                or (f2 - f <= 1e-14 * abs(f) and np.max(np.abs(g2)) < np.max(np.abs(g)))
+                or (f2 - f <= 1e-12 * abs(f) and np.max(np.abs(g2)) < np.max(np.abs(g)))
             ):
                 break
             t /= 2
@@ -359,6 +367,8 @@ class BgNbd:
             return objective
 
         def minimize(objective: Objective, start: Array, ftol: float) -> optimize.OptimizeResult:
+            from scipy import optimize
+
             with np.errstate(all="ignore"):
                 return optimize.minimize(
                     objective,
@@ -438,6 +448,8 @@ class BgNbd:
         once per distinct (x, T) pair (tens of thousands) instead of per distinct (x, t_x, T)
         row (about a million at 10M transactions).
         """
+        from scipy import special
+
         p = self._params()
         t = np.asarray(t, dtype=float)
         x, TT = (np.asarray(v, dtype=float) for v in (frequency, T))
@@ -459,6 +471,8 @@ class BgNbd:
 
     def expected_purchases_new(self, t: ArrayLike) -> Array:
         """E[X(t)] for a customer just acquired (eq. 7): the population's prior expectation."""
+        from scipy import special
+
         p = self._params()
         t = np.asarray(t, dtype=float)
         r, alpha, a, b = p.r, p.alpha, _off_one(p.a), p.b

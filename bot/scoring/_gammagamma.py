@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
 
 from bot.errors import ConvergenceError, InputError, NotFittedError
 from bot.scoring._bgnbd import (
@@ -25,6 +25,9 @@ from bot.scoring._bgnbd import (
     newton,
     one_blas_thread,
 )
+
+if TYPE_CHECKING:
+    from scipy import optimize
 
 __all__ = ["GammaGamma", "GammaGammaParams"]
 
@@ -82,6 +85,8 @@ class _Stats:
 
 def _loglik_and_grad_stats(theta: Array, st: _Stats) -> tuple[float, Array]:
     """Weighted mean log-likelihood and its gradient in (p, q, v)."""
+    from scipy import special  # where used: see bot.scoring._bgnbd
+
     p, q, v = theta
     pux = p * st.ux
     gam_u = special.gammaln(pux + q) - special.gammaln(pux) - special.gammaln(q)
@@ -153,6 +158,8 @@ class GammaGamma:
         objective = objective_on(_Stats.of(x, m, w))
 
         def search(objective: Objective, ftol: float) -> optimize.OptimizeResult:
+            from scipy import optimize
+
             return optimize.minimize(
                 objective,
                 np.zeros(3),
