@@ -86,6 +86,7 @@ from bot.store import (
     find_offer,
     finish_ticket,
     first_customer_message,
+    insert_rows,
     latest_decision,
     ledger_mark,
     mark_ticket_failed,
@@ -673,12 +674,12 @@ def _record(
             )
         if decision.escalate:
             event(EventType.escalated, {"reasons": decision.reasons[-1:]})
+        _insert_record_rows(s, ticket_id, decision, reply, result, st, policy, when, events)
         response = TicketResponse(ticket_id=ticket_id, decision=decision, reply=reply)
         finish_ticket(
             s,
             ticket_id,
             when=when,
-            rows=_record_rows(ticket_id, decision, reply, result, st, policy, when, events),
             category=result.issue.category.value,
             severity=result.issue.severity,
             triage=result.triage.model_dump(mode="json") if result.triage else None,
@@ -718,7 +719,8 @@ def _offer_row(
     }
 
 
-def _record_rows(
+def _insert_record_rows(
+    s: Session,
     ticket_id: str,
     decision: OfferDecision,
     reply: Reply,
@@ -727,12 +729,9 @@ def _record_rows(
     policy: Policy,
     when: datetime,
     events: list[dict[str, Any]],
-) -> dict[str, list[dict[str, Any]]]:
-    """The record step's rows by table, for `finish_ticket` to write with the ticket."""
-    rows: dict[str, list[dict[str, Any]]] = {
-        "decisions": [decision_values(ticket_id, decision, created_at=when)],
-        "events": events,
-    }
+) -> None:
+    """The record step's rows, each table in one INSERT (the events in one executemany)."""
+    insert_rows(s, "decisions", [decision_values(ticket_id, decision, created_at=when)])
     message = {
         "ticket_id": ticket_id,
         "role": MessageRole.bot,
@@ -740,7 +739,8 @@ def _record_rows(
         "source": reply.source,
         "created_at": when,
     }
-    rows["messages"] = [message]
+    insert_rows(s, "messages", [message])
+    insert_rows(s, "events", events)
     if result.triage is not None:
         survey = {
             "ticket_id": ticket_id,
@@ -749,7 +749,7 @@ def _record_rows(
             "source": SurveySource.estimated,
             "created_at": when,
         }
-        rows["surveys"] = [survey]
+        insert_rows(s, "surveys", [survey])
     snapshot = {
         "customer_id": st.customer_id,
         "ticket_id": ticket_id,
@@ -760,10 +760,9 @@ def _record_rows(
         "reason": "ticket",
         "taken_at": when,
     }
-    rows["score_snapshots"] = [snapshot]
+    insert_rows(s, "score_snapshots", [snapshot])
     due = when + timedelta(days=policy.followup.after_days)
-    rows["followups"] = [{"ticket_id": ticket_id, "due_at": due}]
-    return rows
+    insert_rows(s, "followups", [{"ticket_id": ticket_id, "due_at": due}])
 
 
 def _existing_decision(offer: Offer, fresh: OfferDecision) -> OfferDecision:

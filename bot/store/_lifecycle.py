@@ -8,7 +8,7 @@ session; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -161,6 +161,21 @@ _OPEN_TICKET = {
 }
 
 
+def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with the columns' Python-side defaults filled in: an INSERT inside a WITH clause
+    is not given them by SQLAlchemy, as a statement of its own is."""
+    missing = {
+        c.name: c.default
+        for c in table.c
+        if c.name not in row and c.default is not None and not c.default.is_sequence
+    }
+    filled = dict(row)
+    for name, default in missing.items():
+        arg: Any = getattr(default, "arg", None)
+        filled[name] = arg(None) if getattr(default, "is_callable", False) else arg
+    return filled
+
+
 def claim_ticket(
     session: Session, ticket_id: str, *, now: datetime, lease: timedelta, abandoned: bool
 ) -> bool:
@@ -181,53 +196,11 @@ def claim_ticket(
     return int(getattr(result, "rowcount", 0)) == 1
 
 
-def finish_ticket(
-    session: Session,
-    ticket_id: str,
-    *,
-    when: datetime,
-    rows: Mapping[str, Sequence[dict[str, Any]]] | None = None,
-    **values: Any,
-) -> None:
-    """Insert the record step's `rows` (table name -> plain rows, as `insert_rows`) and set
-    the ticket's recorded columns (`values`) in one UPDATE, with no read first; its
-    `created_at` becomes `when` if that is earlier (a ticket recorded as of a past `now`).
-
-    Why one statement on PostgreSQL: each statement there is a round trip to the server, and
-    the record step's seven were the larger part of a ticket's time (the inserts go in as
-    data-modifying WITH clauses of the UPDATE). SQLite runs in process: one INSERT a table.
-    """
-    connection = session.connection()
-    params = {**values, "finish_id": ticket_id, "finish_when": when}
-    tables = {table: list(r) for table, r in (rows or {}).items() if r}
-    if connection.dialect.name != "postgresql" or not tables:
-        for table, table_rows in tables.items():
-            insert_rows(session, table, table_rows)
-        connection.execute(_FINISH, params)
-        return
-    ctes: list[Any] = []
-    for table, table_rows in tables.items():
-        core = cast(Table, _BULK[table].__table__)
-        complete = [_with_defaults(core, row) for row in table_rows]
-        ctes.append(insert(core).values(complete).cte(f"record_{table}"))
-    # the UPDATE's own onupdate default is not applied when it carries WITH clauses
-    params.setdefault("updated_at", _models.utcnow())
-    connection.execute(_FINISH.add_cte(*ctes), params)
-
-
-def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    """`row` with the columns' Python-side defaults filled in: an INSERT inside a WITH clause
-    is not given them by SQLAlchemy, as a statement of its own is."""
-    missing = {
-        c.name: c.default
-        for c in table.c
-        if c.name not in row and c.default is not None and not c.default.is_sequence
-    }
-    filled = dict(row)
-    for name, default in missing.items():
-        arg: Any = getattr(default, "arg", None)
-        filled[name] = arg(None) if getattr(default, "is_callable", False) else arg
-    return filled
+def finish_ticket(session: Session, ticket_id: str, *, when: datetime, **values: Any) -> None:
+    """Set the ticket's recorded columns (`values`) in one UPDATE, with no read first; its
+    `created_at` becomes `when` if that is earlier (a ticket recorded as of a past `now`)."""
+    # Core on the session's connection: the columns given join the SET clause
+    session.connection().execute(_FINISH, {**values, "finish_id": ticket_id, "finish_when": when})
 
 
 _TICKETS = cast(Table, Ticket.__table__)
