@@ -1,9 +1,11 @@
 """The cluster engine: the RFM summary and the per-customer scores as Spark DataFrame operations.
 
-Runs on whatever `SparkSession` the master gives (`local[*]` by default). The distinct
-(x, t_x, T) rows' purchase terms, computed on the driver, travel to the executors as a broadcast
-join; the fitted spend parameters and cut points as literals in the SQL expressions.
-"""
+Runs on whatever `SparkSession` the master gives (`local[*]` by default). Up to
+`SparkEngine.driver_sort_max` customers (bounded before reading: Parquet footers, a CSV's size)
+Spark runs one job, the per-customer aggregation, and the aggregates come to the driver, where
+the summary, the fit's rows and the scores are the pandas engine's NumPy functions. Past it the
+distinct (x, t_x, T) rows' purchase terms, computed on the driver, travel to the executors as a
+broadcast join; the fitted spend parameters and cut points as literals in the SQL expressions."""
 
 from __future__ import annotations
 
@@ -125,8 +127,9 @@ def spark_session(master: str = "local[*]") -> Any:
 
 class SparkEngine:
     name = "spark"
-    # Up to this many customers the scores are sorted and written on the driver (about 100 bytes
-    # a customer in Arrow); past it, by Spark's global sort and a write of parts.
+    # Up to this many customers (bounded by the input's rows) the per-customer aggregates come to
+    # the driver (about 100 bytes a customer in Arrow), where the rest is NumPy; past it the
+    # summary stays on the executors and Spark scores, sorts and writes parts.
     driver_sort_max = 20_000_000
 
     def __init__(
