@@ -1,27 +1,39 @@
 """The cluster engine: the RFM summary and the per-customer scores as Spark DataFrame operations.
 
-Runs on whatever `SparkSession` the master gives (`local[*]` by default). The distinct
-(x, t_x, T) rows' purchase terms, computed on the driver, travel to the executors as a broadcast
-join; the fitted spend parameters and cut points as literals in the SQL expressions.
-"""
+Runs on whatever `SparkSession` the master gives (`local[*]` by default). Up to
+`SparkEngine.driver_sort_max` customers (bounded before reading: Parquet footers, a CSV's size)
+Spark runs one job, the per-customer aggregation, and the aggregates come to the driver, where
+the summary, the fit's rows and the scores are the pandas engine's NumPy functions. Past it the
+distinct (x, t_x, T) rows' purchase terms, computed on the driver, travel to the executors as a
+broadcast join; the fitted spend parameters and cut points as literals in the SQL expressions."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from bot.domain import MAX_MONEY
-from bot.engines._base import OUT_COLUMNS, Models, ScoreSettings, scoring_terms, unfit_error
+from bot.engines._base import (
+    OUT_COLUMNS,
+    SUMMARY_COLUMNS,
+    Models,
+    ScoreSettings,
+    ScoringTerms,
+    scoring_terms,
+    unfit_error,
+)
 from bot.engines._input import Input
 from bot.errors import InputError
-from bot.scoring import Unit, segment_sql, spend_rounding_sql
+from bot.scoring import Unit, compress, segment_sql, spend_rounding_sql
 
 __all__ = ["SparkEngine", "java_date_pattern", "spark_session"]
 
@@ -57,15 +69,47 @@ def java_date_pattern(strftime: str) -> str:
     return "".join(out)
 
 
+# The JVM of a local session, which starts cold for every run. Its C2 compiler only for methods
+# far hotter than the default thresholds: by default it spent about 7 of the session start's 20
+# CPU-s on start-up code run a few thousand times; the per-row loops of the aggregation still
+# reach these thresholds within the first million rows. The throughput collector, not G1: one
+# process, one batch job, no pause-time goal.
+LOCAL_JAVA_OPTIONS = (
+    "-XX:Tier4InvocationThreshold=40000 -XX:Tier4MinInvocationThreshold=20000 "
+    "-XX:Tier4CompileThreshold=50000 -XX:Tier4BackEdgeThreshold=200000 -XX:+UseParallelGC"
+)
+
+
+def _java_options_given() -> bool:
+    """The user set the driver's JVM options (a --conf, --driver-java-options or
+    spark-defaults.conf): theirs alone."""
+    submit = os.environ.get("PYSPARK_SUBMIT_ARGS", "")
+    if "extraJavaOptions" in submit or "--driver-java-options" in submit:
+        return True
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or (
+        os.path.join(os.environ["SPARK_HOME"], "conf") if "SPARK_HOME" in os.environ else None
+    )
+    defaults = Path(conf_dir or "", "spark-defaults.conf")
+    return (
+        conf_dir is not None
+        and defaults.is_file()
+        and ("spark.driver.extraJavaOptions" in defaults.read_text(errors="replace"))
+    )
+
+
 def spark_session(master: str = "local[*]") -> Any:
     """A session in UTC (purchase days are UTC days, as in the other engines)."""
     from pyspark.sql import SparkSession
 
-    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
-        # local workers run this interpreter (the venv with appease), not the system python3
-        os.environ["PYSPARK_PYTHON"] = sys.executable
+    builder = SparkSession.builder
+    if master.startswith("local"):
+        if "PYSPARK_PYTHON" not in os.environ:
+            # local workers run this interpreter (the venv with appease), not the system python3
+            os.environ["PYSPARK_PYTHON"] = sys.executable
+        if not _java_options_given():
+            builder = builder.config("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)
     spark = (
-        SparkSession.builder.master(master)
+        builder.master(master)
         .appName("appease-clv")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
@@ -83,8 +127,9 @@ def spark_session(master: str = "local[*]") -> Any:
 
 class SparkEngine:
     name = "spark"
-    # Up to this many customers the scores are sorted and written on the driver (about 100 bytes
-    # a customer in Arrow); past it, by Spark's global sort and a write of parts.
+    # Up to this many customers (bounded by the input's rows) the per-customer aggregates come to
+    # the driver (about 100 bytes a customer in Arrow), where the rest is NumPy; past it the
+    # summary stays on the executors and Spark scores, sorts and writes parts.
     driver_sort_max = 20_000_000
 
     def __init__(
@@ -99,14 +144,73 @@ class SparkEngine:
         from pyspark import StorageLevel
 
         self.spark = session or spark_session(master)
-        self._rows: dict[str, pd.DataFrame] = {}  # the fit's compressed rows, for the scorer too
+        self._rows: dict[str, Any] = {}  # the fit's compressed rows, for the scorer too
         self._inp = inp
+        self._unit = unit
         self._typed_df = self._typed(inp)
         per = self._per_customer(self._typed_df, inp, as_of)
+        self._local: _Local | None = None
+        self._per: Any = None
+        bound = _row_bound(inp)
+        if bound is not None and bound <= self.driver_sort_max:
+            # At most that many customers: one Spark job, the per-customer aggregates to the
+            # driver, where the rest is NumPy (`_Local`).
+            self._local = self._collect(per.toArrow())
+            return
         self._per = per.persist(StorageLevel.MEMORY_AND_DISK)
         self.summary = self._summary(unit)
         if self._n == 0:
             raise InputError("as_of", f"no transactions on or before {self._end}")
+
+    def _collect(self, table: Any) -> _Local:
+        """The per-customer aggregates (one row a customer, from one Spark job) as the summary
+        in NumPy, sorted by customer id: the same operations as `_summary`'s SQL, the same bits.
+        """
+        import numpy as np
+        import pyarrow.compute as pc
+
+        from bot.scoring._formats import round_spend
+
+        n_rows = table.num_rows
+        invalid = pc.sum(table.column("invalid")).as_py() or 0
+        if invalid or n_rows == 0:
+            self._validate(self._typed_df, self._inp)
+
+        def days(name: str) -> Any:
+            # date32: days since the epoch; a null (no day kept) as -1, never read
+            col = pc.fill_null(table.column(name).cast("int32"), -1)
+            return col.to_numpy()
+
+        max_day = days("max_day")
+        end = (
+            int(max_day.max())
+            if self._as_of is None
+            else (self._as_of - datetime.date(1970, 1, 1)).days
+        )
+        self._end = datetime.date(1970, 1, 1) + datetime.timedelta(days=end)
+        n = pc.fill_null(table.column("n"), -1).to_numpy()
+        kept = np.flatnonzero(n >= 0)
+        self._n = len(kept)
+        if self._n == 0:
+            raise InputError("as_of", f"no transactions on or before {self._end}")
+        ids = table.column("customer_id").take(kept)
+        order = pc.sort_indices(ids).to_numpy()  # bytes, as Spark's and DuckDB's ORDER BY
+        at = kept[order]
+        n = n[at]
+        first, last = days("first_day")[at], days("last_day")[at]
+        repeat = pc.fill_null(table.column("repeat_sum"), 0.0).to_numpy()[at]
+        per = 7.0 if self._unit == "W" else 1.0
+        x = n.astype(float)
+        spend = np.zeros(len(n))
+        repeats = n > 0
+        spend[repeats] = round_spend(repeat[repeats]) / x[repeats]
+        return _Local(
+            ids=ids.take(order),
+            frequency=x,
+            recency=(last - first).astype(float) / per,
+            T=(end - first).astype(float) / per,
+            monetary_value=spend,
+        )
 
     def _typed(self, inp: Input) -> Any:
         from pyspark.sql import functions as F
@@ -294,20 +398,35 @@ class SparkEngine:
             shutil.rmtree(parts, ignore_errors=True)
 
     def write_summary(self, out: Path) -> None:
+        if self._local is not None:
+            loc = self._local
+            columns = {"customer_id": loc.ids, **{c: getattr(loc, c) for c in SUMMARY_COLUMNS[1:]}}
+            _write_arrow(columns, out)
+            return
         self._write(self.summary.orderBy("customer_id"), out)
 
-    def bgnbd_rows(self) -> pd.DataFrame:
+    def bgnbd_rows(self) -> Any:
         from pyspark.sql import functions as F
 
+        if "bgnbd" not in self._rows and self._local is not None:
+            loc = self._local
+            (x, t_x, T), weight, back = compress(loc.frequency, loc.recency, loc.T)
+            self._rows["bgnbd"] = {"frequency": x, "recency": t_x, "T": T, "weight": weight}
+            self._back = back  # each customer's distinct row
         if "bgnbd" not in self._rows:
             cols = ["frequency", "recency", "T"]
             rows = self.summary.groupBy(*cols).agg(F.count(F.lit(1)).cast("double").alias("weight"))
             self._rows["bgnbd"] = _sorted(_to_pandas(rows), cols)
         return self._rows["bgnbd"]
 
-    def gamma_gamma_rows(self) -> pd.DataFrame:
+    def gamma_gamma_rows(self) -> Any:
         from pyspark.sql import functions as F
 
+        if "gamma_gamma" not in self._rows and self._local is not None:
+            loc = self._local
+            keep = (loc.frequency > 0) & (loc.monetary_value > 0)
+            (x, m), weight, _ = compress(loc.frequency[keep], loc.monetary_value[keep])
+            self._rows["gamma_gamma"] = {"frequency": x, "monetary_value": m, "weight": weight}
         if "gamma_gamma" not in self._rows:
             cols = ["frequency", "monetary_value"]
             rows = (
@@ -335,6 +454,9 @@ class SparkEngine:
         from pyspark.sql import functions as F
 
         terms = scoring_terms(self, models, settings)
+        if self._local is not None:
+            self._score_on_driver(self._local, terms, out, settings)
+            return
         gg, (r_edges, f_edges, m_edges), rows = terms.spend, terms.edges, terms.rows
         p_alive, expected, per_spend = terms.p_alive, terms.expected, terms.per_spend
         if not (np.isfinite(p_alive).all() and np.isfinite(expected).all()):
@@ -383,6 +505,44 @@ class SparkEngine:
         self._write(final, out)
         scored.unpersist()
 
+    def _score_on_driver(
+        self, loc: _Local, terms: ScoringTerms, out: Path, settings: ScoreSettings
+    ) -> None:
+        """The summary is on the driver (`_collect`): score it as the pandas engine's
+        `score_batch` does, with the same functions, in NumPy."""
+        import numpy as np
+
+        from bot.engines._base import tier_of
+        from bot.scoring._segments import segment_names
+
+        r_edges, f_edges, m_edges = terms.edges
+        back = self._back
+        x, m = loc.frequency, loc.monetary_value
+        p_alive, expected = terms.p_alive[back], terms.expected[back]
+        clv = np.maximum(terms.spend.expected_spend(x, m) * terms.per_spend[back], 0.0)
+        unfit = int(
+            np.count_nonzero(~(np.isfinite(clv) & np.isfinite(p_alive) & np.isfinite(expected)))
+        )
+        if unfit:
+            raise unfit_error(unfit)
+        R = r_edges.score(loc.T - loc.recency)
+        F = f_edges.score(x)
+        M = m_edges.score(m)
+        cuts = settings.thresholds.cut_points(clv)
+        columns = {
+            "customer_id": loc.ids,
+            "frequency": x,
+            "recency": loc.recency,
+            "T": loc.T,
+            "monetary_value": m,
+            "p_alive": p_alive,
+            "expected_purchases": expected,
+            "clv": clv,
+            "tier": tier_of(clv, (float(cuts[0]), float(cuts[1]), float(cuts[2]))),
+            "segment": segment_names(x, R, F, M),
+        }
+        _write_arrow({c: columns[c] for c in OUT_COLUMNS}, out)
+
     def _write_through_driver(self, scored: Any, out: Path, settings: ScoreSettings) -> None:
         """One Spark job: the scored customers come to the driver as Arrow, where the tiers are
         cut, the rows sorted and the one output file written.
@@ -419,7 +579,49 @@ class SparkEngine:
             tmp.unlink(missing_ok=True)
 
     def close(self) -> None:
-        self._per.unpersist()
+        if self._per is not None:
+            self._per.unpersist()
+
+
+@dataclass
+class _Local:
+    """The summary on the driver, sorted by customer id."""
+
+    ids: Any  # an Arrow string array
+    frequency: Any
+    recency: Any
+    T: Any
+    monetary_value: Any
+
+
+def _row_bound(inp: Input) -> int | None:
+    """At most this many rows (so customers) in the input, when known without reading it:
+    Parquet footers' row counts; a CSV row has at least two separators and a line end."""
+    if inp.kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return sum(int(pq.ParquetFile(path).metadata.num_rows) for path in inp.paths)
+    if any(path.lower().endswith(".gz") for path in inp.paths):
+        return None
+    return inp.size_bytes // 3
+
+
+def _write_arrow(columns: dict[str, Any], out: Path) -> None:
+    """Columns (Arrow or NumPy arrays) as one Parquet or CSV file by the suffix, atomically."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: pa.array(values) for name, values in columns.items()})
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        if out.suffix.lower() in (".parquet", ".pq"):
+            pq.write_table(table, tmp)
+        else:
+            pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _double(value: float) -> str:

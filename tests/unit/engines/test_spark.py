@@ -83,25 +83,42 @@ def test_java_date_patterns() -> None:
     assert java_date_pattern("%Y-%m-%dT%H:%M:%S") == "yyyy-MM-dd'T'HH:mm:ss"
 
 
-def test_spark_as_of_and_weeks_match_pandas(session, data_dir) -> None:  # noqa: F811
+@pytest.mark.parametrize("driver_sort_max", [None, 0])
+def test_spark_as_of_and_weeks_match_pandas(
+    session,
+    data_dir,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+    driver_sort_max,
+) -> None:
+    """On the driver (the default at this size) and on the executors past the limit."""
+    import pandas as pd
+
     from bot.engines._spark import SparkEngine
     from bot.scoring import read_transactions, summarize
 
+    if driver_sort_max is not None:
+        monkeypatch.setattr(SparkEngine, "driver_sort_max", driver_sort_max)
     ref = summarize(read_transactions(data_dir / "generated.csv"), as_of="2024-01-31", unit="W")
     engine = SparkEngine(
         Input.resolve(data_dir / "generated.parquet"), as_of="2024-01-31", unit="W", session=session
     )
     try:
-        rows = engine.summary.orderBy("customer_id").toArrow().to_pandas()
+        engine.write_summary(tmp_path / "summary.parquet")
     finally:
         engine.close()
-    assert_same_summary(rows, ref.reset_index())
+    assert_same_summary(pd.read_parquet(tmp_path / "summary.parquet"), ref.reset_index())
 
 
-def test_spark_refuses_an_invalid_row_naming_it(session, tmp_path) -> None:
+@pytest.mark.parametrize("driver_sort_max", [None, 0])
+def test_spark_refuses_an_invalid_row_naming_it(
+    session, tmp_path, monkeypatch, driver_sort_max
+) -> None:
     from bot.engines._spark import SparkEngine
     from bot.errors import InputError
 
+    if driver_sort_max is not None:
+        monkeypatch.setattr(SparkEngine, "driver_sort_max", driver_sort_max)
     path = tmp_path / "tx.csv"
     path.write_text("customer_id,date,amount\na,2024-01-01,5\nb,2024-01-02,-5\n")
     with pytest.raises(InputError, match="negative amount '-5'"):
