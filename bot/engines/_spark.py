@@ -554,8 +554,6 @@ class SparkEngine:
         """
         import numpy as np
         import pyarrow as pa
-        import pyarrow.csv as pacsv
-        import pyarrow.parquet as pq
 
         from bot.engines._base import tier_of
 
@@ -567,16 +565,7 @@ class SparkEngine:
         tier = pa.array(tier_of(clv, (float(cuts[0]), float(cuts[1]), float(cuts[2]))), pa.string())
         table = table.append_column("tier", tier).select(OUT_COLUMNS)
         # Arrow compares strings as bytes, as Spark's and DuckDB's ORDER BY do.
-        table = table.sort_by("customer_id")
-        tmp = out.with_name(f".{out.name}.tmp")
-        try:
-            if out.suffix.lower() in (".parquet", ".pq"):
-                pq.write_table(table, tmp)
-            else:
-                pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
-            os.replace(tmp, out)
-        finally:
-            tmp.unlink(missing_ok=True)
+        _write_table(table.sort_by("customer_id"), out)
 
     def close(self) -> None:
         if self._per is not None:
@@ -609,10 +598,15 @@ def _row_bound(inp: Input) -> int | None:
 def _write_arrow(columns: dict[str, Any], out: Path) -> None:
     """Columns (Arrow or NumPy arrays) as one Parquet or CSV file by the suffix, atomically."""
     import pyarrow as pa
+
+    _write_table(pa.table({name: pa.array(values) for name, values in columns.items()}), out)
+
+
+def _write_table(table: Any, out: Path) -> None:
+    """An Arrow table as one Parquet or CSV file by the suffix, atomically."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    table = pa.table({name: pa.array(values) for name, values in columns.items()})
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         if out.suffix.lower() in (".parquet", ".pq"):
