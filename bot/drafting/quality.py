@@ -398,17 +398,18 @@ _BROKEN_ENGLISH = (
 # Counts the small model moves out of the phrase that gave them their meaning: "one of the 3
 # candles is missing" -> "the 3 candles are missing"; "the second book wasn't included. Only
 # book one arrived" -> "the book one wasn't included" (read in the demo's replies).
-_COUNT_WORDS = {
+_COUNT_TEXT = {
     "en": "one two three four five six seven eight nine ten eleven twelve first second third "
     "fourth fifth sixth seventh eighth ninth tenth both half",
 }
+_COUNT_WORDS = {language: frozenset(words.split()) for language, words in _COUNT_TEXT.items()}
 _PARTITIVE = frozenset({"of", "de", "von", "di", "du", "des"})
 
 
 def _count_out_of_context(text: str, message: str, language: str) -> str | None:
     """The first count in `text` that the customer never wrote with the same next word and the
     same partitive ("of") before it; None when every count keeps its context."""
-    counts = set(_COUNT_WORDS.get(language, "").split())
+    counts = _COUNT_WORDS.get(language, frozenset())
 
     def words(s: str) -> list[str]:
         return re.findall(r"[\w'’-]+|[.!?;,]", s.lower())  # a phrase's end is a token
@@ -423,11 +424,7 @@ def _count_out_of_context(text: str, message: str, language: str) -> str | None:
 
     heard = {(w, contexts(said, i)) for i, w in enumerate(said) if is_count(w)}
     # where the customer's phrase ended at the count ("in size 8."), going on is no move
-    ended = {
-        (w, contexts(said, i)[1])
-        for i, w in enumerate(said)
-        if is_count(w) and contexts(said, i)[0] in {"", ".", "!", "?", ";", ","}
-    }
+    ended = {(w, of) for w, (after, of) in heard if after in {"", ".", "!", "?", ";", ","}}
     for i, w in enumerate(mine):
         if not is_count(w):
             continue
@@ -452,8 +449,8 @@ _HARM_CLAIM = re.compile(
 _HARM_SAID = frozenset(
     _stem(w)
     for w in (
-        _HARM.replace("|", " ") + " damage crack pieces shards leak leaks stain torn hole holes "
-        "dent dents scratch scratches broke snapped spoiled rotten"
+        _HARM.replace("|", " ") + " damage crack pieces shards leak leaks stain hole holes "
+        "dent dents scratch scratches spoiled rotten"
     ).split()
 )
 

@@ -25,7 +25,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
@@ -120,8 +119,7 @@ def open_ticket(session: Session, *, message: str, **columns: Any) -> str | None
     row = {"ticket_id": ticket_id, "role": MessageRole.customer, "text": message}
     if connection.dialect.name == "postgresql":  # one round trip: the message only if opened
         return _open_in_one(connection, {**columns, "id": ticket_id}, row)
-    stmt = _OPEN_TICKET[connection.dialect.name]
-    if connection.execute(stmt, {**columns, "id": ticket_id}).first() is None:
+    if connection.execute(_OPEN_TICKET, {**columns, "id": ticket_id}).first() is None:
         return None
     connection.execute(_core_insert(Message), [row])
     return ticket_id
@@ -153,12 +151,12 @@ def _open_in_one(connection: Any, ticket: dict[str, Any], message: dict[str, Any
 
 
 # Built once: every ticket runs one. A key already taken inserts nothing and returns no row.
-_OPEN_TICKET = {
-    dialect.name: make(cast(Table, Ticket.__table__))
+# SQLite's (PostgreSQL opens in one statement, `_open_in_one`)
+_OPEN_TICKET = (
+    sqlite_insert(cast(Table, Ticket.__table__))
     .on_conflict_do_nothing(index_elements=["idempotency_key"])
     .returning(cast(Table, Ticket.__table__).c.id)
-    for dialect, make in ((postgresql.dialect, pg_insert), (sqlite.dialect, sqlite_insert))
-}
+)
 
 
 def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
