@@ -118,7 +118,10 @@ _ITEM = re.compile(
     rf"\b(?:i\s+(?:ordered|bought|purchased)|you\s+sent\s+me)\s+{_ARTICLE}?\s*"
     rf"(?P<a>(?:{_NOUN}\s+){{0,2}}{_NOUN}?)(?=\s+(?:in\s+size|in\s+(?:blue|red|black|white|green)|and|but|which|that|for|from|on|last|,|\.|!)|[,.!]|$)"
     rf"|\b{_ARTICLE}\s+(?P<b>(?:{_NOUN}\s+){{0,2}}{_NOUN})\s+(?:i|we)\s+(?:ordered|bought|purchased)\b"
-    rf"|\b(?:my|the)\s+(?P<c>(?:{_NOUN}\s+){{0,2}}{_NOUN})\s+(?:arrived|came|was|were|is|are)\s+"
+    # not the object of a preposition: in "one of the 3 candles from the set is missing" the
+    # set is not what is missing
+    rf"|(?<!\bof\s)(?<!\bfrom\s)(?<!\bin\s)(?<!\bwith\s)(?<!\bfor\s)(?<!\bon\s)"
+    rf"\b(?:my|the)\s+(?P<c>(?:{_NOUN}\s+){{0,2}}{_NOUN})\s+(?:arrived|came|was|were|is|are)\s+"
     rf"(?:broken|damaged|cracked|smashed|shattered|dented|torn|ripped|scratched|missing|in\s+pieces|wet|soaked|crushed|faulty)",
     re.IGNORECASE,
 )

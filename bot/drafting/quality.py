@@ -390,6 +390,13 @@ _BROKEN_ENGLISH = (
         r"|soaked|dented|scratched|spilled|spilt)\b",
         re.I,
     ),
+    # a clause that lost its verb after "and" ("the glass was shattered and shards everywhere
+    # in your box", from "... and there are shards everywhere in the box")
+    re.compile(
+        r"\band\s+(?!(?:there|it|they|this|that|everything)\b)[a-z]+\s+"
+        r"(?:everywhere|all\s+over|inside|outside|throughout)\b",
+        re.I,
+    ),
     # approval is the decision's word, not the apology's ("the order was not approved")
     re.compile(r"\b(?:approved|approval|denied|authori[sz]ed)\b", re.I),
 )

@@ -15,6 +15,7 @@ a CSV instead of a pickle (no code runs from a file, no scikit-learn version loc
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -44,17 +45,13 @@ def _cue_matrix(texts: Sequence[str], *families: dict[str, re.Pattern[str]]) -> 
 
 
 def _weighted_tfidf(
-    parts: Iterable[tuple[Iterable[str], dict[str, int], Any, float, int]],
+    parts: Iterable[tuple[Iterable[int], Any, float, int]],
 ) -> tuple[Any, Any]:
     """Column indices and values of one text, as the fitted FeatureUnion would give: per part,
-    its n-grams counted against the vocabulary, sublinear tf x idf, L2-normalised, weighted."""
+    the vocabulary indices of its n-grams counted, sublinear tf x idf, L2-normalised, weighted."""
     all_idx, all_vals = [], []
-    for grams, vocabulary, idf, weight, offset in parts:
-        counts: dict[int, int] = {}
-        for gram in grams:
-            j = vocabulary.get(gram)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
+    for indices, idf, weight, offset in parts:
+        counts = Counter(indices)  # first-seen order, as the vectorizer's own count
         if not counts:
             continue
         idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
@@ -66,6 +63,11 @@ def _weighted_tfidf(
     if not all_idx:
         return np.zeros(0, dtype=np.intp), np.zeros(0)
     return np.concatenate(all_idx), np.concatenate(all_vals)
+
+
+def _known(grams: Iterable[str], vocabulary: dict[str, int]) -> list[int]:
+    get = vocabulary.get
+    return [j for j in map(get, grams) if j is not None]
 
 
 def _vectorizer() -> Any:
@@ -201,7 +203,7 @@ class TextClassifiers:
     def _tfidf_row(self, text: str) -> tuple[Any, Any]:
         """Column indices and values of one text, as the fitted FeatureUnion would give."""
         return _weighted_tfidf(
-            (analyzer(text), vocabulary, idf, weight, offset)
+            (_known(analyzer(text), vocabulary), idf, weight, offset)
             for analyzer, vocabulary, idf, weight, offset in self._parts
         )
 
@@ -253,16 +255,29 @@ def _char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
     """scikit-learn's `char_wb` analyzer, as plain Python (same n-grams, same order)."""
     out = []
     for word in _SPACES.sub(" ", text).split():
-        w = f" {word} "
-        for n in range(low, high + 1):
-            offset = 0
-            out.append(w[offset : offset + n])
-            while offset + n < len(w):
-                offset += 1
-                out.append(w[offset : offset + n])
-            if offset == 0:
-                break
+        out += _word_char_ngrams(word, low, high)
     return out
+
+
+def _word_char_ngrams(word: str, low: int, high: int) -> list[str]:
+    """One word's `char_wb` n-grams: the analyzer pads each word and never crosses words."""
+    out = []
+    w = f" {word} "
+    for n in range(low, high + 1):
+        offset = 0
+        out.append(w[offset : offset + n])
+        while offset + n < len(w):
+            offset += 1
+            out.append(w[offset : offset + n])
+        if offset == 0:
+            break
+    return out
+
+
+# Distinct words whose n-gram indices a process keeps per feature view (a few MB): customers
+# reuse a small vocabulary, so most words of a message are a dict hit instead of 15-30 slices
+# and lookups each. Past it the cache starts over (random words cannot grow it without bound).
+_WORD_CACHE_MAX = 50_000
 
 
 class CompiledClassifiers:
@@ -288,14 +303,47 @@ class CompiledClassifiers:
         self.categories = fitted.categories
         self.severities = fitted.severities
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_words"}  # the cache stays here
+
+    def _word_cache(self) -> list[dict[str, list[int]]]:
+        words: list[dict[str, list[int]]] | None = self.__dict__.get("_words")  # not pickled
+        if words is None:
+            words = [{} for _ in self._parts]
+            self._words = words
+        return words
+
+    def _char_indices(
+        self, n: int, text: str, low: int, high: int, vocabulary: dict[str, int]
+    ) -> list[int]:
+        """`_known(_char_wb_ngrams(text))`, word by word through the cache."""
+        cache = self._word_cache()[n]
+        if len(cache) > _WORD_CACHE_MAX:
+            cache.clear()
+        out: list[int] = []
+        for word in text.split():  # what `_char_wb_ngrams` splits on, runs of spaces included
+            known = cache.get(word)
+            if known is None:
+                known = cache[word] = _known(_word_char_ngrams(word, low, high), vocabulary)
+            out += known
+        return out
+
     def _row(self, text: str) -> tuple[Any, Any]:
-        def grams(kind: str, primary: bool, low: int, high: int) -> list[str]:
-            prepared = _primary_lower(text) if primary else text.lower()
-            return (_word_ngrams if kind == "word" else _char_wb_ngrams)(prepared, low, high)
+        primary = _primary_lower(text)
+
+        def indices(
+            n: int, kind: str, prim: bool, low: int, high: int, vocab: dict[str, int]
+        ) -> list[int]:
+            prepared = primary if prim else text.lower()
+            if kind == "word":
+                return _known(_word_ngrams(prepared, low, high), vocab)
+            return self._char_indices(n, prepared, low, high, vocab)
 
         return _weighted_tfidf(
-            (grams(kind, primary, low, high), vocabulary, idf, weight, offset)
-            for kind, primary, low, high, vocabulary, idf, weight, offset in self._parts
+            (indices(n, kind, primary_, low, high, vocabulary), idf, weight, offset)
+            for n, (kind, primary_, low, high, vocabulary, idf, weight, offset) in enumerate(
+                self._parts
+            )
         )
 
     def predict_proba(self, texts: Sequence[str]) -> tuple[Any, Any]:

@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from bot.errors import InputError
-from bot.text import normalise, visible_text
+from bot.text import normalise, visible_text, word_scan
 
 __all__ = [
     "CATEGORY_CUES",
@@ -60,9 +60,10 @@ _HUMAN = re.compile(
 )
 
 
-def _cues(*patterns: str) -> re.Pattern[str]:
-    # Matched against lower-cased text: IGNORECASE makes these alternations twice as slow.
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+def _cues(*patterns: str, also: str = "") -> re.Pattern[str]:
+    # Matched against lower-cased text: IGNORECASE makes these alternations twice as slow. Every
+    # cue starts with a word character (or one of `also`), which `word_scan` skips to.
+    return word_scan("|".join(f"(?:{p})" for p in patterns), 0, also=also)
 
 
 # Stems match inflections ("crack" -> cracked, cracks); accents appear both ways because
@@ -271,6 +272,7 @@ CATEGORY_CUES: dict[str, re.Pattern[str]] = {
         r"assinatura",
         r"addebit",
         r"abbonamento",
+        also="$€",
     ),
     "service_outage": _cues(
         r"website",
@@ -405,6 +407,7 @@ CATEGORY_CUES: dict[str, re.Pattern[str]] = {
         r"voc[êe]s enviam",
         r"vorrei",
         r"spedite",
+        also="?",
     ),
 }
 

@@ -1,4 +1,4 @@
-"""The guard's and the gate's scans find exactly what the plain patterns find.
+"""The guard's, the gate's and triage's scans find exactly what the plain patterns find.
 
 `word_scan` puts a one-character lookahead in front of a pattern so that re skips positions no
 match can start at. It is only right for patterns whose every match starts with a word character
@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import bot.drafting.guard as guard
 import bot.drafting.quality as quality
+from bot.triage._text import CATEGORY_CUES, SEVERITY_CUES
 
 _WRAPPED = re.compile(r"^\(\?=\[(?P<set>(?:\\.|[^\]])*)\]\)\(\?:(?P<body>.*)\)$", re.DOTALL)
 
@@ -28,6 +29,8 @@ def _scans() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
     named = [(f"guard.{n}", getattr(guard, n)) for n in dir(guard)]
     named += [(f"quality.{n}", getattr(quality, n)) for n in dir(quality)]
     named += [(f"guard._OFFERS[{i}]", p) for i, (p, _) in enumerate(guard._OFFERS)]
+    for family, cues in (("CATEGORY_CUES", CATEGORY_CUES), ("SEVERITY_CUES", SEVERITY_CUES)):
+        named += [(f"triage.{family}[{key}]", p) for key, p in cues.items()]
     for name, value in named:
         if isinstance(value, re.Pattern) and (m := _WRAPPED.match(value.pattern)):
             found.append((name, value, re.compile(m.group("body"), value.flags)))
@@ -73,7 +76,14 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, str]]:
 
 def test_the_product_scans_with_word_scan() -> None:
     names = {name for name, _, _ in SCANS}
-    for expected in ("guard._AMOUNT_RE", "guard._COMMITMENTS", "quality._SELF", "guard._OFFERS[0]"):
+    for expected in (
+        "guard._AMOUNT_RE",
+        "guard._COMMITMENTS",
+        "quality._SELF",
+        "guard._OFFERS[0]",
+        "triage.CATEGORY_CUES[late_delivery]",
+        "triage.SEVERITY_CUES[high]",
+    ):
         assert expected in names, sorted(names)
 
 

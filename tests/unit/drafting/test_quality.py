@@ -463,6 +463,12 @@ _DEMO_BROKEN += [
         "damaged_item",
         "I'm sorry the box was soaked, and you've ruined.",
     ),
+    (  # read in the demo's replies (2026-12-03, fifth session): the verb after "and" dropped
+        "The picture frame glass was shattered and there are shards everywhere in the box. Please "
+        "be careful with packaging. Order A10524.",
+        "damaged_item",
+        "I'm sorry the glass was shattered and shards everywhere in your box.",
+    ),
 ]
 _DEMO_GOOD = [
     (
