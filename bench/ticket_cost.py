@@ -34,9 +34,10 @@ def _timed(fn, n: int, cpu: list[float] | None = None) -> list[float]:  # type: 
     return out
 
 
-def measure(url: str, n: int) -> dict[str, float]:
+def measure(url: str, n: int, varied: bool = True) -> dict[str, float]:
     from sqlalchemy import insert
 
+    from bench._complaints import generated
     from bench._floor import META, ROWS
     from bot.domain import Issue, Order
     from bot.drafting import Drafter
@@ -54,15 +55,23 @@ def measure(url: str, n: int) -> dict[str, float]:
     )
     policy, drafter, triager = load_policy(), Drafter(None), load_triager()
     run = uuid.uuid4().hex[:6]
+    # Real tickets differ: each reads its own complaint (six languages, every category), so no
+    # cache sees the same words twice in a row. `fixed` is the one message of earlier rows.
+    cases = (
+        [(c["message"], c["category"]) for c in generated(6)]
+        if varied
+        else [("My parcel is late.", "late_delivery")]
+    )
 
     def ticket(i: int) -> None:
+        message, category = cases[i % len(cases)]
         handle_ticket(
             sessions,
             TicketRequest(
                 customer_id=str(i % 200),
                 order=Order(id=f"{run}-{i}", value=Decimal(80), currency="USD"),
-                issue=Issue(category="late_delivery", severity=2),
-                message="My parcel is late.",
+                issue=Issue(category=category, severity=2),
+                message=message,
             ),
             policy=policy,
             drafter=drafter,
@@ -97,11 +106,17 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bench ticket_cost")
     parser.add_argument("--n", type=int, default=300)
+    parser.add_argument(
+        "--messages",
+        choices=["varied", "fixed"],
+        default="varied",
+        help="each ticket its own complaint (288 in six languages), or one short message",
+    )
     args = parser.parse_args(argv)
     lines = [
         f"Machine: {machine()}. {args.n} tickets in process (template drafts, issue given, "
-        "triager loaded), medians; the floor inserts one row in one transaction on the same "
-        "engine.",
+        f"triager loaded, {args.messages} messages), medians; the floor inserts one row in one "
+        "transaction on the same engine.",
         "",
         "| database | ticket (ms) | ticket CPU (ms) | floor (ms) | ratio | ticket p99 (ms) "
         "| floor p99 (ms) |",
@@ -123,7 +138,7 @@ def main(argv: list[str]) -> int:
                 with admin.begin() as c:
                     c.execute(text(f'CREATE SCHEMA "{schema}"'))
                 url = f"{url}?options=-csearch_path%3D{schema}"
-            r = measure(url, args.n)
+            r = measure(url, args.n, varied=args.messages == "varied")
         ratio = r["ticket"] / r["floor"]
         print(
             f"{name}: ticket {r['ticket']:.2f} ms (CPU {r['ticket_cpu']:.2f}), floor "
