@@ -154,7 +154,7 @@ _PLAIN = {
 }
 
 _TEMPLATE = {
-    "en": "Thank you for telling us, and I am truly sorry about {plain} with order {order_id}. "
+    "en": "Thank you for telling us about order {order_id}, and I am truly sorry about {plain}. "
     "That is not the experience we want you to have, and we have logged it so our team can fix the cause.",
     "es": "Gracias por avisarnos y lamentamos mucho el problema con su pedido {order_id}. "
     "No es la experiencia que queremos para usted y lo hemos registrado para corregir la causa.",
@@ -166,6 +166,18 @@ _TEMPLATE = {
     "{order_id}. Lo abbiamo registrato perché il nostro team ne corregga la causa.",
     "pt": "Obrigado por nos avisar, e lamentamos muito o problema com o seu pedido {order_id}. "
     "Registámos o caso para que a nossa equipa corrija a causa.",
+}
+
+
+_TEMPLATE_EN_PLAIN = {
+    "late_delivery": "the late delivery",
+    "damaged_item": "the damage",
+    "wrong_item": "the wrong item",
+    "missing_item": "the missing item",
+    "billing_error": "the billing error",
+    "service_outage": "the service outage",
+    "poor_service": "the service you received",
+    "other": "the trouble",
 }
 
 
@@ -203,8 +215,8 @@ def template_reply(
     """A safe, complete reply that needs no model."""
     lang = _lang(language)
     plain = category_plain(category, lang)
-    if lang == "en" and str(category) == "other":
-        plain = "a problem"  # not "a problem with your order with order A1"
+    if lang == "en":  # "sorry about the late delivery", not "about a late delivery with order A1"
+        plain = _TEMPLATE_EN_PLAIN.get(str(category), "the trouble")
     body = _TEMPLATE[lang].format(plain=plain, order_id=order_id)
     offer = render_offer_sentence(decision, lang)
     return f"{body} {offer}".strip()

@@ -249,9 +249,10 @@ def _tiles(report: KpiReport) -> list[tuple[str, str, str]]:
         ("recontact", _pct(g.recontact.pct), f"within {report.windows.recontact_window_days} days"),
         ("escalations", str(g.escalations.count), _pct(g.escalations.rate_pct)),
         (
-            "fallbacks",
+            "template replies",
             str(g.guard.template_fallbacks.count),
-            f"{g.guard.rejections} guard, {g.guard.quality_rejections} quality-gate rejections",
+            f"model drafts refused: {g.guard.rejections} by the guard, "
+            f"{g.guard.quality_rejections} by the quality gate",
         ),
         (
             "model-written replies",

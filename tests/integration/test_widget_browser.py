@@ -116,6 +116,24 @@ def test_agent_assist_page_drafts_and_refuses_an_edit_over_the_cap(server, brows
     assert httpx.get(f"{base}/healthz", headers=AGENT).status_code == 200
 
 
+def test_agent_assist_names_a_missing_field_in_words(server, browser) -> None:
+    """An agent who leaves the order value empty reads which field to fill, not raw JSON."""
+    base, _ = server
+    page = browser.new_page(viewport={"width": 1100, "height": 640})
+    page.goto(f"{base}/assist?key=agent-key&customer=5")
+    page.fill("#order", "W-77")
+    page.fill("#value", "")
+    page.click("#draft")
+    page.wait_for_selector("#result .bad", timeout=10_000)
+    shown = page.inner_text("#result")
+    assert "Order value" in shown and "{" not in shown and "loc" not in shown, shown
+    page.fill("#value", "60")
+    page.click("#draft")
+    page.wait_for_function("document.getElementById('offer').textContent !== '-'", timeout=30_000)
+    assert "sorry" in page.input_value("#text").lower()
+    assert page.inner_text("#result") == ""
+
+
 def test_the_customer_accepts_the_offer_in_the_widget(server, browser) -> None:
     """The reply's offer shows with Accept / No thanks; Accept records it and says so."""
     base, _ = server

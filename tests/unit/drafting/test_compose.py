@@ -354,3 +354,5 @@ def test_the_safe_template_names_the_order_once(category: IssueCategory) -> None
     first = text.split(". ")[0]
     assert first.lower().count("order") == 1, first
     assert "A10293" in first
+    # read in the widget: "sorry about a late delivery with order W-1"
+    assert " about the " in first and " with order" not in first, first

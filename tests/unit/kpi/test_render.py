@@ -162,3 +162,19 @@ def test_dashboard_lists_only_the_latest_tickets_but_the_report_lists_all():
     ]
     assert "the latest 2 shown" in html
     assert render_report(report()).count("data-ticket=") == 5
+
+
+def test_long_ticket_lists_fold_behind_a_count():
+    """Read in the demo's report: 15 full ticket ids in a table cell made each row a wall of
+    hex. More than three fold behind "N tickets"; every id is still in the page."""
+    rep = report()
+    many = [f"T{i:032d}" for i in range(15)]
+    rows = rep.root_causes.by_category
+    rows[0].ticket_ids[:] = many
+    html = render_report(rep)
+    assert "<summary>15 tickets</summary>" in html
+    assert all(tid in html for tid in many)
+    few = rows[1].ticket_ids
+    assert 0 < len(few) <= 3
+    assert all(f">{tid}" in html or f" {tid}" in html for tid in few)
+    assert f"<summary>{len(few)} tickets</summary>" not in html.split('id="root-causes"')[1]
