@@ -86,14 +86,14 @@ _SELF = word_scan(
     r"|\bcomo\s+(?:assistente|modelo\s+de\s+linguagem)\b|\bsou\s+(?:uma?\s+)?(?:ia|assistente|bot)\b",
     re.IGNORECASE,
 )
-_ECHO = re.compile(
+_ECHO = word_scan(
     r"</?\s*[a-z_]+\s*>|\bcustomer_message\b|\blanguage\s+with\s+(?:the\s+)?code\b|\blanguage\s+code\b"
     r"|\b(?:do\s+not|don'?t|never)\s+mention\b|\bwrite\s+(?:the|a|your|2|two|3|three|one)\s+(?:\w+\s+){0,2}"
     r"(?:reply|replies|response|sentences?|message)\b|\bthe\s+customer'?s\s+message\b"
     r"|\bwithout\s+a\s+greeting\b|\bshort\s+sentences?\b|\binstructions?\s+inside\b"
     r"|\bthe\s+offer,?\s+if\s+any\b|\badded\s+after\s+your\s+text\b|\bignore\s+any\s+instructions\b"
     r"|\bissue:\s|\border\s+id\b|\b(?:user|assistant|system)\s*:",
-    re.IGNORECASE,
+    also="<",
 )
 _REGISTER = word_scan(
     r"\bsorry\s+for\s+your\s+loss\b|\bcondolences?\b|\bpassed\s+away\b|\brest\s+in\s+peace\b"
