@@ -9,7 +9,15 @@ import pytest
 
 from bot.domain import IssueCategory
 from bot.errors import InputError
-from bot.triage import DATA, MAX_MESSAGE_CHARS, Triager, read_labelled, sentiment_score, train
+from bot.triage import (
+    DATA,
+    MAX_MESSAGE_CHARS,
+    Triager,
+    check_message,
+    read_labelled,
+    sentiment_score,
+    train,
+)
 from tests.fakes import FailingChatModel, ScriptedChatModel
 from tests.unit.triage.conftest import with_triage_rules
 
@@ -314,3 +322,24 @@ def test_loading_something_that_is_not_a_model_is_an_input_error(tmp_path, conte
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError):
         Triager.load(path)
+
+
+def test_message_checks_scan_exactly_unicodes_controls_and_surrogates() -> None:
+    """`check_message` scans with two character classes instead of a category lookup per
+    character; they must be exactly Unicode's Cc and the surrogate range."""
+    import sys
+    import unicodedata
+
+    from bot.triage._text import _CONTROL, _SURROGATE
+
+    every = [chr(c) for c in range(sys.maxunicode + 1)]
+    assert [ch for ch in every if _CONTROL.match(ch)] == [
+        ch for ch in every if unicodedata.category(ch) == "Cc"
+    ]
+    assert [ch for ch in every if _SURROGATE.match(ch)] == [
+        ch for ch in every if 0xD800 <= ord(ch) <= 0xDFFF
+    ]
+    with pytest.raises(InputError, match="control characters"):
+        check_message("ok" + "\x01\x02\x03" * 5)
+    with pytest.raises(InputError, match="surrogates"):
+        check_message("ok \ud83d")
