@@ -2,7 +2,8 @@
 
 `appease serve` runs in a subprocess (template drafts, one worker); an open-loop client sends
 requests at the target rate for a bounded count and reports p50 and p99, after a warm-up at
-the same rate that is reported apart.
+the same rate that is reported apart. Each request carries its own complaint (288 generated, six
+languages, every category), as real tickets do.
 
     python -m bench api -- --rate 200 --seconds 10
 """
@@ -79,6 +80,9 @@ def _load(
     build (its TLS context), and 32 of them built inside the window were the floor's whole
     384 ms p99 on an idle machine.
     """
+    from bench._complaints import generated
+
+    cases = [(c["message"], c["category"]) for c in generated(6)]  # each its own words
     run_id = uuid.uuid4().hex[:6]
     warm, total = int(rate * warmup_s), int(rate * (warmup_s + seconds))
     latencies: list[float | None] = [None] * total
@@ -96,11 +100,12 @@ def _load(
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+            message, category = cases[i % len(cases)]
             body = {
                 "customer_id": str(i % 500),
                 "order": {"id": f"bench-{run_id}-{i}", "value": "80", "currency": "USD"},
-                "issue": {"category": "late_delivery", "severity": 2},
-                "message": "My parcel is late.",
+                "issue": {"category": category, "severity": 2},
+                "message": message,
             }
             headers = {"Authorization": "Bearer bench-key", "Idempotency-Key": f"b-{run_id}-{i}"}
             try:
