@@ -207,4 +207,5 @@ def tier_codes(clv: np.ndarray, cuts: tuple[float, float, float]) -> np.ndarray:
 
 def tier_of(clv: np.ndarray, cuts: tuple[float, float, float]) -> np.ndarray:
     """`tier_codes` as the tiers' names."""
-    return np.asarray(TIERS, dtype=object)[tier_codes(clv, cuts)]
+    names: np.ndarray = np.asarray(TIERS, dtype=object)[tier_codes(clv, cuts)]
+    return names
