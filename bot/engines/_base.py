@@ -199,7 +199,13 @@ def need_spend_model(models: Models) -> GammaGamma:
     return models.gamma_gamma
 
 
+def tier_codes(clv: np.ndarray, cuts: tuple[float, float, float]) -> np.ndarray:
+    """assign_tiers' rule (a customer on a cut point goes up) with given cut points, as
+    indexes into `TIERS`."""
+    return np.searchsorted(np.asarray(cuts), clv, side="right")
+
+
 def tier_of(clv: np.ndarray, cuts: tuple[float, float, float]) -> np.ndarray:
-    """assign_tiers' rule (a customer on a cut point goes up) with given cut points."""
-    idx = np.searchsorted(np.asarray(cuts), clv, side="right")
-    return np.asarray(TIERS, dtype=object)[idx]
+    """`tier_codes` as the tiers' names."""
+    names: np.ndarray = np.asarray(TIERS, dtype=object)[tier_codes(clv, cuts)]
+    return names

@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,11 +74,21 @@ def java_date_pattern(strftime: str) -> str:
 # far hotter than the default thresholds: by default it spent about 7 of the session start's 20
 # CPU-s on start-up code run a few thousand times; the per-row loops of the aggregation still
 # reach these thresholds within the first million rows. The throughput collector, not G1: one
-# process, one batch job, no pause-time goal.
+# process, one batch job, no pause-time goal. Metaspace starts at 256 MB: Spark's classes
+# otherwise filled the default 21 MB four times during start-up, a full collection each.
 LOCAL_JAVA_OPTIONS = (
     "-XX:Tier4InvocationThreshold=40000 -XX:Tier4MinInvocationThreshold=20000 "
-    "-XX:Tier4CompileThreshold=50000 -XX:Tier4BackEdgeThreshold=200000 -XX:+UseParallelGC"
+    "-XX:Tier4CompileThreshold=50000 -XX:Tier4BackEdgeThreshold=200000 -XX:+UseParallelGC "
+    "-XX:MetaspaceSize=256m"
 )
+# A local session's settings. The aggregation's hash maps live off the heap: on it, their
+# hundreds of MB of pages were copied by young collections (one took 5 s of a 45 s run under
+# load). Files are listed by the driver, not by a job of one task a file (from 32 files on).
+LOCAL_CONF = {
+    "spark.memory.offHeap.enabled": "true",
+    "spark.memory.offHeap.size": "2g",
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "1000000",
+}
 
 
 def _java_options_given() -> bool:
@@ -108,6 +119,8 @@ def spark_session(master: str = "local[*]") -> Any:
             os.environ["PYSPARK_PYTHON"] = sys.executable
         if not _java_options_given():
             builder = builder.config("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)
+        for key, value in LOCAL_CONF.items():
+            builder = builder.config(key, value)
     spark = (
         builder.master(master)
         .appName("appease-clv")
@@ -143,7 +156,9 @@ class SparkEngine:
     ) -> None:
         from pyspark import StorageLevel
 
+        importing = _import_scipy()
         self.spark = session or spark_session(master)
+        importing.join()
         self._rows: dict[str, Any] = {}  # the fit's compressed rows, for the scorer too
         self._inp = inp
         self._unit = unit
@@ -217,6 +232,13 @@ class SparkEngine:
         from pyspark.sql import types as T
 
         reader = self.spark.read
+        if self.spark.conf.get("spark.master", "").startswith("local"):
+            # Read tasks of equal size, two a core: by default the 35 files of 10M rows made
+            # three tasks of 7.7M, 2.3M and 3 rows, and one core idled through half the read.
+            cores = os.cpu_count() or 2
+            split = max(4 << 20, -(-inp.size_bytes // (2 * cores)))
+            self.spark.conf.set("spark.sql.files.maxPartitionBytes", str(split))
+            self.spark.conf.set("spark.sql.files.openCostInBytes", "0")
         if inp.kind == "parquet":
             df = reader.parquet(*inp.paths)
         else:
@@ -314,9 +336,18 @@ class SparkEngine:
         for _, cond, _ in self._checks(inp):
             invalid = cond if invalid is None else invalid | cond
         assert invalid is not None
+        day = F.to_date("ts")
+        if self.spark.conf.get("spark.sql.session.timeZone") == "UTC":
+            # The UTC day as integer arithmetic on the microseconds: the same days as to_date,
+            # which builds java.time objects for every row (5% of the job's samples).
+            micros, per_day = "unix_micros(CAST(ts AS TIMESTAMP_LTZ))", 86_400_000_000
+            day = F.expr(
+                f"date_from_unix_date(CAST(({micros} - pmod({micros}, {per_day})) div {per_day}"
+                " AS INT))"
+            )
         tx = typed.select(
             "customer_id",
-            F.to_date("ts").alias("day"),
+            day.alias("day"),
             "amount",
             F.when(F.coalesce(invalid, F.lit(True)), 1).otherwise(0).alias("invalid"),
         ).repartition("customer_id")
@@ -511,9 +542,10 @@ class SparkEngine:
         """The summary is on the driver (`_collect`): score it as the pandas engine's
         `score_batch` does, with the same functions, in NumPy."""
         import numpy as np
+        import pyarrow as pa
 
-        from bot.engines._base import tier_of
-        from bot.scoring._segments import segment_names
+        from bot.engines._base import TIERS, tier_codes
+        from bot.scoring._segments import SEGMENT_NAMES, segment_codes
 
         r_edges, f_edges, m_edges = terms.edges
         back = self._back
@@ -538,8 +570,12 @@ class SparkEngine:
             "p_alive": p_alive,
             "expected_purchases": expected,
             "clv": clv,
-            "tier": tier_of(clv, (float(cuts[0]), float(cuts[1]), float(cuts[2]))),
-            "segment": segment_names(x, R, F, M),
+            # taken by index from Arrow arrays of the names: Arrow copies a NumPy unicode
+            # array of 1.9M names in 1 s
+            "tier": pa.array(TIERS).take(
+                tier_codes(clv, (float(cuts[0]), float(cuts[1]), float(cuts[2])))
+            ),
+            "segment": pa.array(SEGMENT_NAMES).take(segment_codes(x, R, F, M)),
         }
         _write_arrow({c: columns[c] for c in OUT_COLUMNS}, out)
 
@@ -555,14 +591,16 @@ class SparkEngine:
         import numpy as np
         import pyarrow as pa
 
-        from bot.engines._base import tier_of
+        from bot.engines._base import TIERS, tier_codes
 
         table = scored.toArrow()
         clv = table.column("clv").to_numpy()
         if not np.isfinite(clv).all():
             raise unfit_error(int((~np.isfinite(clv)).sum()))
         cuts = settings.thresholds.cut_points(clv)
-        tier = pa.array(tier_of(clv, (float(cuts[0]), float(cuts[1]), float(cuts[2]))), pa.string())
+        tier = pa.array(TIERS).take(
+            tier_codes(clv, (float(cuts[0]), float(cuts[1]), float(cuts[2])))
+        )
         table = table.append_column("tier", tier).select(OUT_COLUMNS)
         # Arrow compares strings as bytes, as Spark's and DuckDB's ORDER BY do.
         _write_table(table.sort_by("customer_id"), out)
@@ -583,6 +621,23 @@ class _Local:
     monetary_value: Any
 
 
+def _import_scipy() -> threading.Thread:
+    """Import what the fits use from SciPy on a thread of its own, started while the JVM starts
+    (about 10 s on one core, this process waiting on its socket): 0.5 s of SciPy's import off
+    the run's path. Joined before the Spark job, as the DuckDB engine does."""
+
+    def load() -> None:
+        try:
+            import scipy.optimize
+            import scipy.special  # noqa: F401
+        except ImportError:  # pragma: no cover - a core dependency; the fit names it
+            pass
+
+    thread = threading.Thread(target=load, name="appease-import-scipy", daemon=True)
+    thread.start()
+    return thread
+
+
 def _row_bound(inp: Input) -> int | None:
     """At most this many rows (so customers) in the input, when known without reading it:
     Parquet footers' row counts; a CSV row has at least two separators and a line end."""
@@ -599,7 +654,11 @@ def _write_arrow(columns: dict[str, Any], out: Path) -> None:
     """Columns (Arrow or NumPy arrays) as one Parquet or CSV file by the suffix, atomically."""
     import pyarrow as pa
 
-    _write_table(pa.table({name: pa.array(values) for name, values in columns.items()}), out)
+    def arrow(values: Any) -> Any:
+        # pa.array iterates a ChunkedArray (the ids) as Python objects: 6 s for 1.9M strings
+        return values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+
+    _write_table(pa.table({name: arrow(values) for name, values in columns.items()}), out)
 
 
 def _write_table(table: Any, out: Path) -> None:

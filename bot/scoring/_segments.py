@@ -29,11 +29,13 @@ from bot.domain import Segment, Tier
 from bot.errors import InputError
 
 __all__ = [
+    "SEGMENT_NAMES",
     "SEGMENT_RULES",
     "TierThresholds",
     "assign_segments",
     "assign_tiers",
     "rfm_scores",
+    "segment_codes",
     "segment_names",
     "segment_sql",
     "segments_from_scores",
@@ -128,20 +130,30 @@ SEGMENT_RULES: tuple[tuple[Segment, bool, int, int, int, int], ...] = (
     (Segment.potential_loyalists, False, 3, 5, 1, 1),
     (Segment.hibernating, False, 2, 2, 1, 1),
 )
+# The names `segment_codes` indexes: the rules' segments in order, then the default.
+SEGMENT_NAMES = (*(seg.value for seg, *_ in SEGMENT_RULES), Segment.lost.value)
 
 
-def segment_names(
+def segment_codes(
     frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
-) -> NDArray[np.str_]:
-    """The segments' names as an array: millions of customers need no enum object each."""
+) -> NDArray[np.int8]:
+    """Each customer's segment as an index into `SEGMENT_NAMES`: a string column can then be
+    taken from eight names (Arrow copies a NumPy unicode array at about 0.5 µs a row)."""
     x = np.asarray(frequency, dtype=float)
     r, f, m = R, F, M
     conditions = [
         ((x == 0) if zero else True) & (r >= r_lo) & (r <= r_hi) & (f >= f_lo) & (m >= m_lo)
         for _, zero, r_lo, r_hi, f_lo, m_lo in SEGMENT_RULES
     ]
-    choices = [seg.value for seg, *_ in SEGMENT_RULES]
-    return np.asarray(np.select(conditions, choices, default=Segment.lost.value))
+    choices = [np.int8(i) for i in range(len(SEGMENT_RULES))]
+    return np.asarray(np.select(conditions, choices, default=np.int8(len(SEGMENT_RULES))))
+
+
+def segment_names(
+    frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
+) -> NDArray[np.str_]:
+    """The segments' names as an array: millions of customers need no enum object each."""
+    return np.asarray(SEGMENT_NAMES)[segment_codes(frequency, R, F, M)]
 
 
 def segment_sql(frequency: str, R: str, F: str, M: str) -> str:
