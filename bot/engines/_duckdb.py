@@ -11,6 +11,7 @@ import datetime
 import os
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,25 @@ import numpy as np
 from bot.domain import MAX_MONEY
 from bot.engines._base import (
     OUT_COLUMNS,
+    TIERS,
     Models,
     Rows,
     ScoreSettings,
+    need_spend_model,
+    population_edges,
     scoring_terms,
     unfit_error,
 )
 from bot.engines._input import Input
 from bot.errors import InputError
-from bot.scoring import Unit, segment_sql, spend_rounding_sql
+from bot.scoring import (
+    SEGMENT_CODES,
+    Unit,
+    purchase_terms,
+    segment_codes,
+    segment_sql,
+    spend_rounding_sql,
+)
 
 __all__ = ["DuckDBEngine"]
 
@@ -112,6 +123,7 @@ class DuckDBEngine:
         self._tmp = tempfile.TemporaryDirectory(prefix="appease-duckdb-")
         self._bgnbd_rows: Rows | None = None
         self._gamma_gamma_rows: Rows | None = None
+        self._prepared: _Prepared | None = None
         self.con: Any = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws a progress bar on stdout for long queries: stdout is for results.
@@ -325,10 +337,8 @@ class DuckDBEngine:
         if end is None:
             end = int(self.con.execute("SELECT max(last_day) FROM per_customer").fetchone()[0])
         self._end_day = end
-        # Sorted by customer for positional scoring only: past `positional_max` the join path
-        # sorts as it writes, and a sort of 19M rows here cost about 17 s at 100M transactions.
-        self._summary_sorted = rows <= self.positional_max
-        order = "ORDER BY customer_id" if self._summary_sorted else ""
+        # Stored unsorted: the positional scorer sorts (customer, distinct row, spend) while the
+        # fit runs (`prepare_score`), the join path and `write_summary` as they write.
         self.con.execute(
             f"""CREATE TEMP TABLE summary AS
             SELECT customer_id, CAST(n AS DOUBLE) AS frequency,
@@ -336,7 +346,7 @@ class DuckDBEngine:
                    ({end} - first_day) / {per} AS "T",
                    CASE WHEN n > 0 THEN ({spend_rounding_sql("repeat_sum")}) / n ELSE 0.0 END
                        AS monetary_value
-            FROM per_customer WHERE n >= 0 {order}"""
+            FROM per_customer WHERE n >= 0"""
         )
         self.con.execute("DROP TABLE per_customer")
         if self.customers() == 0:
@@ -359,8 +369,7 @@ class DuckDBEngine:
             tmp.unlink(missing_ok=True)
 
     def write_summary(self, out: Path) -> None:
-        order = "" if self._summary_sorted else " ORDER BY customer_id"
-        self._copy(f"SELECT * FROM summary{order}", out)
+        self._copy("SELECT * FROM summary ORDER BY customer_id", out)
 
     def bgnbd_rows(self) -> Rows:
         # The fit and the scorer both need them: aggregated once.
@@ -386,17 +395,61 @@ class DuckDBEngine:
             )
         return self._gamma_gamma_rows
 
+    def prepare_score(self) -> None:
+        """What `score` needs that the fitted models do not decide, made while BG/NBD fits.
+
+        `fit_models(engine, scoring=True)` calls this while BG/NBD fits on a thread of its own
+        (DuckDB runs without the GIL), `score` otherwise: the population's quintile edges, each
+        customer's distinct (x, t_x, T) row by a hash join, sorted by customer id with the
+        customer's spend in the same sort, and every customer's segment. The join and the sort
+        (0.8-0.9 CPU-s at 10M transactions) were made before and after the fit, where the
+        second core had nothing to do.
+        """
+        if self._prepared is not None or self.customers() > self.positional_max:
+            return
+        rows = self.bgnbd_rows()
+        edges = population_edges(self)
+        fit_rows = {k: np.asarray(rows[k], dtype=float) for k in ("frequency", "recency", "T")}
+        self.con.register("fit_rows", {**fit_rows, "row_at": np.arange(len(fit_rows["T"]))})
+        try:
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE ordered AS "
+                "SELECT s.customer_id, r.row_at, s.monetary_value "
+                'FROM summary s JOIN fit_rows r USING (frequency, recency, "T") '
+                "ORDER BY s.customer_id"
+            )
+        finally:
+            self.con.unregister("fit_rows")
+        found = self.con.execute("SELECT row_at, monetary_value FROM ordered").fetchnumpy()
+        at = np.asarray(found["row_at"], dtype=np.intp)
+        if len(at) != self.customers():
+            raise AssertionError("a customer's (frequency, recency, T) is not among the fit's rows")
+        m = np.asarray(found["monetary_value"], dtype=float)
+        del found
+        x = fit_rows["frequency"][at]
+        r_edges, f_edges, m_edges = edges
+        # R and F are functions of the distinct row: scored once a row, gathered per customer
+        R = r_edges.score(fit_rows["T"] - fit_rows["recency"])[at]
+        F = f_edges.score(fit_rows["frequency"])[at]
+        columns = {
+            "frequency": x,
+            "recency": fit_rows["recency"][at],
+            "T": fit_rows["T"][at],
+            "monetary_value": m,
+        }
+        self._prepared = _Prepared(at, columns, segment_codes(x, R, F, m_edges.score(m)))
+
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
         """Score each distinct (x, t_x, T) row once in Python, the customers by position.
 
         The purchase terms (p_alive, expected purchases, discounted purchases per unit of
         spend) depend on (x, t_x, T) alone: about 0.9M distinct rows for 1.9M customers at 10M
-        transactions, and the fit already has them. The summary is stored sorted by customer
-        id; a hash join gives each customer's distinct row with the customer's rowid (position),
-        the terms are gathered into output order, and CLV computed as `clv` computes it.
-        Those three columns go back to DuckDB as arrays, joined by position (no join on keys
-        and no sort of the scored rows), and RFM scores, segment and tier are SQL expressions
-        with the population cut points as literals. No customer passes through pandas.
+        transactions, and the fit already has them. `prepare_score` (while the fit runs, or
+        here) sorted the customers with their distinct row's index; the terms are gathered in
+        that order and CLV computed as `clv` computes it. Every numeric column, the tier and
+        the segment (as small integer codes, named in SQL) go to DuckDB as arrays, joined by
+        position to the sorted ids: no join on keys and no sort of the scored rows, and no
+        customer passes through pandas.
 
         Past `positional_max` customers `_score_by_join` runs: at 100M transactions (19M
         customers) a whole run on this path took 189 s against 88 s, for 130 CPU-s against 116
@@ -406,33 +459,24 @@ class DuckDBEngine:
         if self.customers() > self.positional_max:
             self._score_by_join(out, models, settings)
             return
-        terms = scoring_terms(self, models, settings)
-        gg, (r_edges, f_edges, m_edges), rows = terms.spend, terms.edges, terms.rows
-        p_alive, expected, per_spend = terms.p_alive, terms.expected, terms.per_spend
-        # Each customer's distinct row by a hash join in DuckDB (both cores), placed by the
-        # customer's rowid: its position in the summary, which is stored in output order. A
-        # binary search per customer in NumPy took 0.8 s of one core at 10M transactions.
-        keys = ("frequency", "recency", "T")
-        fit_rows = {k: np.asarray(rows[k], dtype=float) for k in keys}
-        self.con.register("fit_rows", {**fit_rows, "at": np.arange(len(fit_rows["T"]))})
-        try:
-            found = self.con.execute(
-                "SELECT s.rowid AS pos, r.at, s.frequency, s.monetary_value "
-                'FROM summary s JOIN fit_rows r USING (frequency, recency, "T")'
-            ).fetchnumpy()
-        finally:
-            self.con.unregister("fit_rows")
-        n = self.customers()
-        pos = np.asarray(found["pos"], dtype=np.intp)
-        if len(pos) != n:
-            raise AssertionError("a customer's (frequency, recency, T) is not among the fit's rows")
-        at = np.empty(n, dtype=np.intp)
-        at[pos] = found["at"]
-        x = np.empty(n)
-        x[pos] = found["frequency"]
-        m = np.empty(n)
-        m[pos] = found["monetary_value"]
-        del found, pos
+        gg = need_spend_model(models)
+        self.prepare_score()
+        prep = self._prepared
+        assert prep is not None
+        rows = self.bgnbd_rows()
+        p_alive, expected, per_spend = (
+            np.asarray(values, dtype=float)
+            for values in purchase_terms(
+                models.bgnbd,
+                rows["frequency"],
+                rows["recency"],
+                rows["T"],
+                horizon_months=settings.horizon_months,
+                discount_rate=settings.discount_rate,
+                unit=settings.unit,
+            )
+        )
+        at, x, m = prep.at, prep.columns["frequency"], prep.columns["monetary_value"]
         clv = np.maximum(gg.expected_spend(x, m) * per_spend[at], 0.0)
         p_alive_c, expected_c = p_alive[at], expected[at]
         unfit = int(
@@ -440,25 +484,28 @@ class DuckDBEngine:
         )
         if unfit:
             raise unfit_error(unfit)
-        tier = _tier_case(clv, settings)
-        R = r_edges.sql('s."T" - s.recency')
-        F = f_edges.sql("s.frequency")
-        M = m_edges.sql("s.monetary_value")
-        scored = f"""SELECT
-            s.customer_id, s.frequency, s.recency, s."T", s.monetary_value,
-            t.p_alive, t.expected_purchases, t.clv,
-            {segment_sql("s.frequency", "R", "F", "M")} AS segment
-        FROM summary s POSITIONAL JOIN scores t,
-            LATERAL (SELECT {R} AS R, {F} AS F, {M} AS M)"""
-        cols = ", ".join(tier if col == "tier" else _ident(col) for col in OUT_COLUMNS)
+        # assign_tiers' rule, as `_tier_case` writes it: a customer on a cut point goes up
+        tier = np.searchsorted(settings.thresholds.cut_points(clv), clv, side="right")
+        scores = {
+            **prep.columns,
+            "p_alive": p_alive_c,
+            "expected_purchases": expected_c,
+            "clv": clv,
+            "tier": tier.astype(np.uint8),
+            "segment": prep.segment,
+        }
+        names = {"tier": TIERS, "segment": SEGMENT_CODES}
+        cols = ", ".join(
+            _named(f"t.{col}", names[col]) + f" AS {col}"
+            if col in names
+            else ("o." if col == "customer_id" else "t.") + _ident(col)
+            for col in OUT_COLUMNS
+        )
         # A dict of NumPy arrays, which DuckDB scans as it is (an Arrow table built from them
         # would import pandas: 0.3 s of start-up)
-        self.con.register(
-            "scores", {"p_alive": p_alive_c, "expected_purchases": expected_c, "clv": clv}
-        )
+        self.con.register("scores", scores)
         try:
-            # in the summary's order (insertion order is preserved outside `_summarize`)
-            self._copy(f"SELECT {cols} FROM ({scored})", out)
+            self._copy(f"SELECT {cols} FROM ordered o POSITIONAL JOIN scores t", out)
         finally:
             self.con.unregister("scores")
 
@@ -526,6 +573,22 @@ class DuckDBEngine:
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """`prepare_score`'s result, in customer id order: each customer's distinct row, the
+    summary's numeric columns and the segment code."""
+
+    at: np.ndarray
+    columns: dict[str, np.ndarray]
+    segment: np.ndarray
+
+
+def _named(code: str, names: tuple[str, ...]) -> str:
+    """A small integer code column as the names it stands for."""
+    whens = " ".join(f"WHEN {i} THEN {_text(name)}" for i, name in enumerate(names[:-1]))
+    return f"CASE {code} {whens} ELSE {_text(names[-1])} END"
 
 
 def _tier_case(clv: np.ndarray, settings: ScoreSettings) -> str:

@@ -29,11 +29,13 @@ from bot.domain import Segment, Tier
 from bot.errors import InputError
 
 __all__ = [
+    "SEGMENT_CODES",
     "SEGMENT_RULES",
     "TierThresholds",
     "assign_segments",
     "assign_tiers",
     "rfm_scores",
+    "segment_codes",
     "segment_names",
     "segment_sql",
     "segments_from_scores",
@@ -152,3 +154,28 @@ def segment_sql(frequency: str, R: str, F: str, M: str) -> str:
         conds += [f"{R} >= {r_lo}", f"{R} <= {r_hi}", f"{F} >= {f_lo}", f"{M} >= {m_lo}"]
         whens.append(f"WHEN {' AND '.join(conds)} THEN '{seg.value}'")
     return f"CASE {' '.join(whens)} ELSE '{Segment.lost.value}' END"
+
+
+# `segment_codes`' codes: the rules' segments in order, then lost.
+SEGMENT_CODES: tuple[str, ...] = (
+    *(seg.value for seg, *_ in SEGMENT_RULES),
+    Segment.lost.value,
+)
+
+
+def segment_codes(
+    frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
+) -> NDArray[np.uint8]:
+    """`segment_names` as indices into `SEGMENT_CODES`, for R, F, M scores 1-5: an engine names
+    them where it writes (no string per customer in Python). The rules are evaluated once for
+    each of the 250 (repeat or not, R, F, M) combinations and looked up per customer: seven
+    rules' comparisons over every customer took 0.2 s at 1.9M customers."""
+    repeats, r, f, m = np.meshgrid([0, 1], *[np.arange(1, 6)] * 3, indexing="ij")
+    conditions = [
+        ((repeats == 0) if zero else True) & (r >= r_lo) & (r <= r_hi) & (f >= f_lo) & (m >= m_lo)
+        for _, zero, r_lo, r_hi, f_lo, m_lo in SEGMENT_RULES
+    ]
+    table = np.select(conditions, np.arange(len(SEGMENT_RULES)), default=len(SEGMENT_RULES))
+    repeat = np.asarray(frequency, dtype=float) != 0
+    index = ((repeat * 5 + (R - 1)) * 5 + (F - 1)) * 5 + (M - 1)
+    return np.asarray(table.astype(np.uint8).ravel()[index])
