@@ -369,7 +369,7 @@ def score(
         n = eng.customers()
         try:
             with _status(f"fitting {n:,} customers"):
-                models = fit_models(eng, scoring=True)
+                models = fit_models(eng)
             with _status(f"scoring {n:,} customers"):
                 out.parent.mkdir(parents=True, exist_ok=True)
                 settings = ScoreSettings(horizon_months=horizon_months, discount_rate=discount_rate)

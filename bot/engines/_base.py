@@ -95,15 +95,14 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def fit_models(engine: Engine, *, scoring: bool = False) -> Models:
+def fit_models(engine: Engine) -> Models:
     """BG/NBD and Gamma-Gamma on the engine's compressed rows.
 
     BG/NBD fits on a thread of its own while the engine aggregates the spend rows and
     Gamma-Gamma fits: the engine's query (DuckDB's, Spark's) runs without the GIL, and the two
     fits' NumPy work on large arrays releases it too, so the second core is not left idle for
     the longer fit (about 0.7 s at 10M transactions). Each fit sees the same arrays as it would
-    alone: the same parameters. With `scoring` (the caller scores next) an engine that has
-    `prepare_score` also makes there what its scorer needs from the data alone.
+    alone: the same parameters.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -121,9 +120,6 @@ def fit_models(engine: Engine, *, scoring: bool = False) -> Models:
                 gg = GammaGamma().fit(
                     spend["frequency"], spend["monetary_value"], weights=spend["weight"]
                 )
-            prepare = getattr(engine, "prepare_score", None) if scoring else None
-            if prepare is not None:
-                prepare()
         finally:
             bg = fitting.result()
     return Models(bg, gg)

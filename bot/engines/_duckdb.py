@@ -343,8 +343,7 @@ class DuckDBEngine:
         self._customers = int(kept)
         # A view, not a table: its expressions cost less than writing 1.9M rows again (0.2
         # CPU-s at 10M transactions). Unsorted: the positional scorer sorts (customer, distinct
-        # row, spend) while the fit runs (`prepare_score`), the join path and `write_summary`
-        # as they write.
+        # row, spend) in `_prepare_score`, the join path and `write_summary` as they write.
         self.con.execute(
             f"""CREATE TEMP VIEW summary AS
             SELECT customer_id, CAST(n AS DOUBLE) AS frequency,
@@ -405,17 +404,18 @@ class DuckDBEngine:
             )
         return self._gamma_gamma_rows
 
-    def prepare_score(self) -> None:
-        """What `score` needs that the fitted models do not decide, made while BG/NBD fits.
+    def _prepare_score(self) -> None:
+        """What `score` needs that the fitted models do not decide: the population's quintile
+        edges, each customer's distinct (x, t_x, T) row by a hash join, sorted by customer id
+        with the customer's spend in the same sort (the summary is stored unsorted: this is
+        the one sort), and every customer's segment as a code.
 
-        `fit_models(engine, scoring=True)` calls this while BG/NBD fits on a thread of its own
-        (DuckDB runs without the GIL), `score` otherwise: the population's quintile edges, each
-        customer's distinct (x, t_x, T) row by a hash join, sorted by customer id with the
-        customer's spend in the same sort, and every customer's segment. The join and the sort
-        (0.8-0.9 CPU-s at 10M transactions) were made before and after the fit, where the
-        second core had nothing to do.
+        Tried and dropped: running this on the main thread while BG/NBD fits on its own (from
+        `fit_models`). Under load 4.6-6.6 from other sessions, ten whole runs each, it cost
+        0.6 CPU-s more (median 10.35 against 9.75 run after the fit) and no wall time; on an
+        idle machine it was not measured.
         """
-        if self._prepared is not None or self.customers() > self.positional_max:
+        if self._prepared is not None:
             return
         rows = self.bgnbd_rows()
         edges = population_edges(self)
@@ -454,9 +454,9 @@ class DuckDBEngine:
 
         The purchase terms (p_alive, expected purchases, discounted purchases per unit of
         spend) depend on (x, t_x, T) alone: about 0.9M distinct rows for 1.9M customers at 10M
-        transactions, and the fit already has them. `prepare_score` (while the fit runs, or
-        here) sorted the customers with their distinct row's index; the terms are gathered in
-        that order and CLV computed as `clv` computes it. Every numeric column, the tier and
+        transactions, and the fit already has them. `_prepare_score` sorts the customers with
+        their distinct row's index; the terms are gathered in that order and CLV computed as
+        `clv` computes it. Every numeric column, the tier and
         the segment (as small integer codes, named in SQL) go to DuckDB as arrays, joined by
         position to the sorted ids: no join on keys and no sort of the scored rows, and no
         customer passes through pandas.
@@ -470,7 +470,7 @@ class DuckDBEngine:
             self._score_by_join(out, models, settings)
             return
         gg = need_spend_model(models)
-        self.prepare_score()
+        self._prepare_score()
         prep = self._prepared
         assert prep is not None
         rows = self.bgnbd_rows()
@@ -587,7 +587,7 @@ class DuckDBEngine:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """`prepare_score`'s result, in customer id order: each customer's distinct row, the
+    """`_prepare_score`'s result, in customer id order: each customer's distinct row, the
     summary's numeric columns and the segment code."""
 
     at: np.ndarray
