@@ -35,6 +35,7 @@ __all__ = [
     "ScoreSettings",
     "ScoringTerms",
     "fit_models",
+    "need_spend_model",
     "population_edges",
     "scoring_terms",
     "unfit_error",

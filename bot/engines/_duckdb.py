@@ -11,6 +11,7 @@ import datetime
 import os
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,25 @@ import numpy as np
 from bot.domain import MAX_MONEY
 from bot.engines._base import (
     OUT_COLUMNS,
+    TIERS,
     Models,
     Rows,
     ScoreSettings,
+    need_spend_model,
+    population_edges,
     scoring_terms,
     unfit_error,
 )
 from bot.engines._input import Input
 from bot.errors import InputError
-from bot.scoring import Unit, segment_sql, spend_rounding_sql
+from bot.scoring import (
+    SEGMENT_NAMES,
+    Unit,
+    purchase_terms,
+    segment_codes,
+    segment_sql,
+    spend_rounding_sql,
+)
 
 __all__ = ["DuckDBEngine"]
 
@@ -112,6 +123,8 @@ class DuckDBEngine:
         self._tmp = tempfile.TemporaryDirectory(prefix="appease-duckdb-")
         self._bgnbd_rows: Rows | None = None
         self._gamma_gamma_rows: Rows | None = None
+        self._prepared: _Prepared | None = None
+        self._customers = 0
         self.con: Any = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws a progress bar on stdout for long queries: stdout is for results.
@@ -262,7 +275,7 @@ class DuckDBEngine:
             keep = f" FILTER (WHERE day <= {end})"
         first_day_spend = _lambda("a, i", "days[i] = first_day")
 
-        def per_customer(customer_id: str) -> None:
+        def per_customer(customer_id: str) -> tuple[int, int, int, int, int, int | None]:
             self.con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE per_customer AS
                 WITH gathered AS (
@@ -275,19 +288,33 @@ class DuckDBEngine:
                     GROUP BY customer_id
                 )
                 -- the spend after the first day as all spend less the first day's; n < 0 (no
-                -- purchase kept) and n = 0 (one day) leave repeat_sum unread
+                -- purchase kept) and n = 0 (one day) leave repeat_sum unread. list_unique
+                -- counts without building the distinct list (len(list_distinct) did: 0.4-0.5
+                -- CPU-s more at 10M transactions)
                 SELECT customer_id,
                        CASE WHEN k = 0 THEN -1 WHEN first_day = last_day THEN 0
-                            WHEN k = 2 THEN 1 ELSE len(list_distinct(days)) - 1 END AS n,
+                            WHEN k = 2 THEN 1 ELSE list_unique(days) - 1 END AS n,
                        first_day, last_day,
                        CASE WHEN k = 0 OR first_day = last_day THEN 0.0
                             WHEN k = 2 THEN total - CASE WHEN days[1] = first_day
                                                          THEN amounts[1] ELSE amounts[2] END
                             ELSE total - list_sum(list_filter(amounts, {first_day_spend}))
                        END AS repeat_sum,
-                       invalid
+                       invalid,
+                       -- trim strips spaces: an id with none at either end is as it is (a
+                       -- prefix and a suffix test, not a trimmed copy of every id)
+                       prefix(customer_id, ' ') OR suffix(customer_id, ' ') AS spaced
                 FROM gathered"""
             )
+            # Every check and count on the customers in one scan of them (fetchall: a result
+            # left open by fetchone makes the next `register` fail)
+            stats: tuple[int, int, int, int, int, int | None] = self.con.execute(
+                "SELECT count(*) FILTER (WHERE spaced), count(*) FILTER (WHERE customer_id IS"
+                " NULL OR customer_id = '' OR (spaced AND trim(customer_id) = '')),"
+                " coalesce(sum(invalid), 0), count(*), count(*) FILTER (WHERE n >= 0),"
+                " max(last_day) FROM per_customer"
+            ).fetchall()[0]
+            return stats
 
         # The summary is ordered where it is written: let the scan and aggregations run unordered.
         self.con.execute("SET preserve_insertion_order = false")
@@ -296,60 +323,54 @@ class DuckDBEngine:
             # Ids as they are, trimmed once per customer rather than once per transaction
             # (0.45 CPU-s of 10M transactions): only if some id has spaces to trim (two raw ids
             # may then be one customer) is the pass run again on the trimmed ids.
-            per_customer("untrimmed_id")
-            # trim strips spaces: an id with none at either end is as it is (a prefix and a
-            # suffix test, not a trimmed copy of every id)
-            spaced = "(prefix(customer_id, ' ') OR suffix(customer_id, ' '))"
-            untidy, no_id = self.con.execute(
-                f"SELECT count(*) FILTER (WHERE {spaced}), count(*) FILTER (WHERE "
-                f"customer_id IS NULL OR customer_id = '' OR ({spaced} AND trim(customer_id) = ''))"
-                " FROM per_customer"
-            ).fetchone()
+            untidy, no_id, invalid_rows, rows, kept, last = per_customer("untrimmed_id")
             if no_id:
                 self._validate(inp)  # names the first row without an id
             if untidy:
-                per_customer("customer_id")
+                _, _, invalid_rows, rows, kept, last = per_customer("customer_id")
         except duckdb.Error:
             self._validate(inp)  # an invalid value broke the arithmetic: name it
             raise
         finally:
             self.con.execute("SET preserve_insertion_order = true")
             importing.join()
-        invalid_rows, rows = self.con.execute(
-            "SELECT coalesce(sum(invalid), 0), count(*) FROM per_customer"
-        ).fetchone()
         if invalid_rows or rows == 0:
             self._validate(inp)
         if end is None:
-            end = int(self.con.execute("SELECT max(last_day) FROM per_customer").fetchone()[0])
+            assert last is not None  # there are rows, so a last day
+            end = int(last)
         self._end_day = end
-        # Sorted by customer for positional scoring only: past `positional_max` the join path
-        # sorts as it writes, and a sort of 19M rows here cost about 17 s at 100M transactions.
-        self._summary_sorted = rows <= self.positional_max
-        order = "ORDER BY customer_id" if self._summary_sorted else ""
+        self._customers = int(kept)
+        # A view, not a table: its expressions cost less than writing 1.9M rows again (0.2
+        # CPU-s at 10M transactions). Unsorted: the positional scorer sorts (customer, distinct
+        # row, spend) in `_prepare_score`, the join path and `write_summary` as they write.
         self.con.execute(
-            f"""CREATE TEMP TABLE summary AS
+            f"""CREATE TEMP VIEW summary AS
             SELECT customer_id, CAST(n AS DOUBLE) AS frequency,
                    (last_day - first_day) / {per} AS recency,
                    ({end} - first_day) / {per} AS "T",
                    CASE WHEN n > 0 THEN ({spend_rounding_sql("repeat_sum")}) / n ELSE 0.0 END
                        AS monetary_value
-            FROM per_customer WHERE n >= 0 {order}"""
+            FROM per_customer WHERE n >= 0"""
         )
-        self.con.execute("DROP TABLE per_customer")
-        if self.customers() == 0:
+        if self._customers == 0:
             date = datetime.date(1970, 1, 1) + datetime.timedelta(days=end)
             raise InputError("as_of", f"no transactions on or before {date}")
 
     # -- the engine interface -------------------------------------------------------------
 
     def customers(self) -> int:
-        # fetchall: a result left open by fetchone makes the next `register` fail
-        return int(self.con.execute("SELECT count(*) FROM summary").fetchall()[0][0])
+        return self._customers
 
     def _copy(self, select: str, out: Path) -> None:
         tmp = out.with_name(f".{out.name}.tmp")
-        options = "FORMAT parquet" if out.suffix.lower() in (".parquet", ".pq") else "HEADER"
+        # A column with more distinct values than this is written plain without first building
+        # its dictionary: the default limit had the writer hash the CLV, spend and probability
+        # columns' values into dictionaries it then dropped (0.84-1.05 CPU-s against 0.67-0.90 at
+        # 10M transactions; the same file, byte for byte). Day-granular columns (up to 10,000
+        # distinct days) keep theirs.
+        parquet = "FORMAT parquet, DICTIONARY_SIZE_LIMIT 10000"
+        options = parquet if out.suffix.lower() in (".parquet", ".pq") else "HEADER"
         try:
             self.con.execute(f"COPY ({select}) TO {_text(str(tmp))} ({options})")
             os.replace(tmp, out)
@@ -357,8 +378,7 @@ class DuckDBEngine:
             tmp.unlink(missing_ok=True)
 
     def write_summary(self, out: Path) -> None:
-        order = "" if self._summary_sorted else " ORDER BY customer_id"
-        self._copy(f"SELECT * FROM summary{order}", out)
+        self._copy("SELECT * FROM summary ORDER BY customer_id", out)
 
     def bgnbd_rows(self) -> Rows:
         # The fit and the scorer both need them: aggregated once.
@@ -384,17 +404,62 @@ class DuckDBEngine:
             )
         return self._gamma_gamma_rows
 
+    def _prepare_score(self) -> None:
+        """What `score` needs that the fitted models do not decide: the population's quintile
+        edges, each customer's distinct (x, t_x, T) row by a hash join, sorted by customer id
+        with the customer's spend in the same sort (the summary is stored unsorted: this is
+        the one sort), and every customer's segment as a code.
+
+        Tried and dropped: running this on the main thread while BG/NBD fits on its own (from
+        `fit_models`). Under load 4.6-6.6 from other sessions, ten whole runs each, it cost
+        0.6 CPU-s more (median 10.35 against 9.75 run after the fit) and no wall time; on an
+        idle machine it was not measured.
+        """
+        if self._prepared is not None:
+            return
+        rows = self.bgnbd_rows()
+        edges = population_edges(self)
+        fit_rows = {k: np.asarray(rows[k], dtype=float) for k in ("frequency", "recency", "T")}
+        self.con.register("fit_rows", {**fit_rows, "row_at": np.arange(len(fit_rows["T"]))})
+        try:
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE ordered AS "
+                "SELECT s.customer_id, r.row_at, s.monetary_value "
+                'FROM summary s JOIN fit_rows r USING (frequency, recency, "T") '
+                "ORDER BY s.customer_id"
+            )
+        finally:
+            self.con.unregister("fit_rows")
+        found = self.con.execute("SELECT row_at, monetary_value FROM ordered").fetchnumpy()
+        at = np.asarray(found["row_at"], dtype=np.intp)
+        if len(at) != self.customers():
+            raise AssertionError("a customer's (frequency, recency, T) is not among the fit's rows")
+        m = np.asarray(found["monetary_value"], dtype=float)
+        del found
+        x = fit_rows["frequency"][at]
+        r_edges, f_edges, m_edges = edges
+        # R and F are functions of the distinct row: scored once a row, gathered per customer
+        R = r_edges.score(fit_rows["T"] - fit_rows["recency"])[at]
+        F = f_edges.score(fit_rows["frequency"])[at]
+        columns = {
+            "frequency": x,
+            "recency": fit_rows["recency"][at],
+            "T": fit_rows["T"][at],
+            "monetary_value": m,
+        }
+        self._prepared = _Prepared(at, columns, segment_codes(x, R, F, m_edges.score(m)))
+
     def score(self, out: Path, models: Models, settings: ScoreSettings) -> None:
         """Score each distinct (x, t_x, T) row once in Python, the customers by position.
 
         The purchase terms (p_alive, expected purchases, discounted purchases per unit of
         spend) depend on (x, t_x, T) alone: about 0.9M distinct rows for 1.9M customers at 10M
-        transactions, and the fit already has them. The summary is stored sorted by customer
-        id; a hash join gives each customer's distinct row with the customer's rowid (position),
-        the terms are gathered into output order, and CLV computed as `clv` computes it.
-        Those three columns go back to DuckDB as arrays, joined by position (no join on keys
-        and no sort of the scored rows), and RFM scores, segment and tier are SQL expressions
-        with the population cut points as literals. No customer passes through pandas.
+        transactions, and the fit already has them. `_prepare_score` sorts the customers with
+        their distinct row's index; the terms are gathered in that order and CLV computed as
+        `clv` computes it. Every numeric column, the tier and
+        the segment (as small integer codes, named in SQL) go to DuckDB as arrays, joined by
+        position to the sorted ids: no join on keys and no sort of the scored rows, and no
+        customer passes through pandas.
 
         Past `positional_max` customers `_score_by_join` runs: at 100M transactions (19M
         customers) a whole run on this path took 189 s against 88 s, for 130 CPU-s against 116
@@ -404,33 +469,24 @@ class DuckDBEngine:
         if self.customers() > self.positional_max:
             self._score_by_join(out, models, settings)
             return
-        terms = scoring_terms(self, models, settings)
-        gg, (r_edges, f_edges, m_edges), rows = terms.spend, terms.edges, terms.rows
-        p_alive, expected, per_spend = terms.p_alive, terms.expected, terms.per_spend
-        # Each customer's distinct row by a hash join in DuckDB (both cores), placed by the
-        # customer's rowid: its position in the summary, which is stored in output order. A
-        # binary search per customer in NumPy took 0.8 s of one core at 10M transactions.
-        keys = ("frequency", "recency", "T")
-        fit_rows = {k: np.asarray(rows[k], dtype=float) for k in keys}
-        self.con.register("fit_rows", {**fit_rows, "at": np.arange(len(fit_rows["T"]))})
-        try:
-            found = self.con.execute(
-                "SELECT s.rowid AS pos, r.at, s.frequency, s.monetary_value "
-                'FROM summary s JOIN fit_rows r USING (frequency, recency, "T")'
-            ).fetchnumpy()
-        finally:
-            self.con.unregister("fit_rows")
-        n = self.customers()
-        pos = np.asarray(found["pos"], dtype=np.intp)
-        if len(pos) != n:
-            raise AssertionError("a customer's (frequency, recency, T) is not among the fit's rows")
-        at = np.empty(n, dtype=np.intp)
-        at[pos] = found["at"]
-        x = np.empty(n)
-        x[pos] = found["frequency"]
-        m = np.empty(n)
-        m[pos] = found["monetary_value"]
-        del found, pos
+        gg = need_spend_model(models)
+        self._prepare_score()
+        prep = self._prepared
+        assert prep is not None
+        rows = self.bgnbd_rows()
+        p_alive, expected, per_spend = (
+            np.asarray(values, dtype=float)
+            for values in purchase_terms(
+                models.bgnbd,
+                rows["frequency"],
+                rows["recency"],
+                rows["T"],
+                horizon_months=settings.horizon_months,
+                discount_rate=settings.discount_rate,
+                unit=settings.unit,
+            )
+        )
+        at, x, m = prep.at, prep.columns["frequency"], prep.columns["monetary_value"]
         clv = np.maximum(gg.expected_spend(x, m) * per_spend[at], 0.0)
         p_alive_c, expected_c = p_alive[at], expected[at]
         unfit = int(
@@ -438,25 +494,28 @@ class DuckDBEngine:
         )
         if unfit:
             raise unfit_error(unfit)
-        tier = _tier_case(clv, settings)
-        R = r_edges.sql('s."T" - s.recency')
-        F = f_edges.sql("s.frequency")
-        M = m_edges.sql("s.monetary_value")
-        scored = f"""SELECT
-            s.customer_id, s.frequency, s.recency, s."T", s.monetary_value,
-            t.p_alive, t.expected_purchases, t.clv,
-            {segment_sql("s.frequency", "R", "F", "M")} AS segment
-        FROM summary s POSITIONAL JOIN scores t,
-            LATERAL (SELECT {R} AS R, {F} AS F, {M} AS M)"""
-        cols = ", ".join(tier if col == "tier" else _ident(col) for col in OUT_COLUMNS)
+        # assign_tiers' rule, as `_tier_case` writes it: a customer on a cut point goes up
+        tier = np.searchsorted(settings.thresholds.cut_points(clv), clv, side="right")
+        scores = {
+            **prep.columns,
+            "p_alive": p_alive_c,
+            "expected_purchases": expected_c,
+            "clv": clv,
+            "tier": tier.astype(np.uint8),
+            "segment": prep.segment,
+        }
+        names = {"tier": TIERS, "segment": SEGMENT_NAMES}
+        cols = ", ".join(
+            _named(f"t.{col}", names[col]) + f" AS {col}"
+            if col in names
+            else ("o." if col == "customer_id" else "t.") + _ident(col)
+            for col in OUT_COLUMNS
+        )
         # A dict of NumPy arrays, which DuckDB scans as it is (an Arrow table built from them
         # would import pandas: 0.3 s of start-up)
-        self.con.register(
-            "scores", {"p_alive": p_alive_c, "expected_purchases": expected_c, "clv": clv}
-        )
+        self.con.register("scores", scores)
         try:
-            # in the summary's order (insertion order is preserved outside `_summarize`)
-            self._copy(f"SELECT {cols} FROM ({scored})", out)
+            self._copy(f"SELECT {cols} FROM ordered o POSITIONAL JOIN scores t", out)
         finally:
             self.con.unregister("scores")
 
@@ -524,6 +583,22 @@ class DuckDBEngine:
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """`_prepare_score`'s result, in customer id order: each customer's distinct row, the
+    summary's numeric columns and the segment code."""
+
+    at: np.ndarray
+    columns: dict[str, np.ndarray]
+    segment: np.ndarray
+
+
+def _named(code: str, names: tuple[str, ...]) -> str:
+    """A small integer code column as the names it stands for."""
+    whens = " ".join(f"WHEN {i} THEN {_text(name)}" for i, name in enumerate(names[:-1]))
+    return f"CASE {code} {whens} ELSE {_text(names[-1])} END"
 
 
 def _tier_case(clv: np.ndarray, settings: ScoreSettings) -> str:

@@ -17,10 +17,12 @@ from bot.scoring._bgnbd import BgNbd, BgNbdParams, ConvergenceWarning, compress
 from bot.scoring._formats import CsvFormat, Unit, spend_rounding_sql
 from bot.scoring._gammagamma import GammaGamma, GammaGammaParams
 from bot.scoring._segments import (
+    SEGMENT_NAMES,
     TierThresholds,
     assign_segments,
     assign_tiers,
     rfm_scores,
+    segment_codes,
     segment_sql,
 )
 from bot.scoring._value import clv, purchase_terms, residual_clv, simple_clv
@@ -70,6 +72,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BATCH_COLUMNS",
     "SCORE_COLUMNS",
+    "SEGMENT_NAMES",
     "BgNbd",
     "BgNbdParams",
     "ConvergenceWarning",
@@ -94,6 +97,7 @@ __all__ = [
     "score_batch",
     "score_summary",
     "score_transactions",
+    "segment_codes",
     "segment_sql",
     "simple_clv",
     "simulate_summary",

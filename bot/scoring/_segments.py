@@ -130,30 +130,20 @@ SEGMENT_RULES: tuple[tuple[Segment, bool, int, int, int, int], ...] = (
     (Segment.potential_loyalists, False, 3, 5, 1, 1),
     (Segment.hibernating, False, 2, 2, 1, 1),
 )
-# The names `segment_codes` indexes: the rules' segments in order, then the default.
-SEGMENT_NAMES = (*(seg.value for seg, *_ in SEGMENT_RULES), Segment.lost.value)
-
-
-def segment_codes(
-    frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
-) -> NDArray[np.int8]:
-    """Each customer's segment as an index into `SEGMENT_NAMES`: a string column can then be
-    taken from eight names (Arrow copies a NumPy unicode array at about 0.5 µs a row)."""
-    x = np.asarray(frequency, dtype=float)
-    r, f, m = R, F, M
-    conditions = [
-        ((x == 0) if zero else True) & (r >= r_lo) & (r <= r_hi) & (f >= f_lo) & (m >= m_lo)
-        for _, zero, r_lo, r_hi, f_lo, m_lo in SEGMENT_RULES
-    ]
-    choices = [np.int8(i) for i in range(len(SEGMENT_RULES))]
-    return np.asarray(np.select(conditions, choices, default=np.int8(len(SEGMENT_RULES))))
 
 
 def segment_names(
     frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
 ) -> NDArray[np.str_]:
     """The segments' names as an array: millions of customers need no enum object each."""
-    return np.asarray(SEGMENT_NAMES)[segment_codes(frequency, R, F, M)]
+    x = np.asarray(frequency, dtype=float)
+    r, f, m = R, F, M
+    conditions = [
+        ((x == 0) if zero else True) & (r >= r_lo) & (r <= r_hi) & (f >= f_lo) & (m >= m_lo)
+        for _, zero, r_lo, r_hi, f_lo, m_lo in SEGMENT_RULES
+    ]
+    choices = [seg.value for seg, *_ in SEGMENT_RULES]
+    return np.asarray(np.select(conditions, choices, default=Segment.lost.value))
 
 
 def segment_sql(frequency: str, R: str, F: str, M: str) -> str:
@@ -164,3 +154,28 @@ def segment_sql(frequency: str, R: str, F: str, M: str) -> str:
         conds += [f"{R} >= {r_lo}", f"{R} <= {r_hi}", f"{F} >= {f_lo}", f"{M} >= {m_lo}"]
         whens.append(f"WHEN {' AND '.join(conds)} THEN '{seg.value}'")
     return f"CASE {' '.join(whens)} ELSE '{Segment.lost.value}' END"
+
+
+# The names `segment_codes` indexes: the rules' segments in order, then lost.
+SEGMENT_NAMES: tuple[str, ...] = (
+    *(seg.value for seg, *_ in SEGMENT_RULES),
+    Segment.lost.value,
+)
+
+
+def segment_codes(
+    frequency: ArrayLike, R: NDArray[np.int64], F: NDArray[np.int64], M: NDArray[np.int64]
+) -> NDArray[np.uint8]:
+    """`segment_names` as indices into `SEGMENT_NAMES`, for R, F, M scores 1-5: an engine names
+    them where it writes (no string per customer in Python). The rules are evaluated once for
+    each of the 250 (repeat or not, R, F, M) combinations and looked up per customer: seven
+    rules' comparisons over every customer took 0.2 s at 1.9M customers."""
+    repeats, r, f, m = np.meshgrid([0, 1], *[np.arange(1, 6)] * 3, indexing="ij")
+    conditions = [
+        ((repeats == 0) if zero else True) & (r >= r_lo) & (r <= r_hi) & (f >= f_lo) & (m >= m_lo)
+        for _, zero, r_lo, r_hi, f_lo, m_lo in SEGMENT_RULES
+    ]
+    table = np.select(conditions, np.arange(len(SEGMENT_RULES)), default=len(SEGMENT_RULES))
+    repeat = np.asarray(frequency, dtype=float) != 0
+    index = ((repeat * 5 + (R - 1)) * 5 + (F - 1)) * 5 + (M - 1)
+    return np.asarray(table.astype(np.uint8).ravel()[index])

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from bot.sample import cdnow_summary
-from bot.scoring import BgNbd, purchase_terms, segment_sql, spend_rounding_sql
+from bot.scoring import (
+    SEGMENT_NAMES,
+    BgNbd,
+    purchase_terms,
+    segment_codes,
+    segment_sql,
+    spend_rounding_sql,
+)
 from bot.scoring._batch import QuintileEdges
 from bot.scoring._segments import segment_names
 from bot.scoring._transactions import round_spend
@@ -28,6 +35,15 @@ def test_segment_sql_gives_segment_names_on_every_score_combination() -> None:
         row[0] for row in con.execute(f"SELECT {segment_sql('x', 'r', 'f', 'm')} FROM t").fetchall()
     ]
     assert got == expected.tolist()
+
+
+def test_segment_codes_name_the_segment_names_on_every_score_combination() -> None:
+    combos = np.array(list(itertools.product([0.0, 2.0], range(1, 6), range(1, 6), range(1, 6))))
+    x, R, F, M = (combos[:, i] for i in range(4))
+    R, F, M = R.astype(int), F.astype(int), M.astype(int)
+    codes = segment_codes(x, R, F, M)
+    assert codes.dtype == np.uint8
+    assert [SEGMENT_NAMES[c] for c in codes] == segment_names(x, R, F, M).tolist()
 
 
 @pytest.mark.parametrize("higher", [True, False])
