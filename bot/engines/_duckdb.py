@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,10 @@ from bot.engines._base import (
     Models,
     Rows,
     ScoreSettings,
+    import_scipy_in_background,
     need_spend_model,
     population_edges,
+    purchase_arrays,
     scoring_terms,
     unfit_error,
 )
@@ -34,7 +35,6 @@ from bot.errors import InputError
 from bot.scoring import (
     SEGMENT_NAMES,
     Unit,
-    purchase_terms,
     segment_codes,
     segment_sql,
     spend_rounding_sql,
@@ -66,24 +66,6 @@ def _double(value: float) -> str:
     """A float as SQL that DuckDB reads back to the same bits (repr round-trips; a literal
     would be a DECIMAL)."""
     return f"CAST('{value!r}' AS DOUBLE)"
-
-
-def _import_scipy() -> threading.Thread:
-    """Import what the fits and scorer use from SciPy on a thread of its own, started while
-    DuckDB builds the summary (its queries run without the GIL): 0.5-0.8 s of a run's start
-    that no longer adds to it. Joined before the summary is done, so no other import runs
-    alongside it."""
-
-    def load() -> None:
-        try:
-            import scipy.optimize
-            import scipy.special  # noqa: F401
-        except ImportError:  # pragma: no cover - a core dependency; the fit names it
-            pass
-
-    thread = threading.Thread(target=load, name="appease-import-scipy", daemon=True)
-    thread.start()
-    return thread
 
 
 def _sorted(rows: dict[str, Any], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -318,7 +300,7 @@ class DuckDBEngine:
 
         # The summary is ordered where it is written: let the scan and aggregations run unordered.
         self.con.execute("SET preserve_insertion_order = false")
-        importing = _import_scipy()
+        importing = import_scipy_in_background()
         try:
             # Ids as they are, trimmed once per customer rather than once per transaction
             # (0.45 CPU-s of 10M transactions): only if some id has spaces to trim (two raw ids
@@ -473,19 +455,7 @@ class DuckDBEngine:
         self._prepare_score()
         prep = self._prepared
         assert prep is not None
-        rows = self.bgnbd_rows()
-        p_alive, expected, per_spend = (
-            np.asarray(values, dtype=float)
-            for values in purchase_terms(
-                models.bgnbd,
-                rows["frequency"],
-                rows["recency"],
-                rows["T"],
-                horizon_months=settings.horizon_months,
-                discount_rate=settings.discount_rate,
-                unit=settings.unit,
-            )
-        )
+        p_alive, expected, per_spend = purchase_arrays(models, self.bgnbd_rows(), settings)
         at, x, m = prep.at, prep.columns["frequency"], prep.columns["monetary_value"]
         clv = np.maximum(gg.expected_spend(x, m) * per_spend[at], 0.0)
         p_alive_c, expected_c = p_alive[at], expected[at]

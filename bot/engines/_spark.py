@@ -15,7 +15,6 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from bot.engines._base import (
     Models,
     ScoreSettings,
     ScoringTerms,
+    import_scipy_in_background,
     scoring_terms,
     unfit_error,
 )
@@ -156,7 +156,7 @@ class SparkEngine:
     ) -> None:
         from pyspark import StorageLevel
 
-        importing = _import_scipy()
+        importing = import_scipy_in_background()
         self.spark = session or spark_session(master)
         importing.join()
         self._rows: dict[str, Any] = {}  # the fit's compressed rows, for the scorer too
@@ -619,23 +619,6 @@ class _Local:
     recency: Any
     T: Any
     monetary_value: Any
-
-
-def _import_scipy() -> threading.Thread:
-    """Import what the fits use from SciPy on a thread of its own, started while the JVM starts
-    (about 10 s on one core, this process waiting on its socket): 0.5 s of SciPy's import off
-    the run's path. Joined before the Spark job, as the DuckDB engine does."""
-
-    def load() -> None:
-        try:
-            import scipy.optimize
-            import scipy.special  # noqa: F401
-        except ImportError:  # pragma: no cover - a core dependency; the fit names it
-            pass
-
-    thread = threading.Thread(target=load, name="appease-import-scipy", daemon=True)
-    thread.start()
-    return thread
 
 
 def _row_bound(inp: Input) -> int | None:
