@@ -217,9 +217,10 @@ def template_reply(
 ) -> str:
     """A safe, complete reply that needs no model."""
     lang = _lang(language)
-    plain = category_plain(category, lang)
-    if lang == "en":  # "sorry about the late delivery", not "about a late delivery with order A1"
-        plain = _TEMPLATE_EN_PLAIN.get(str(category), "the trouble")
+    # English names the issue with "the": "sorry about the late delivery", not "about a late
+    # delivery with order A1"; a category a policy declared itself keeps its own name
+    plain = _TEMPLATE_EN_PLAIN.get(str(category)) if lang == "en" else None
+    plain = plain or category_plain(category, lang)
     body = _TEMPLATE[lang].format(plain=plain, order_id=order_id)
     offer = render_offer_sentence(decision, lang)
     return f"{body} {offer}".strip()

@@ -356,3 +356,10 @@ def test_the_safe_template_names_the_order_once(category: IssueCategory) -> None
     assert "A10293" in first
     # read in the widget: "sorry about a late delivery with order W-1"
     assert " about the " in first and " with order" not in first, first
+
+
+def test_the_safe_template_names_a_policys_own_category_by_its_name() -> None:
+    from bot.drafting import template_reply
+
+    text = template_reply(DECISION, category="gift_wrap_missing", order_id="A1", language="en")
+    assert "sorry about gift wrap missing." in text, text
