@@ -330,3 +330,9 @@ def generated(n_per_cell: int = 5, seed: int = 11) -> list[dict[str, Any]]:
                     }
                 )
     return out
+
+
+def ticket_cases(n_per_cell: int = 6) -> list[tuple[str, str]]:
+    """(message, category) for the ticket benches: each ticket its own words, as real tickets
+    are, so no cache sees the same complaint twice in a row (288 at the default)."""
+    return [(c["message"], c["category"]) for c in generated(n_per_cell)]

@@ -80,9 +80,9 @@ def _load(
     build (its TLS context), and 32 of them built inside the window were the floor's whole
     384 ms p99 on an idle machine.
     """
-    from bench._complaints import generated
+    from bench._complaints import ticket_cases
 
-    cases = [(c["message"], c["category"]) for c in generated(6)]  # each its own words
+    cases = ticket_cases()
     run_id = uuid.uuid4().hex[:6]
     warm, total = int(rate * warmup_s), int(rate * (warmup_s + seconds))
     latencies: list[float | None] = [None] * total

@@ -37,7 +37,7 @@ def _timed(fn, n: int, cpu: list[float] | None = None) -> list[float]:  # type: 
 def measure(url: str, n: int, varied: bool = True) -> dict[str, float]:
     from sqlalchemy import insert
 
-    from bench._complaints import generated
+    from bench._complaints import ticket_cases
     from bench._floor import META, ROWS
     from bot.domain import Issue, Order
     from bot.drafting import Drafter
@@ -57,11 +57,7 @@ def measure(url: str, n: int, varied: bool = True) -> dict[str, float]:
     run = uuid.uuid4().hex[:6]
     # Real tickets differ: each reads its own complaint (six languages, every category), so no
     # cache sees the same words twice in a row. `fixed` is the one message of earlier rows.
-    cases = (
-        [(c["message"], c["category"]) for c in generated(6)]
-        if varied
-        else [("My parcel is late.", "late_delivery")]
-    )
+    cases = ticket_cases() if varied else [("My parcel is late.", "late_delivery")]
 
     def ticket(i: int) -> None:
         message, category = cases[i % len(cases)]

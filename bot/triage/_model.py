@@ -239,7 +239,6 @@ class TextClassifiers:
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_SPACES = re.compile(r"\s\s+")
 
 
 def _word_ngrams(text: str, low: int, high: int) -> list[str]:
@@ -251,16 +250,9 @@ def _word_ngrams(text: str, low: int, high: int) -> list[str]:
     return out
 
 
-def _char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
-    """scikit-learn's `char_wb` analyzer, as plain Python (same n-grams, same order)."""
-    out = []
-    for word in _SPACES.sub(" ", text).split():
-        out += _word_char_ngrams(word, low, high)
-    return out
-
-
 def _word_char_ngrams(word: str, low: int, high: int) -> list[str]:
-    """One word's `char_wb` n-grams: the analyzer pads each word and never crosses words."""
+    """One word's n-grams as scikit-learn's `char_wb` analyzer makes them (same n-grams, same
+    order): it pads each word with a space and never crosses words."""
     out = []
     w = f" {word} "
     for n in range(low, high + 1):
@@ -316,12 +308,13 @@ class CompiledClassifiers:
     def _char_indices(
         self, n: int, text: str, low: int, high: int, vocabulary: dict[str, int]
     ) -> list[int]:
-        """`_known(_char_wb_ngrams(text))`, word by word through the cache."""
+        """The vocabulary indices of `text`'s `char_wb` n-grams, word by word through the cache
+        (the analyzer splits on runs of whitespace, as `str.split` does)."""
         cache = self._word_cache()[n]
         if len(cache) > _WORD_CACHE_MAX:
             cache.clear()
         out: list[int] = []
-        for word in text.split():  # what `_char_wb_ngrams` splits on, runs of spaces included
+        for word in text.split():
             known = cache.get(word)
             if known is None:
                 known = cache[word] = _known(_word_char_ngrams(word, low, high), vocabulary)
